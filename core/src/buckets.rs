@@ -1,0 +1,112 @@
+//! Histogram bucket bounds, validated once and resolved to nanoseconds.
+
+use crate::ConfigError;
+
+/// OpenTelemetry's recommended bucket bounds for HTTP server durations, in seconds.
+pub const DEFAULT_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+///
+/// Bounds are finite, non-negative and strictly increasing; the `+Inf` bucket is implicit.
+/// Each bound is also kept in whole nanoseconds so that recording a request compares
+/// integers, never floats.
+///
+/// ```
+/// use http_metrics_core::Buckets;
+///
+/// let buckets = Buckets::new([0.1, 0.5, 1.0]).unwrap();
+/// assert_eq!(buckets.as_slice(), &[0.1, 0.5, 1.0]);
+/// assert!(Buckets::new([1.0, 0.5]).is_err());
+/// assert_eq!(Buckets::default().as_slice().len(), 14);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buckets {
+    seconds: Box<[f64]>,
+    nanos: Box<[u64]>,
+}
+
+impl Buckets {
+    /// Validates the bounds.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Buckets`] when there are no bounds, or a bound is negative, not finite,
+    /// or not greater than the previous one.
+    pub fn new(bounds: impl IntoIterator<Item = f64>) -> Result<Self, ConfigError> {
+        let seconds: Box<[f64]> = bounds.into_iter().collect();
+        if seconds.is_empty() {
+            return Err(ConfigError::Buckets(
+                "at least one bucket bound is required".into(),
+            ));
+        }
+        for (i, &b) in seconds.iter().enumerate() {
+            if !b.is_finite() || b < 0.0 {
+                return Err(ConfigError::Buckets(format!(
+                    "bound {b} is not a finite, non-negative number of seconds"
+                )));
+            }
+            if i > 0 && b <= seconds[i - 1] {
+                return Err(ConfigError::Buckets(format!(
+                    "bounds must increase strictly, but {b} follows {}",
+                    seconds[i - 1]
+                )));
+            }
+        }
+        // Rounding to the nearest nanosecond keeps 0.005 at exactly 5 ms although the float is
+        // a hair above it; durations are measured in whole nanoseconds anyway.
+        let nanos = seconds.iter().map(|s| (s * 1e9).round() as u64).collect();
+        Ok(Self { seconds, nanos })
+    }
+
+    /// The bounds in seconds, without the implicit `+Inf`.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.seconds
+    }
+
+    /// The number of buckets including `+Inf`.
+    pub(crate) fn len_with_inf(&self) -> usize {
+        self.seconds.len() + 1
+    }
+
+    /// The index of the bucket a duration falls in: the first bound it does not exceed,
+    /// or the `+Inf` bucket.
+    #[inline]
+    pub(crate) fn index(&self, nanos: u64) -> usize {
+        self.nanos.partition_point(|&bound| bound < nanos)
+    }
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Self::new(DEFAULT_BUCKETS).expect("the default buckets are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_lands_in_the_first_bucket_it_does_not_exceed() {
+        let b = Buckets::default();
+        assert_eq!(b.index(0), 0);
+        assert_eq!(b.index(5_000_000), 0, "exactly 5 ms is le=0.005");
+        assert_eq!(b.index(5_000_001), 1);
+        assert_eq!(b.index(20_000_000), 2, "20 ms is le=0.025");
+        assert_eq!(b.index(10_000_000_000), 13, "exactly 10 s is le=10");
+        assert_eq!(b.index(10_000_000_001), 14, "beyond the last bound is +Inf");
+        assert_eq!(b.len_with_inf(), 15);
+    }
+
+    #[test]
+    fn invalid_bounds_are_rejected_with_a_reason() {
+        let msg = |r: Result<Buckets, ConfigError>| r.unwrap_err().to_string();
+        assert!(msg(Buckets::new([])).contains("at least one"));
+        assert!(msg(Buckets::new([0.1, 0.1])).contains("increase strictly"));
+        assert!(msg(Buckets::new([f64::NAN])).contains("finite"));
+        assert!(msg(Buckets::new([-1.0])).contains("non-negative"));
+        assert!(msg(Buckets::new([f64::INFINITY])).contains("finite"));
+    }
+}

@@ -1,0 +1,268 @@
+//! [`HttpMetricsBuilder`]: every option, validated once at build time.
+
+use std::fmt;
+
+use prometheus_client::registry::Registry;
+
+use crate::{Buckets, HttpMetrics, StatusLabel};
+
+/// The `route` value of requests that no route matched.
+pub const DEFAULT_UNMATCHED_ROUTE: &str = "unmatched";
+/// The path `/metrics` is served on, and excluded from the HTTP metrics, by default.
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
+/// The status recorded for a request dropped before it had a response (nginx's convention
+/// for "client closed request").
+pub const DEFAULT_CANCELLED_STATUS: u16 = 499;
+
+/// An invalid option, reported by [`HttpMetricsBuilder::build`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The bucket bounds are not usable.
+    Buckets(String),
+    /// The prefix is not a valid metric name.
+    Prefix(String),
+    /// A constant label has an invalid or reserved name.
+    ConstLabel(String),
+    /// A status code is outside `100..=999`.
+    Status(u16),
+    /// A path or route value is not usable.
+    Route(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Buckets(why) => write!(f, "invalid histogram buckets: {why}"),
+            Self::Prefix(p) => write!(
+                f,
+                "invalid metric prefix {p:?}: use letters, digits, '_' or ':', not starting with a digit"
+            ),
+            Self::ConstLabel(why) => write!(f, "invalid constant label: {why}"),
+            Self::Status(code) => write!(f, "invalid status code {code}: must be 100..=999"),
+            Self::Route(why) => write!(f, "invalid route: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Options of an [`HttpMetrics`]; obtain one with [`HttpMetrics::builder`].
+///
+/// ```
+/// use http_metrics_core::{HttpMetrics, StatusLabel};
+///
+/// let metrics = HttpMetrics::builder()
+///     .prefix("shop")
+///     .buckets([0.01, 0.1, 1.0])
+///     .status_label(StatusLabel::Class)
+///     .exclude_route("/health")
+///     .const_label("service", "orders")
+///     .build()
+///     .expect("valid options");
+/// let text = metrics.encode(http_metrics_core::Format::Prometheus).unwrap();
+/// assert!(text.contains("# TYPE shop_http_requests_total counter"));
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct HttpMetricsBuilder {
+    prefix: Option<String>,
+    buckets: Vec<f64>,
+    excluded: Vec<String>,
+    status: StatusLabel,
+    const_labels: Vec<(String, String)>,
+    registry: Option<Registry>,
+    unmatched_route: String,
+    metrics_path: String,
+    count_metrics_path: bool,
+    cancelled_status: u16,
+}
+
+impl Default for HttpMetricsBuilder {
+    fn default() -> Self {
+        Self {
+            prefix: None,
+            buckets: crate::DEFAULT_BUCKETS.to_vec(),
+            excluded: Vec::new(),
+            status: StatusLabel::Code,
+            const_labels: Vec::new(),
+            registry: None,
+            unmatched_route: DEFAULT_UNMATCHED_ROUTE.into(),
+            metrics_path: DEFAULT_METRICS_PATH.into(),
+            count_metrics_path: false,
+            cancelled_status: DEFAULT_CANCELLED_STATUS,
+        }
+    }
+}
+
+impl HttpMetricsBuilder {
+    /// Prefixes the HTTP metrics' names: `prefix("shop")` gives `shop_http_requests_total`.
+    /// Application metrics keep the names they are registered with.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Upper bounds of the latency histogram, in seconds (default: [`crate::DEFAULT_BUCKETS`]).
+    pub fn buckets(mut self, bounds: impl IntoIterator<Item = f64>) -> Self {
+        self.buckets = bounds.into_iter().collect();
+        self
+    }
+
+    /// Leaves requests on this route template unrecorded (no count, no latency, no
+    /// in-flight). May be called repeatedly.
+    pub fn exclude_route(mut self, template: impl Into<String>) -> Self {
+        self.excluded.push(template.into());
+        self
+    }
+
+    /// Writes the status label as a code (`404`, the default) or a class (`4xx`).
+    pub fn status_label(mut self, mode: StatusLabel) -> Self {
+        self.status = mode;
+        self
+    }
+
+    /// Adds a label with a fixed value to every HTTP series (for example the service name).
+    pub fn const_label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.const_labels.push((name.into(), value.into()));
+        self
+    }
+
+    /// Registers the HTTP metrics on this registry, which `/metrics` then serves whole:
+    /// application metrics already on it appear next to them.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The `route` value shared by every request no route matched (default `unmatched`).
+    pub fn unmatched_route(mut self, value: impl Into<String>) -> Self {
+        self.unmatched_route = value.into();
+        self
+    }
+
+    /// The path the adapters serve the exposition on (default `/metrics`).
+    pub fn metrics_path(mut self, path: impl Into<String>) -> Self {
+        self.metrics_path = path.into();
+        self
+    }
+
+    /// Records scrapes of the metrics path like any other request. Off by default, so that
+    /// scraping does not change what it reads.
+    pub fn count_metrics_path(mut self, count: bool) -> Self {
+        self.count_metrics_path = count;
+        self
+    }
+
+    /// The status recorded for a request that was dropped before it had a response, such as
+    /// a client disconnecting while the handler runs (default 499).
+    pub fn cancelled_status(mut self, status: u16) -> Self {
+        self.cancelled_status = status;
+        self
+    }
+
+    /// Validates the options and registers the HTTP metrics.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first invalid option.
+    pub fn build(self) -> Result<HttpMetrics, ConfigError> {
+        let buckets = Buckets::new(self.buckets)?;
+        if let Some(prefix) = &self.prefix {
+            if !is_metric_name(prefix) {
+                return Err(ConfigError::Prefix(prefix.clone()));
+            }
+        }
+        for (name, _) in &self.const_labels {
+            check_const_label(name)?;
+        }
+        if !(100..=999).contains(&self.cancelled_status) {
+            return Err(ConfigError::Status(self.cancelled_status));
+        }
+        if !self.metrics_path.starts_with('/') {
+            return Err(ConfigError::Route(format!(
+                "the metrics path {:?} must start with '/'",
+                self.metrics_path
+            )));
+        }
+        if self.unmatched_route.starts_with('/') {
+            return Err(ConfigError::Route(format!(
+                "the unmatched route value {:?} must not start with '/', or it could collide with a real route",
+                self.unmatched_route
+            )));
+        }
+        let mut excluded = self.excluded;
+        if !self.count_metrics_path {
+            excluded.push(self.metrics_path.clone());
+        }
+        Ok(HttpMetrics::from_parts(crate::metrics::Parts {
+            settings: crate::series::Settings {
+                buckets,
+                status: self.status,
+                cancelled_status: self.cancelled_status,
+                error_status: 500,
+                panic_status: 500,
+            },
+            registry: self.registry.unwrap_or_default(),
+            prefix: self.prefix,
+            const_labels: self.const_labels,
+            excluded: excluded.into_iter().map(Into::into).collect(),
+            unmatched_route: self.unmatched_route,
+            metrics_path: self.metrics_path,
+        }))
+    }
+}
+
+fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+fn check_const_label(name: &str) -> Result<(), ConfigError> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(ConfigError::ConstLabel(format!(
+            "{name:?} is not a label name: use letters, digits and '_', not starting with a digit"
+        )));
+    }
+    if name.starts_with("__") || ["method", "route", "status", "le"].contains(&name) {
+        return Err(ConfigError::ConstLabel(format!("{name:?} is reserved")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(builder: HttpMetricsBuilder) -> String {
+        builder.build().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn invalid_options_are_named() {
+        assert!(err(HttpMetrics::builder().prefix("9lives")).contains("\"9lives\""));
+        assert!(err(HttpMetrics::builder().prefix("a-b")).contains("invalid metric prefix"));
+        assert!(err(HttpMetrics::builder().const_label("route", "x")).contains("reserved"));
+        assert!(err(HttpMetrics::builder().const_label("__x", "x")).contains("reserved"));
+        assert!(err(HttpMetrics::builder().const_label("a b", "x")).contains("not a label name"));
+        assert!(err(HttpMetrics::builder().cancelled_status(42)).contains("42"));
+        assert!(err(HttpMetrics::builder().metrics_path("metrics")).contains("start with '/'"));
+        assert!(err(HttpMetrics::builder().unmatched_route("/x")).contains("collide"));
+        assert!(err(HttpMetrics::builder().buckets([])).contains("buckets"));
+    }
+
+    #[test]
+    fn valid_names() {
+        assert!(is_metric_name("a:b_c9"));
+        assert!(!is_metric_name(""));
+        assert!(check_const_label("service").is_ok());
+    }
+}

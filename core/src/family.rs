@@ -1,0 +1,127 @@
+//! The three HTTP metric families, encoded through prometheus-client's `EncodeMetric` so
+//! that its `Registry` serves them next to the application's own metrics.
+//!
+//! They are views over one shared [`RouteTable`]: the counter and the histogram read the
+//! same cells, so `http_requests_total` and `http_request_duration_seconds_count` agree.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use prometheus_client::encoding::{
+    EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+
+use crate::series::RouteTable;
+use crate::{MethodLabel, StatusLabel};
+
+/// `method`, `route` and, except on the in-flight gauge, `status`.
+struct SeriesLabels<'a> {
+    method: MethodLabel,
+    route: &'a str,
+    status: Option<(StatusLabel, u16)>,
+}
+
+impl EncodeLabelSet for SeriesLabels<'_> {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
+        encode_label(encoder, "method", |w| w.write_str(self.method.as_str()))?;
+        encode_label(encoder, "route", |w| w.write_str(self.route))?;
+        if let Some((mode, key)) = self.status {
+            encode_label(encoder, "status", |w| mode.write(key, w))?;
+        }
+        Ok(())
+    }
+}
+
+fn encode_label(
+    encoder: &mut LabelSetEncoder<'_>,
+    name: &str,
+    value: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result,
+) -> fmt::Result {
+    let mut label = encoder.encode_label();
+    let mut key = label.encode_label_key()?;
+    key.write_str(name)?;
+    let mut val = key.encode_label_value()?;
+    value(&mut val)?;
+    val.finish()
+}
+
+/// `http_requests_total`.
+#[derive(Debug)]
+pub(crate) struct RequestsTotal(pub(crate) Arc<RouteTable>);
+
+impl EncodeMetric for RequestsTotal {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
+        let mode = self.0.settings().status;
+        for entry in self.0.entries() {
+            for (method, key, cell) in entry.series() {
+                let labels = SeriesLabels {
+                    method,
+                    route: entry.template(),
+                    status: Some((mode, key)),
+                };
+                encoder
+                    .encode_family(&labels)?
+                    .encode_counter::<NoLabelSet, _, u64>(&cell.count(), None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Counter
+    }
+}
+
+/// `http_request_duration_seconds`.
+#[derive(Debug)]
+pub(crate) struct RequestDuration(pub(crate) Arc<RouteTable>);
+
+impl EncodeMetric for RequestDuration {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
+        let settings = self.0.settings();
+        let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
+        for entry in self.0.entries() {
+            for (method, key, cell) in entry.series() {
+                let (sum, count) = cell.snapshot(&settings.buckets, &mut buckets);
+                let labels = SeriesLabels {
+                    method,
+                    route: entry.template(),
+                    status: Some((settings.status, key)),
+                };
+                encoder
+                    .encode_family(&labels)?
+                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
+/// `http_requests_in_flight`.
+#[derive(Debug)]
+pub(crate) struct RequestsInFlight(pub(crate) Arc<RouteTable>);
+
+impl EncodeMetric for RequestsInFlight {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
+        for entry in self.0.entries() {
+            for (method, n) in entry.in_flight() {
+                let labels = SeriesLabels {
+                    method,
+                    route: entry.template(),
+                    status: None,
+                };
+                encoder.encode_family(&labels)?.encode_gauge(&n)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Gauge
+    }
+}

@@ -1,0 +1,144 @@
+//! The per-request guard: one in-flight increment, and exactly one decrement and one
+//! recorded request however the request ends.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::series::RouteEntry;
+use crate::{MethodLabel, Outcome};
+
+/// The route a request is recorded under, resolved once and cheap to clone.
+///
+/// Adapters obtain one from [`crate::HttpMetrics::route`] (or
+/// [`crate::HttpMetrics::unmatched`]) and may cache it: starting a request from a handle
+/// touches no lock and hashes nothing.
+///
+/// ```
+/// use http_metrics_core::{HttpMetrics, MethodLabel};
+///
+/// let metrics = HttpMetrics::new();
+/// let route = metrics.route("/api/users/{user_id}");
+/// assert_eq!(route.template(), "/api/users/{user_id}");
+/// let guard = route.start(MethodLabel::Get).expect("the route is not excluded");
+/// guard.finish_with_status(200);
+/// assert!(metrics.route("/metrics").start(MethodLabel::Get).is_none(), "excluded by default");
+/// ```
+#[derive(Clone, Debug)]
+pub struct RouteHandle(pub(crate) Arc<RouteEntry>);
+
+impl RouteHandle {
+    /// The `route` label value.
+    pub fn template(&self) -> &str {
+        self.0.template()
+    }
+
+    /// Whether requests on this route are left unrecorded.
+    pub fn is_excluded(&self) -> bool {
+        self.0.is_excluded()
+    }
+
+    /// Starts recording a request: the in-flight gauge goes up by one now. Returns `None`
+    /// for an excluded route, which records nothing at all.
+    #[inline]
+    pub fn start(&self, method: MethodLabel) -> Option<RequestGuard> {
+        if self.0.is_excluded() {
+            return None;
+        }
+        self.0.enter(method);
+        Some(RequestGuard {
+            route: self.0.clone(),
+            method,
+            start: Instant::now(),
+            status: None,
+            finished: false,
+        })
+    }
+}
+
+/// Tracks one request from the moment it enters the middleware until it is recorded.
+///
+/// Creating the guard (see [`RouteHandle::start`]) increments the in-flight gauge. The
+/// request is recorded — in-flight decremented, counter incremented, duration observed —
+/// exactly once, by whichever happens first:
+///
+/// - [`RequestGuard::finish`] after [`RequestGuard::set_status`] (the body ended), or
+///   [`RequestGuard::finish_with_status`];
+/// - [`RequestGuard::finish_error`] (the inner service returned an error);
+/// - `Drop`: with the status already set if there is one (the body was dropped early), else
+///   as panicked while a panic is unwinding, else as cancelled (the request future was
+///   dropped, which is what a client disconnect or a timeout does).
+///
+/// Adapters move the guard from the request future into the response body so that the body's
+/// end, or its drop, is what records the request.
+#[derive(Debug)]
+#[must_use = "dropping the guard records the request as cancelled"]
+pub struct RequestGuard {
+    route: Arc<RouteEntry>,
+    method: MethodLabel,
+    start: Instant,
+    status: Option<u16>,
+    finished: bool,
+}
+
+impl RequestGuard {
+    /// Notes the response status once the response head exists; the request is recorded with
+    /// it when the guard finishes or is dropped.
+    #[inline]
+    pub fn set_status(&mut self, status: u16) {
+        self.status = Some(status);
+    }
+
+    /// The status noted by [`RequestGuard::set_status`], if any.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Records the request now: with its status if one was set, else as cancelled.
+    #[inline]
+    pub fn finish(mut self) {
+        let outcome = self.status.map_or(Outcome::Cancelled, Outcome::Response);
+        self.record(outcome);
+    }
+
+    /// Records the request now with `status`.
+    #[inline]
+    pub fn finish_with_status(mut self, status: u16) {
+        self.record(Outcome::Response(status));
+    }
+
+    /// Records the request now as failed: the inner service returned an error, not a
+    /// response.
+    pub fn finish_error(mut self) {
+        self.record(Outcome::Error);
+    }
+
+    #[inline]
+    fn record(&mut self, outcome: Outcome) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let settings = self.route.settings();
+        let code = match outcome {
+            Outcome::Response(code) => code,
+            Outcome::Error => settings.error_status,
+            Outcome::Cancelled => settings.cancelled_status,
+            Outcome::Panicked => settings.panic_status,
+        };
+        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.route.exit(self.method, code, nanos);
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let outcome = match self.status {
+            Some(code) => Outcome::Response(code),
+            None if std::thread::panicking() => Outcome::Panicked,
+            None => Outcome::Cancelled,
+        };
+        self.record(outcome);
+    }
+}

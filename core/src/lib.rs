@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod buckets;
+mod config;
+mod exposition;
+mod family;
+mod guard;
+mod method;
+mod metrics;
+mod series;
+mod status;
+#[cfg(test)]
+mod tests;
+
+pub use buckets::{Buckets, DEFAULT_BUCKETS};
+pub use config::{
+    ConfigError, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_METRICS_PATH,
+    DEFAULT_UNMATCHED_ROUTE,
+};
+pub use exposition::{
+    accepts_gzip, Format, Scrape, ScrapeRequest, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE,
+};
+pub use guard::{RequestGuard, RouteHandle};
+pub use method::MethodLabel;
+pub use metrics::HttpMetrics;
+/// The prometheus-client crate, re-exported so application metrics use the same version.
+pub use prometheus_client;
+pub use status::{Outcome, StatusLabel};

@@ -1,0 +1,221 @@
+//! [`HttpMetrics`]: the shared handle adapters record into and `/metrics` reads from.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use prometheus_client::registry::{Metric, Registry, Unit};
+
+use crate::exposition::{prometheus_text, Format, Scrape, ScrapeRequest};
+use crate::family::{RequestDuration, RequestsInFlight, RequestsTotal};
+use crate::series::{RouteTable, Settings};
+use crate::{HttpMetricsBuilder, MethodLabel, RequestGuard, RouteHandle};
+
+pub(crate) struct Parts {
+    pub(crate) settings: Settings,
+    pub(crate) registry: Registry,
+    pub(crate) prefix: Option<String>,
+    pub(crate) const_labels: Vec<(String, String)>,
+    pub(crate) excluded: Vec<Box<str>>,
+    pub(crate) unmatched_route: String,
+    pub(crate) metrics_path: String,
+}
+
+/// Golden-signal HTTP metrics and the registry they live on.
+///
+/// Cheap to clone (one `Arc`); build it once and hand clones to the middleware of every
+/// worker, router and `/metrics` handler. Every clone records into, and exposes, the same
+/// series.
+///
+/// ```
+/// use http_metrics_core::{Format, HttpMetrics, MethodLabel};
+/// use prometheus_client::metrics::counter::Counter;
+///
+/// let metrics = HttpMetrics::new();
+/// let signups: Counter = Counter::default();
+/// metrics.register("signups", "Accounts created", signups.clone());
+///
+/// // What an adapter does for each request:
+/// let mut guard = metrics.start(MethodLabel::Get, Some("/api/users/{id}")).unwrap();
+/// guard.set_status(200);
+/// guard.finish();
+/// signups.inc();
+///
+/// let text = metrics.encode(Format::Prometheus).unwrap();
+/// assert!(text.contains(
+///     r#"http_requests_total{method="GET",route="/api/users/{id}",status="200"} 1"#
+/// ));
+/// assert!(text.contains("signups_total 1"));
+/// ```
+#[derive(Clone)]
+pub struct HttpMetrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    routes: Arc<RouteTable>,
+    registry: RwLock<Registry>,
+    metrics_path: Box<str>,
+}
+
+impl HttpMetrics {
+    /// HTTP metrics with the default options on a new registry.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default options are valid")
+    }
+
+    /// A builder for the options: prefix, buckets, excluded routes, status label, constant
+    /// labels, registry and more.
+    pub fn builder() -> HttpMetricsBuilder {
+        HttpMetricsBuilder::default()
+    }
+
+    pub(crate) fn from_parts(parts: Parts) -> Self {
+        let routes = Arc::new(RouteTable::new(
+            parts.settings,
+            &parts.unmatched_route,
+            parts.excluded,
+        ));
+        let mut registry = parts.registry;
+        {
+            let mut http = &mut registry;
+            if let Some(prefix) = &parts.prefix {
+                http = http.sub_registry_with_prefix(prefix);
+            }
+            if !parts.const_labels.is_empty() {
+                http = http.sub_registry_with_labels(
+                    parts
+                        .const_labels
+                        .into_iter()
+                        .map(|(k, v)| (k.into(), v.into())),
+                );
+            }
+            http.register(
+                "http_requests",
+                "Total number of HTTP requests by method, route template and status",
+                RequestsTotal(routes.clone()),
+            );
+            http.register_with_unit(
+                "http_request_duration",
+                "Duration of HTTP requests from entering the middleware to the end of the response body",
+                Unit::Seconds,
+                RequestDuration(routes.clone()),
+            );
+            http.register(
+                "http_requests_in_flight",
+                "Number of HTTP requests whose response has not finished",
+                RequestsInFlight(routes.clone()),
+            );
+        }
+        Self {
+            inner: Arc::new(Inner {
+                routes,
+                registry: RwLock::new(registry),
+                metrics_path: parts.metrics_path.into(),
+            }),
+        }
+    }
+
+    /// The handle for a route template, created on first use. Adapters cache handles; this
+    /// lookup takes a read lock and hashes the template.
+    pub fn route(&self, template: &str) -> RouteHandle {
+        RouteHandle(self.inner.routes.resolve(template))
+    }
+
+    /// The handle shared by every request that no route matched.
+    pub fn unmatched(&self) -> RouteHandle {
+        RouteHandle(self.inner.routes.unmatched().clone())
+    }
+
+    /// Starts recording a request on `route` (`None`: no route matched). Returns `None` when
+    /// the route is excluded. See [`RequestGuard`] for when the request is recorded.
+    pub fn start(&self, method: MethodLabel, route: Option<&str>) -> Option<RequestGuard> {
+        match route {
+            Some(template) => self.route(template).start(method),
+            None => self.unmatched().start(method),
+        }
+    }
+
+    /// The path adapters serve the exposition on.
+    pub fn metrics_path(&self) -> &str {
+        &self.inner.metrics_path
+    }
+
+    /// Registers an application metric on the shared registry; it appears on `/metrics`.
+    /// Names and help follow prometheus-client's rules (a counter gains `_total`, help a
+    /// final `.`).
+    pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
+        self.with_registry(|r| r.register(name, help, metric));
+    }
+
+    /// Registers an application metric with a unit, which is appended to its name.
+    pub fn register_with_unit(&self, name: &str, help: &str, unit: Unit, metric: impl Metric) {
+        self.with_registry(|r| r.register_with_unit(name, help, unit, metric));
+    }
+
+    /// Runs `f` with the registry, for anything [`HttpMetrics::register`] does not cover
+    /// (sub-registries, collectors). The registry is locked while `f` runs; scrapes wait.
+    pub fn with_registry<R>(&self, f: impl FnOnce(&mut Registry) -> R) -> R {
+        let mut registry = self
+            .inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        f(&mut registry)
+    }
+
+    /// Encodes every metric on the registry in `format`.
+    ///
+    /// # Errors
+    ///
+    /// When a metric's own `encode` fails (prometheus-client's error carries no detail).
+    pub fn encode(&self, format: Format) -> Result<String, fmt::Error> {
+        let registry = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut openmetrics = String::with_capacity(4096);
+        prometheus_client::encoding::text::encode(&mut openmetrics, &registry)?;
+        drop(registry);
+        Ok(match format {
+            Format::OpenMetrics => openmetrics,
+            Format::Prometheus => {
+                let mut text = String::with_capacity(openmetrics.len());
+                prometheus_text::convert(&openmetrics, &mut text);
+                text
+            }
+        })
+    }
+
+    /// The complete `/metrics` response for a scraper's request headers: negotiated format,
+    /// gzip when accepted, and the headers to send.
+    ///
+    /// ```
+    /// use http_metrics_core::{HttpMetrics, ScrapeRequest};
+    ///
+    /// let scrape = HttpMetrics::new().scrape(&ScrapeRequest::new().accept("application/openmetrics-text"));
+    /// assert_eq!(scrape.status, 200);
+    /// assert_eq!(scrape.header("content-type"), Some("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+    /// assert!(scrape.body.ends_with(b"# EOF\n"));
+    /// ```
+    pub fn scrape(&self, request: &ScrapeRequest<'_>) -> Scrape {
+        Scrape::new(request, self.encode(request.format()))
+    }
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for HttpMetrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpMetrics")
+            .field("settings", self.inner.routes.settings())
+            .field("metrics_path", &self.inner.metrics_path)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,239 @@
+//! The per-route storage behind the three HTTP metric families.
+//!
+//! A request touches only atomics: its route's entry is resolved once (and cached by the
+//! adapters), the method indexes a fixed array, and the status indexes a two-level table of
+//! `OnceLock`s that is filled the first time a (route, method, status) is seen. No label set
+//! is hashed and nothing is allocated once a series exists.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use crate::{Buckets, MethodLabel, StatusLabel};
+
+/// Settings every route entry needs while recording.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) buckets: Buckets,
+    pub(crate) status: StatusLabel,
+    pub(crate) cancelled_status: u16,
+    pub(crate) error_status: u16,
+    pub(crate) panic_status: u16,
+}
+
+/// One series of the latency histogram; its count doubles as the request counter.
+#[derive(Debug)]
+pub(crate) struct DurationCell {
+    buckets: Box<[AtomicU64]>,
+    sum_nanos: AtomicU64,
+}
+
+impl DurationCell {
+    fn new(len: usize) -> Self {
+        Self {
+            buckets: (0..len).map(|_| AtomicU64::new(0)).collect(),
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+
+    #[inline]
+    fn observe(&self, bucket: usize, nanos: u64) {
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Reads the cell into `out` as (upper bound, non-cumulative count) pairs and returns
+    /// (sum in seconds, count). The count is the sum of the buckets read, so the `+Inf`
+    /// bucket and `_count` always agree within one scrape.
+    pub(crate) fn snapshot(&self, bounds: &Buckets, out: &mut Vec<(f64, u64)>) -> (f64, u64) {
+        out.clear();
+        let mut count = 0;
+        for (i, cell) in self.buckets.iter().enumerate() {
+            let n = cell.load(Ordering::Relaxed);
+            count += n;
+            out.push((
+                bounds.as_slice().get(i).copied().unwrap_or(f64::INFINITY),
+                n,
+            ));
+        }
+        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        (sum, count)
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// Status keys are 100..=999: nine classes of a hundred codes each.
+type StatusTable = [OnceLock<DurationCell>; 100];
+
+#[derive(Debug)]
+struct MethodSlot {
+    in_flight: AtomicI64,
+    classes: [OnceLock<Box<StatusTable>>; 9],
+}
+
+impl MethodSlot {
+    fn new() -> Self {
+        Self {
+            in_flight: AtomicI64::new(0),
+            classes: [const { OnceLock::new() }; 9],
+        }
+    }
+
+    #[inline]
+    fn cell(&self, key: u16, buckets: usize) -> &DurationCell {
+        let (class, code) = (usize::from(key / 100 - 1), usize::from(key % 100));
+        let table = self.classes[class].get_or_init(|| Box::new([const { OnceLock::new() }; 100]));
+        table[code].get_or_init(|| DurationCell::new(buckets))
+    }
+
+    /// Existing status series in ascending key order.
+    fn cells(&self) -> impl Iterator<Item = (u16, &DurationCell)> {
+        self.classes.iter().enumerate().flat_map(|(class, table)| {
+            table.get().into_iter().flat_map(move |table| {
+                table.iter().enumerate().filter_map(move |(code, cell)| {
+                    cell.get()
+                        .map(|c| ((class as u16 + 1) * 100 + code as u16, c))
+                })
+            })
+        })
+    }
+}
+
+/// Everything recorded for one route template.
+#[derive(Debug)]
+pub(crate) struct RouteEntry {
+    template: Box<str>,
+    excluded: bool,
+    methods: [MethodSlot; 10],
+    settings: Arc<Settings>,
+}
+
+impl RouteEntry {
+    fn new(template: &str, excluded: bool, settings: Arc<Settings>) -> Self {
+        Self {
+            template: template.into(),
+            excluded,
+            methods: std::array::from_fn(|_| MethodSlot::new()),
+            settings,
+        }
+    }
+
+    pub(crate) fn template(&self) -> &str {
+        &self.template
+    }
+
+    pub(crate) fn is_excluded(&self) -> bool {
+        self.excluded
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    #[inline]
+    pub(crate) fn enter(&self, method: MethodLabel) {
+        self.methods[method.index()]
+            .in_flight
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Leaves the in-flight gauge and records one request with `code` and `nanos`.
+    #[inline]
+    pub(crate) fn exit(&self, method: MethodLabel, code: u16, nanos: u64) {
+        let slot = &self.methods[method.index()];
+        let settings = &*self.settings;
+        let cell = slot.cell(settings.status.key(code), settings.buckets.len_with_inf());
+        cell.observe(settings.buckets.index(nanos), nanos);
+        slot.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Every (method, status key, cell) recorded so far, in exposition order.
+    pub(crate) fn series(&self) -> impl Iterator<Item = (MethodLabel, u16, &DurationCell)> {
+        MethodLabel::ALL
+            .into_iter()
+            .zip(&self.methods)
+            .flat_map(|(m, slot)| slot.cells().map(move |(key, cell)| (m, key, cell)))
+    }
+
+    /// The in-flight gauge of every method that has seen a request.
+    pub(crate) fn in_flight(&self) -> impl Iterator<Item = (MethodLabel, i64)> + '_ {
+        MethodLabel::ALL
+            .into_iter()
+            .zip(&self.methods)
+            .filter_map(|(m, slot)| {
+                let n = slot.in_flight.load(Ordering::Relaxed);
+                (n != 0 || slot.cells().next().is_some()).then_some((m, n))
+            })
+    }
+}
+
+/// All routes of one [`crate::HttpMetrics`], shared by its metric families.
+#[derive(Debug)]
+pub(crate) struct RouteTable {
+    settings: Arc<Settings>,
+    excluded: Vec<Box<str>>,
+    unmatched: Arc<RouteEntry>,
+    routes: RwLock<HashMap<Box<str>, Arc<RouteEntry>>>,
+}
+
+impl RouteTable {
+    pub(crate) fn new(settings: Settings, unmatched: &str, excluded: Vec<Box<str>>) -> Self {
+        let settings = Arc::new(settings);
+        let unmatched = Arc::new(RouteEntry::new(unmatched, false, settings.clone()));
+        Self {
+            settings,
+            excluded,
+            unmatched,
+            routes: RwLock::default(),
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn unmatched(&self) -> &Arc<RouteEntry> {
+        &self.unmatched
+    }
+
+    /// The entry for a route template, created on first use.
+    pub(crate) fn resolve(&self, template: &str) -> Arc<RouteEntry> {
+        if template == self.unmatched.template() {
+            return self.unmatched.clone();
+        }
+        if let Some(entry) = self.read().get(template) {
+            return entry.clone();
+        }
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        routes
+            .entry(template.into())
+            .or_insert_with(|| {
+                let excluded = self.excluded.iter().any(|e| **e == *template);
+                Arc::new(RouteEntry::new(template, excluded, self.settings.clone()))
+            })
+            .clone()
+    }
+
+    /// Every entry that can hold series, sorted by template (the unmatched entry included),
+    /// so that expositions are stable and comparable across adapters.
+    pub(crate) fn entries(&self) -> Vec<Arc<RouteEntry>> {
+        let mut entries: Vec<_> = self
+            .read()
+            .values()
+            .filter(|e| !e.is_excluded())
+            .cloned()
+            .collect();
+        entries.push(self.unmatched.clone());
+        entries.sort_by(|a, b| a.template.cmp(&b.template));
+        entries
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Box<str>, Arc<RouteEntry>>> {
+        // A panic while holding the lock cannot leave the map half-updated: insertion is the
+        // only write, so the data is still consistent and recovering from poison is sound.
+        self.routes.read().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,85 @@
+//! How a request's outcome becomes its `status` label.
+
+/// How the `status` label is written.
+///
+/// ```
+/// use http_metrics_core::StatusLabel;
+///
+/// assert_eq!(StatusLabel::Code.key(404), 404);
+/// assert_eq!(StatusLabel::Class.key(404), 400);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusLabel {
+    /// The numeric code, `"404"` (the default).
+    #[default]
+    Code,
+    /// The class, `"4xx"`: at most five status values per route and method.
+    Class,
+}
+
+impl StatusLabel {
+    /// The series key a status code is recorded under: the code itself, or the first code of
+    /// its class. Codes outside `100..=999` (which `http` cannot produce) are clamped into it.
+    pub fn key(self, code: u16) -> u16 {
+        let code = code.clamp(100, 999);
+        match self {
+            Self::Code => code,
+            Self::Class => code - code % 100,
+        }
+    }
+
+    /// Writes the label value for a key produced by [`StatusLabel::key`].
+    pub(crate) fn write(
+        self,
+        key: u16,
+        out: &mut (impl std::fmt::Write + ?Sized),
+    ) -> std::fmt::Result {
+        match self {
+            Self::Code => write!(out, "{key}"),
+            Self::Class => write!(out, "{}xx", key / 100),
+        }
+    }
+}
+
+/// How a request ended, as the guard observed it.
+///
+/// The adapters report what they see; the core alone decides which status each outcome is
+/// recorded with (see [`crate::HttpMetricsBuilder::cancelled_status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A response head was produced with this status code.
+    Response(u16),
+    /// The inner service returned an error instead of a response.
+    Error,
+    /// The request was dropped before a response head existed (client disconnect, timeout).
+    Cancelled,
+    /// A panic unwound through the request before a response head existed.
+    Panicked,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(mode: StatusLabel, code: u16) -> String {
+        let mut s = String::new();
+        mode.write(mode.key(code), &mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn code_and_class_labels() {
+        assert_eq!(label(StatusLabel::Code, 200), "200");
+        assert_eq!(label(StatusLabel::Code, 499), "499");
+        assert_eq!(label(StatusLabel::Class, 201), "2xx");
+        assert_eq!(label(StatusLabel::Class, 503), "5xx");
+        assert_eq!(label(StatusLabel::Class, 999), "9xx");
+    }
+
+    #[test]
+    fn out_of_range_codes_are_clamped() {
+        assert_eq!(StatusLabel::Code.key(0), 100);
+        assert_eq!(StatusLabel::Code.key(1000), 999);
+        assert_eq!(StatusLabel::Class.key(42), 100);
+    }
+}

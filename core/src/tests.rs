@@ -1,0 +1,270 @@
+//! Behaviour of the recording path as seen through the exposition.
+
+use crate::{Format, HttpMetrics, MethodLabel, StatusLabel};
+
+fn text(metrics: &HttpMetrics) -> String {
+    metrics.encode(Format::Prometheus).unwrap()
+}
+
+fn sample(metrics: &HttpMetrics, series: &str) -> Option<String> {
+    text(metrics).lines().find_map(|line| {
+        line.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .map(str::to_owned)
+    })
+}
+
+#[test]
+fn a_finished_request_is_counted_once_and_leaves_in_flight() {
+    let metrics = HttpMetrics::new();
+    let route = metrics.route("/users/{id}");
+    let mut guard = route.start(MethodLabel::Get).unwrap();
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_in_flight{method="GET",route="/users/{id}"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    guard.set_status(404);
+    guard.finish();
+    let labels = r#"{method="GET",route="/users/{id}",status="404"}"#;
+    assert_eq!(
+        sample(&metrics, &format!("http_requests_total{labels}")).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            &format!("http_request_duration_seconds_count{labels}")
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_in_flight{method="GET",route="/users/{id}"}"#
+        )
+        .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn a_dropped_guard_without_status_is_cancelled_and_with_status_keeps_it() {
+    let metrics = HttpMetrics::new();
+    drop(metrics.start(MethodLabel::Post, Some("/a")));
+    let mut guard = metrics.start(MethodLabel::Post, Some("/a")).unwrap();
+    guard.set_status(200);
+    drop(guard);
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="POST",route="/a",status="499"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="POST",route="/a",status="200"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_in_flight{method="POST",route="/a"}"#
+        )
+        .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn a_guard_dropped_by_a_panic_is_a_500() {
+    let metrics = HttpMetrics::new();
+    let m = metrics.clone();
+    let result = std::thread::spawn(move || {
+        let _guard = m.start(MethodLabel::Get, Some("/boom"));
+        panic!("handler panicked");
+    })
+    .join();
+    assert!(result.is_err());
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="GET",route="/boom",status="500"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_in_flight{method="GET",route="/boom"}"#
+        )
+        .as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
+fn error_outcome_and_unmatched_and_other_method() {
+    let metrics = HttpMetrics::new();
+    metrics
+        .start(MethodLabel::from_token("BREW"), None)
+        .unwrap()
+        .finish_error();
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="_OTHER",route="unmatched",status="500"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn excluded_routes_record_nothing() {
+    let metrics = HttpMetrics::builder()
+        .exclude_route("/health")
+        .build()
+        .unwrap();
+    assert!(metrics.start(MethodLabel::Get, Some("/health")).is_none());
+    assert!(metrics.start(MethodLabel::Get, Some("/metrics")).is_none());
+    assert!(!text(&metrics).contains("/health"));
+    let counted = HttpMetrics::builder()
+        .count_metrics_path(true)
+        .build()
+        .unwrap();
+    assert!(counted.start(MethodLabel::Get, Some("/metrics")).is_some());
+}
+
+#[test]
+fn status_classes_share_a_series() {
+    let metrics = HttpMetrics::builder()
+        .status_label(StatusLabel::Class)
+        .build()
+        .unwrap();
+    for code in [200, 201, 204, 404] {
+        metrics
+            .start(MethodLabel::Get, Some("/x"))
+            .unwrap()
+            .finish_with_status(code);
+    }
+    let out = text(&metrics);
+    assert!(
+        out.contains(r#"http_requests_total{method="GET",route="/x",status="2xx"} 3"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"http_requests_total{method="GET",route="/x",status="4xx"} 1"#),
+        "{out}"
+    );
+}
+
+#[test]
+fn histogram_exposition_is_exact() {
+    let metrics = HttpMetrics::builder().buckets([0.5, 1.0]).build().unwrap();
+    metrics
+        .start(MethodLabel::Get, Some("/x"))
+        .unwrap()
+        .finish_with_status(200);
+    let out = text(&metrics);
+    let series: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("http_request_duration_seconds"))
+        .collect();
+    let labels = r#"method="GET",route="/x",status="200""#;
+    assert_eq!(series.len(), 5, "{out}");
+    assert!(series[0].starts_with(&format!("http_request_duration_seconds_sum{{{labels}}} ")));
+    assert_eq!(
+        series[1],
+        format!("http_request_duration_seconds_count{{{labels}}} 1")
+    );
+    assert_eq!(
+        series[2],
+        format!("http_request_duration_seconds_bucket{{le=\"0.5\",{labels}}} 1")
+    );
+    assert_eq!(
+        series[3],
+        format!("http_request_duration_seconds_bucket{{le=\"1.0\",{labels}}} 1")
+    );
+    assert_eq!(
+        series[4],
+        format!("http_request_duration_seconds_bucket{{le=\"+Inf\",{labels}}} 1")
+    );
+}
+
+#[test]
+fn prefix_and_const_labels_apply_to_http_metrics_only() {
+    let metrics = HttpMetrics::builder()
+        .prefix("shop")
+        .const_label("svc", "a\"b")
+        .build()
+        .unwrap();
+    let c = prometheus_client::metrics::counter::Counter::<u64>::default();
+    metrics.register("app_events", "Events", c.clone());
+    c.inc();
+    metrics
+        .start(MethodLabel::Get, Some("/x"))
+        .unwrap()
+        .finish_with_status(200);
+    let out = text(&metrics);
+    assert!(
+        out.contains(
+            r#"shop_http_requests_total{svc="a\"b",method="GET",route="/x",status="200"} 1"#
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\napp_events_total 1\n"), "{out}");
+}
+
+#[test]
+fn concurrent_requests_are_counted_exactly() {
+    let metrics = HttpMetrics::new();
+    let route = metrics.route("/hot");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for i in 0..10_000u32 {
+                    let status = if i % 10 == 0 { 500 } else { 200 };
+                    route
+                        .start(MethodLabel::Get)
+                        .unwrap()
+                        .finish_with_status(status);
+                }
+            });
+        }
+    });
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="GET",route="/hot",status="200"}"#
+        )
+        .as_deref(),
+        Some("36000")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="GET",route="/hot",status="500"}"#
+        )
+        .as_deref(),
+        Some("4000")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_in_flight{method="GET",route="/hot"}"#
+        )
+        .as_deref(),
+        Some("0")
+    );
+}

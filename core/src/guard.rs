@@ -142,3 +142,59 @@ impl Drop for RequestGuard {
         self.record(outcome);
     }
 }
+
+/// A one-entry cache of the last route template resolved through it, for adapters whose
+/// service instances each serve one route (axum's `Router::layer` wraps every route
+/// separately).
+///
+/// A hit compares the template with the cached one and touches no lock; a miss resolves
+/// through [`crate::HttpMetrics::route`] and, the first time, fills the cache. The cache is
+/// never replaced, so a service that sees many routes (a fallback) costs one lookup per
+/// request and no contention on the cache itself.
+///
+/// ```
+/// use http_metrics_core::{HttpMetrics, MethodLabel, RouteCache};
+///
+/// let metrics = HttpMetrics::new();
+/// let cache = RouteCache::default();
+/// let guard = cache.start(&metrics, MethodLabel::Get, Some("/items/{id}"));
+/// guard.unwrap().finish_with_status(200);
+/// assert_eq!(cache.cached().map(|r| r.template()), Some("/items/{id}"));
+/// ```
+#[derive(Debug, Default)]
+pub struct RouteCache {
+    slot: std::sync::OnceLock<RouteHandle>,
+}
+
+impl RouteCache {
+    /// Starts a request on `route` (`None`: no route matched), like
+    /// [`crate::HttpMetrics::start`], using the cached handle when it is the same route.
+    #[inline]
+    pub fn start(
+        &self,
+        metrics: &crate::HttpMetrics,
+        method: MethodLabel,
+        route: Option<&str>,
+    ) -> Option<RequestGuard> {
+        let Some(template) = route else {
+            return metrics.unmatched_entry().start(method);
+        };
+        if let Some(cached) = self.slot.get() {
+            if cached.template() == template {
+                return cached.start(method);
+            }
+            return metrics.route(template).start(method);
+        }
+        let handle = self.slot.get_or_init(|| metrics.route(template));
+        if handle.template() == template {
+            handle.start(method)
+        } else {
+            metrics.route(template).start(method)
+        }
+    }
+
+    /// The cached handle, if a route has been resolved through this cache.
+    pub fn cached(&self) -> Option<&RouteHandle> {
+        self.slot.get()
+    }
+}

@@ -53,6 +53,7 @@ pub struct HttpMetrics {
 
 struct Inner {
     routes: Arc<RouteTable>,
+    unmatched: RouteHandle,
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
 }
@@ -110,6 +111,7 @@ impl HttpMetrics {
         }
         Self {
             inner: Arc::new(Inner {
+                unmatched: RouteHandle(routes.unmatched().clone()),
                 routes,
                 registry: RwLock::new(registry),
                 metrics_path: parts.metrics_path.into(),
@@ -125,7 +127,11 @@ impl HttpMetrics {
 
     /// The handle shared by every request that no route matched.
     pub fn unmatched(&self) -> RouteHandle {
-        RouteHandle(self.inner.routes.unmatched().clone())
+        self.inner.unmatched.clone()
+    }
+
+    pub(crate) fn unmatched_entry(&self) -> &RouteHandle {
+        &self.inner.unmatched
     }
 
     /// Starts recording a request on `route` (`None`: no route matched). Returns `None` when
@@ -133,7 +139,7 @@ impl HttpMetrics {
     pub fn start(&self, method: MethodLabel, route: Option<&str>) -> Option<RequestGuard> {
         match route {
             Some(template) => self.route(template).start(method),
-            None => self.unmatched().start(method),
+            None => self.inner.unmatched.start(method),
         }
     }
 

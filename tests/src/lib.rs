@@ -1,1 +1,194 @@
-//! placeholder
+//! Support for the workspace's integration tests: a strict reader of the text exposition
+//! formats, and locators for the real tools the compatibility tests run.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One sample: its label set and value.
+pub type Labels = BTreeMap<String, String>;
+
+/// A parsed exposition: every sample by metric name, plus the `# TYPE` of every family.
+#[derive(Debug, Default)]
+pub struct Exposition {
+    /// Samples by sample name (`http_requests_total`, `..._bucket`, ...).
+    pub samples: BTreeMap<String, Vec<(Labels, f64)>>,
+    /// Family name to declared type.
+    pub types: BTreeMap<String, String>,
+}
+
+impl Exposition {
+    /// Parses OpenMetrics or Prometheus 0.0.4 text; panics with the offending line on any
+    /// syntax this reader does not accept, so a malformed exposition fails the test.
+    pub fn parse(text: &str) -> Self {
+        let mut out = Self::default();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').expect("TYPE line has a type");
+                out.types.insert(name.to_owned(), kind.to_owned());
+                continue;
+            }
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let (name, labels, rest) = split_sample(line);
+            let value = rest.split(' ').next().expect("a value");
+            let value = match value {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                v => v
+                    .parse()
+                    .unwrap_or_else(|_| panic!("bad value in {line:?}")),
+            };
+            out.samples
+                .entry(name.to_owned())
+                .or_default()
+                .push((labels, value));
+        }
+        out
+    }
+
+    /// The value of the sample `name` whose labels are exactly `labels`.
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let wanted: Labels = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.samples
+            .get(name)?
+            .iter()
+            .find(|(l, _)| *l == wanted)
+            .map(|(_, v)| *v)
+    }
+
+    /// The value of `name` with `labels`, or 0 when no such series exists yet.
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.get(name, labels).unwrap_or(0.0)
+    }
+
+    /// Every label set of the samples named `name`.
+    pub fn series(&self, name: &str) -> Vec<&Labels> {
+        self.samples
+            .get(name)
+            .map(|s| s.iter().map(|(l, _)| l).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every distinct value of label `label` across the samples named `name`.
+    pub fn label_values(&self, name: &str, label: &str) -> Vec<String> {
+        let mut values: Vec<String> = self
+            .series(name)
+            .iter()
+            .filter_map(|l| l.get(label).cloned())
+            .collect();
+        values.sort();
+        values.dedup();
+        values
+    }
+}
+
+/// Splits `name{labels} rest` into its parts, unescaping label values.
+fn split_sample(line: &str) -> (&str, Labels, &str) {
+    let name_end = line
+        .find(['{', ' '])
+        .unwrap_or_else(|| panic!("no value in {line:?}"));
+    let name = &line[..name_end];
+    let mut labels = Labels::new();
+    if line.as_bytes()[name_end] == b' ' {
+        return (name, labels, &line[name_end + 1..]);
+    }
+    let mut chars = line[name_end + 1..].char_indices();
+    loop {
+        let mut key = String::new();
+        for (_, c) in chars.by_ref() {
+            if c == '=' {
+                break;
+            }
+            if c == '}' && key.is_empty() {
+                let end = name_end + 1 + line[name_end + 1..].find('}').expect("closing brace");
+                return (name, labels, line[end + 1..].trim_start());
+            }
+            key.push(c);
+        }
+        let key = key.trim_start_matches(',').to_owned();
+        assert_eq!(
+            chars.next().map(|(_, c)| c),
+            Some('"'),
+            "label value must be quoted: {line:?}"
+        );
+        let mut value = String::new();
+        loop {
+            match chars
+                .next()
+                .unwrap_or_else(|| panic!("unterminated value in {line:?}"))
+                .1
+            {
+                '\\' => match chars.next().expect("escape").1 {
+                    'n' => value.push('\n'),
+                    '\\' => value.push('\\'),
+                    '"' => value.push('"'),
+                    other => panic!("invalid escape \\{other} in {line:?}"),
+                },
+                '"' => break,
+                c => value.push(c),
+            }
+        }
+        labels.insert(key, value);
+        match chars.next() {
+            Some((i, '}')) => {
+                let rest = &line[name_end + 1 + i + 1..];
+                return (
+                    name,
+                    labels,
+                    rest.strip_prefix(' ').expect("space before value"),
+                );
+            }
+            Some((_, ',')) => {}
+            other => panic!("unexpected {other:?} after a label in {line:?}"),
+        }
+    }
+}
+
+/// The `promtool` binary, or a panic that says how to install it.
+pub fn promtool() -> PathBuf {
+    find_on_path("promtool").unwrap_or_else(|| {
+        panic!(
+            "promtool was not found on PATH. It comes with the Prometheus server: \
+             install it with `sudo apt-get install prometheus` (Debian/Ubuntu), or run \
+             `scripts/test.sh`, which installs it."
+        )
+    })
+}
+
+/// The first executable called `name` on `PATH`.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_labels_with_escapes_and_values() {
+        let text =
+            "# TYPE a counter\na_total{x=\"q\\\"}\\n,\\\\\",y=\"\"} 3\nb 1.5\nc{} 2\n# EOF\n";
+        let e = Exposition::parse(text);
+        assert_eq!(
+            e.get("a_total", &[("x", "q\"}\n,\\"), ("y", "")]),
+            Some(3.0)
+        );
+        assert_eq!(e.get("b", &[]), Some(1.5));
+        assert_eq!(e.get("c", &[]), Some(2.0));
+        assert_eq!(e.types["a"], "counter");
+    }
+
+    #[test]
+    #[should_panic(expected = "invalid escape")]
+    fn rejects_invalid_escapes() {
+        Exposition::parse("a{x=\"\\t\"} 1\n");
+    }
+}

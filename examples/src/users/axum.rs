@@ -1,0 +1,45 @@
+//! The users service on axum.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap};
+use axum::routing::{get, post};
+use axum::Router;
+use bytes::Bytes;
+use http_metrics_core::HttpMetrics;
+use tower_metrics::{metrics_router, MetricsLayer};
+
+use super::{UsersService, MAX_BODY_BYTES};
+use crate::ApiResponse;
+
+/// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
+pub fn router(metrics: &HttpMetrics) -> Router {
+    let service = Arc::new(UsersService::new(metrics));
+    Router::new()
+        .route("/api/users", post(create_user))
+        .route("/api/users/{user_id}", get(get_user))
+        .route("/health", get(|| async { ApiResponse::healthy() }))
+        .with_state(service)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .merge(metrics_router(metrics))
+        .layer(MetricsLayer::new(metrics))
+}
+
+async fn create_user(
+    State(service): State<Arc<UsersService>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResponse {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    service.create_user(content_type, &body).await
+}
+
+async fn get_user(
+    State(service): State<Arc<UsersService>>,
+    Path(user_id): Path<String>,
+) -> ApiResponse {
+    service.get_user(&user_id).await
+}

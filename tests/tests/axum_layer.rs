@@ -1,0 +1,497 @@
+//! The tower layer on a real axum `Router`, driven in-process, read back through `/metrics`.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{Request, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util::BodyExt;
+use http_metrics_core::{HttpMetrics, StatusLabel};
+use prometheus_client::metrics::counter::Counter;
+use tests::Exposition;
+use tower::ServiceExt;
+use tower_metrics::{metrics_router, MetricsLayer};
+
+use http_metrics_core::prometheus_client;
+
+const TOTAL: &str = "http_requests_total";
+const IN_FLIGHT: &str = "http_requests_in_flight";
+
+async fn send(app: &Router, method: &str, uri: &str) -> (StatusCode, Vec<u8>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, body)
+}
+
+async fn scrape(app: &Router) -> Exposition {
+    let (status, body) = send(app, "GET", "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    Exposition::parse(&String::from_utf8(body).unwrap())
+}
+
+fn app(metrics: &HttpMetrics) -> Router {
+    let api = Router::new().route("/orders/{order_id}", get(|| async { "order" }));
+    Router::new()
+        .route(
+            "/api/users/{user_id}",
+            get(|Path(id): Path<String>| async move { id }),
+        )
+        .route(
+            "/api/users",
+            post(|| async { (StatusCode::CREATED, "created") }).get(|| async { "list" }),
+        )
+        .route(
+            "/fail",
+            get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "down") }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                "slow"
+            }),
+        )
+        .nest("/api/v2", api)
+        .merge(metrics_router(metrics))
+        .layer(MetricsLayer::new(metrics))
+}
+
+fn labels<'a>(method: &'a str, route: &'a str, status: &'a str) -> [(&'a str, &'a str); 3] {
+    [("method", method), ("route", route), ("status", status)]
+}
+
+#[tokio::test]
+async fn requests_are_counted_under_their_route_template() {
+    let metrics = HttpMetrics::new();
+    let app = app(&metrics);
+    for id in ["1", "2", "alice"] {
+        assert_eq!(
+            send(&app, "GET", &format!("/api/users/{id}")).await.0,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        send(&app, "POST", "/api/users").await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(&app, "GET", "/fail").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    let m = scrape(&app).await;
+    assert_eq!(
+        m.get(TOTAL, &labels("GET", "/api/users/{user_id}", "200")),
+        Some(3.0)
+    );
+    assert_eq!(
+        m.get(TOTAL, &labels("POST", "/api/users", "201")),
+        Some(1.0)
+    );
+    assert_eq!(m.get(TOTAL, &labels("GET", "/fail", "503")), Some(1.0));
+    assert_eq!(
+        m.series(TOTAL).len(),
+        3,
+        "no other series: {:?}",
+        m.series(TOTAL)
+    );
+    assert_eq!(
+        m.get(
+            "http_request_duration_seconds_count",
+            &labels("GET", "/api/users/{user_id}", "200")
+        ),
+        Some(3.0)
+    );
+    for route in ["/api/users/{user_id}", "/api/users", "/fail"] {
+        for (method, l) in m
+            .series(IN_FLIGHT)
+            .iter()
+            .map(|l| (l["method"].clone(), *l))
+        {
+            if l["route"] == route {
+                assert_eq!(
+                    m.get(IN_FLIGHT, &[("method", &method), ("route", route)]),
+                    Some(0.0)
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_observation_lands_in_its_bucket() {
+    let metrics = HttpMetrics::builder()
+        .buckets([0.05, 60.0])
+        .build()
+        .unwrap();
+    let app = app(&metrics);
+    send(&app, "GET", "/slow").await;
+    send(&app, "GET", "/api/users/1").await;
+
+    let m = scrape(&app).await;
+    let bucket = |route: &str, le: &str| {
+        m.get(
+            "http_request_duration_seconds_bucket",
+            &[
+                ("le", le),
+                ("method", "GET"),
+                ("route", route),
+                ("status", "200"),
+            ],
+        )
+    };
+    // The slow handler sleeps 100 ms: above 0.05, below 60.
+    assert_eq!(bucket("/slow", "0.05"), Some(0.0));
+    assert_eq!(bucket("/slow", "60.0"), Some(1.0));
+    assert_eq!(bucket("/slow", "+Inf"), Some(1.0));
+    assert_eq!(bucket("/api/users/{user_id}", "0.05"), Some(1.0));
+    let sum = m
+        .get(
+            "http_request_duration_seconds_sum",
+            &labels("GET", "/slow", "200"),
+        )
+        .unwrap();
+    assert!(
+        (0.1..60.0).contains(&sum),
+        "sum {sum} covers the 100 ms sleep"
+    );
+}
+
+#[tokio::test]
+async fn in_flight_counts_a_running_request_and_returns_to_zero() {
+    let metrics = HttpMetrics::new();
+    let (entered_tx, entered_rx) = tokio::sync::oneshot::channel::<()>();
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let entered = std::sync::Mutex::new(Some(entered_tx));
+    let entered = std::sync::Arc::new(entered);
+    let r = release.clone();
+    let app = Router::new()
+        .route(
+            "/wait",
+            get(move || {
+                let (entered, release) = (entered.clone(), r.clone());
+                async move {
+                    entered.lock().unwrap().take().unwrap().send(()).unwrap();
+                    release.notified().await;
+                    "done"
+                }
+            }),
+        )
+        .layer(MetricsLayer::new(&metrics))
+        .merge(metrics_router(&metrics));
+
+    let running = tokio::spawn({
+        let app = app.clone();
+        async move { send(&app, "GET", "/wait").await }
+    });
+    entered_rx.await.unwrap();
+    let during = scrape(&app).await;
+    assert_eq!(
+        during.get(IN_FLIGHT, &[("method", "GET"), ("route", "/wait")]),
+        Some(1.0)
+    );
+    assert_eq!(during.get(TOTAL, &labels("GET", "/wait", "200")), None);
+
+    release.notify_one();
+    assert_eq!(running.await.unwrap().0, StatusCode::OK);
+    let after = scrape(&app).await;
+    assert_eq!(
+        after.get(IN_FLIGHT, &[("method", "GET"), ("route", "/wait")]),
+        Some(0.0)
+    );
+    assert_eq!(after.get(TOTAL, &labels("GET", "/wait", "200")), Some(1.0));
+}
+
+#[tokio::test]
+async fn unmatched_paths_share_one_route_value() {
+    let metrics = HttpMetrics::new();
+    let app = app(&metrics);
+    for path in [
+        "/nope",
+        "/nope/1",
+        "/api/users/1/extra",
+        "/%F0%9F%92%A5",
+        "/a?b=c",
+    ] {
+        assert_eq!(
+            send(&app, "GET", path).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let m = scrape(&app).await;
+    assert_eq!(m.get(TOTAL, &labels("GET", "unmatched", "404")), Some(5.0));
+    assert_eq!(
+        m.label_values(TOTAL, "route"),
+        ["unmatched"],
+        "raw paths never become label values"
+    );
+}
+
+/// `Router::merge` replaces a default fallback with the merged router's, so merging after
+/// `layer` leaves 404s unwrapped. This is why the docs say: the layer goes last.
+#[tokio::test]
+async fn merging_after_the_layer_loses_the_default_fallback() {
+    let metrics = HttpMetrics::new();
+    let app = Router::new()
+        .route("/", get(|| async { "home" }))
+        .layer(MetricsLayer::new(&metrics))
+        .merge(metrics_router(&metrics));
+    assert_eq!(send(&app, "GET", "/missing").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        scrape(&app)
+            .await
+            .get(TOTAL, &labels("GET", "unmatched", "404")),
+        None
+    );
+}
+
+#[tokio::test]
+async fn unknown_methods_are_other_and_wrong_methods_keep_the_route() {
+    let metrics = HttpMetrics::new();
+    let app = app(&metrics);
+    assert_eq!(
+        send(&app, "BREW", "/api/users/1").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        send(&app, "PURGE", "/api/users/1").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        send(&app, "DELETE", "/api/users/1").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        send(&app, "BREW", "/nowhere").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let m = scrape(&app).await;
+    assert_eq!(
+        m.get(TOTAL, &labels("_OTHER", "/api/users/{user_id}", "405")),
+        Some(2.0)
+    );
+    assert_eq!(
+        m.get(TOTAL, &labels("DELETE", "/api/users/{user_id}", "405")),
+        Some(1.0)
+    );
+    assert_eq!(
+        m.get(TOTAL, &labels("_OTHER", "unmatched", "404")),
+        Some(1.0)
+    );
+    assert_eq!(m.label_values(TOTAL, "method"), ["DELETE", "_OTHER"]);
+}
+
+#[tokio::test]
+async fn nested_routers_concatenate_templates() {
+    let metrics = HttpMetrics::new();
+    let app = app(&metrics);
+    send(&app, "GET", "/api/v2/orders/7").await;
+    let m = scrape(&app).await;
+    assert_eq!(
+        m.get(TOTAL, &labels("GET", "/api/v2/orders/{order_id}", "200")),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn a_nested_router_layered_before_nesting_sees_the_full_template() {
+    let metrics = HttpMetrics::new();
+    let inner = Router::new()
+        .route("/items/{id}", get(|| async { "item" }))
+        .layer(MetricsLayer::new(&metrics));
+    let app = Router::new()
+        .nest("/shop", inner)
+        .merge(metrics_router(&metrics));
+    send(&app, "GET", "/shop/items/3").await;
+    let m = scrape(&app).await;
+    assert_eq!(
+        m.get(TOTAL, &labels("GET", "/shop/items/{id}", "200")),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn fallbacks_record_the_unmatched_route_with_their_status() {
+    let metrics = HttpMetrics::new();
+    let app = Router::new()
+        .route("/", get(|| async { "home" }))
+        .fallback(|| async { (StatusCode::IM_A_TEAPOT, "fallback") })
+        .layer(MetricsLayer::new(&metrics))
+        .merge(metrics_router(&metrics));
+    assert_eq!(
+        send(&app, "GET", "/missing/42").await.0,
+        StatusCode::IM_A_TEAPOT
+    );
+    let m = scrape(&app).await;
+    assert_eq!(m.get(TOTAL, &labels("GET", "unmatched", "418")), Some(1.0));
+    assert_eq!(m.series(TOTAL).len(), 1);
+}
+
+/// axum does not expose a `nest_service`'s prefix to layers outside it: requests below the
+/// prefix carry no `MatchedPath` and are recorded like a fallback's, while the prefix itself
+/// is an ordinary route. This test pins that documented behaviour.
+#[tokio::test]
+async fn nest_service_paths_below_the_prefix_are_unmatched() {
+    let metrics = HttpMetrics::new();
+    let files = tower::service_fn(|_req: Request<Body>| async {
+        Ok::<_, std::convert::Infallible>(axum::response::Response::new(Body::from("file")))
+    });
+    let app = Router::new()
+        .nest_service("/static", files)
+        .layer(MetricsLayer::new(&metrics))
+        .merge(metrics_router(&metrics));
+    for path in ["/static/app.js", "/static/css/site.css", "/static"] {
+        assert_eq!(send(&app, "GET", path).await.0, StatusCode::OK, "{path}");
+    }
+    let m = scrape(&app).await;
+    assert_eq!(m.get(TOTAL, &labels("GET", "unmatched", "200")), Some(2.0));
+    assert_eq!(m.get(TOTAL, &labels("GET", "/static", "200")), Some(1.0));
+}
+
+#[tokio::test]
+async fn metrics_endpoint_does_not_count_itself_by_default() {
+    let metrics = HttpMetrics::new();
+    // Layer added after merging, so the metrics route is wrapped too.
+    let app = Router::new()
+        .route("/", get(|| async { "home" }))
+        .merge(metrics_router(&metrics))
+        .layer(MetricsLayer::new(&metrics));
+    scrape(&app).await;
+    let m = scrape(&app).await;
+    assert!(
+        m.label_values(TOTAL, "route").is_empty(),
+        "{:?}",
+        m.series(TOTAL)
+    );
+
+    let counted = HttpMetrics::builder()
+        .count_metrics_path(true)
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .merge(metrics_router(&counted))
+        .layer(MetricsLayer::new(&counted));
+    scrape(&app).await;
+    let m = scrape(&app).await;
+    assert_eq!(m.get(TOTAL, &labels("GET", "/metrics", "200")), Some(1.0));
+}
+
+#[tokio::test]
+async fn excluded_routes_and_status_classes() {
+    let metrics = HttpMetrics::builder()
+        .exclude_route("/fail")
+        .status_label(StatusLabel::Class)
+        .build()
+        .unwrap();
+    let app = app(&metrics);
+    send(&app, "GET", "/fail").await;
+    send(&app, "GET", "/api/users/1").await;
+    send(&app, "POST", "/api/users").await;
+    let m = scrape(&app).await;
+    assert_eq!(
+        m.label_values(TOTAL, "route"),
+        ["/api/users", "/api/users/{user_id}"]
+    );
+    assert_eq!(
+        m.get(TOTAL, &labels("POST", "/api/users", "2xx")),
+        Some(1.0)
+    );
+    assert_eq!(
+        m.get(TOTAL, &labels("GET", "/api/users/{user_id}", "2xx")),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn application_metrics_share_the_endpoint() {
+    let metrics = HttpMetrics::new();
+    let logins: Counter = Counter::default();
+    metrics.register("logins", "Successful logins", logins.clone());
+    logins.inc_by(3);
+    let m = scrape(&app(&metrics)).await;
+    assert_eq!(m.get("logins_total", &[]), Some(3.0));
+    assert_eq!(m.types["logins_total"], "counter");
+    assert_eq!(m.types["http_requests_total"], "counter");
+    assert_eq!(m.types["http_request_duration_seconds"], "histogram");
+    assert_eq!(m.types["http_requests_in_flight"], "gauge");
+}
+
+#[tokio::test]
+async fn exposition_is_negotiated_and_compressed() {
+    use std::io::Read;
+    let metrics = HttpMetrics::new();
+    let app = app(&metrics);
+    send(&app, "GET", "/api/users/1").await;
+
+    let request = |accept: &str, encoding: &str| {
+        Request::get("/metrics")
+            .header("accept", accept)
+            .header("accept-encoding", encoding)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let om = app
+        .clone()
+        .oneshot(request("application/openmetrics-text", "identity"))
+        .await
+        .unwrap();
+    assert_eq!(
+        om.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let body = om.into_body().collect().await.unwrap().to_bytes();
+    assert!(body.ends_with(b"# EOF\n"));
+    assert!(std::str::from_utf8(&body)
+        .unwrap()
+        .contains("# TYPE http_requests counter\n"));
+
+    let text = app
+        .clone()
+        .oneshot(request("text/plain", "gzip"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert_eq!(text.headers()["content-encoding"], "gzip");
+    assert_eq!(text.headers()["vary"], "accept, accept-encoding");
+    let gz = text.into_body().collect().await.unwrap().to_bytes();
+    let mut plain = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut plain)
+        .unwrap();
+    let m = Exposition::parse(&plain);
+    assert_eq!(
+        m.get(TOTAL, &labels("GET", "/api/users/{user_id}", "200")),
+        Some(1.0)
+    );
+    assert!(!plain.contains("# EOF"));
+}
+
+#[tokio::test]
+async fn the_metrics_route_answers_head_and_refuses_post() {
+    let metrics = HttpMetrics::new();
+    let app = app(&metrics);
+    assert_eq!(send(&app, "HEAD", "/metrics").await.0, StatusCode::OK);
+    assert_eq!(
+        send(&app, "POST", "/metrics").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}

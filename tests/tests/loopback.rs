@@ -1,0 +1,187 @@
+//! The users example served on a real loopback socket, exercised with a real HTTP client,
+//! and its Prometheus text output checked by the real `promtool`.
+
+use std::process::Command;
+
+use http_metrics_core::prometheus_client::metrics::{
+    counter::Counter, family::Family, gauge::Gauge,
+};
+use http_metrics_core::HttpMetrics;
+use tests::Exposition;
+
+struct Server {
+    base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(metrics: &HttpMetrics) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = examples::users::axum::router(metrics);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Server { base, task }
+}
+
+#[tokio::test]
+async fn counts_over_a_real_socket() {
+    let metrics = HttpMetrics::new();
+    let server = serve(&metrics).await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/api/users", server.base))
+        .json(&serde_json::json!({"name": "Ada", "source": "api"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    for _ in 0..3 {
+        let r = client
+            .get(format!("{}/api/users/1", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = client
+        .get(format!("{}/does/not/exist", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    let response = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let m = Exposition::parse(&response.text().await.unwrap());
+    let total = |method: &str, route: &str, status: &str| {
+        m.get(
+            "http_requests_total",
+            &[("method", method), ("route", route), ("status", status)],
+        )
+    };
+    assert_eq!(total("POST", "/api/users", "201"), Some(1.0));
+    assert_eq!(total("GET", "/api/users/{user_id}", "200"), Some(3.0));
+    assert_eq!(total("GET", "unmatched", "404"), Some(1.0));
+    assert_eq!(m.series("http_requests_total").len(), 3);
+    for labels in m.series("http_requests_in_flight") {
+        let (method, route) = (labels["method"].as_str(), labels["route"].as_str());
+        assert_eq!(
+            m.get(
+                "http_requests_in_flight",
+                &[("method", method), ("route", route)]
+            ),
+            Some(0.0)
+        );
+    }
+    assert_eq!(
+        m.get("users_created_total", &[("source", "api")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        m.get(
+            "cache_operations_total",
+            &[("operation", "get"), ("result", "hit")]
+        ),
+        Some(2.0)
+    );
+}
+
+#[tokio::test]
+async fn promtool_accepts_the_prometheus_text_output() {
+    let promtool = tests::promtool();
+    let metrics = HttpMetrics::builder()
+        .const_label("service", "users \"east\"\\n")
+        .build()
+        .unwrap();
+    // Application metrics whose label values need every kind of escaping.
+    let tricky: Family<Vec<(String, String)>, Counter> = Family::default();
+    metrics.register(
+        "tricky_events",
+        "Events with awkward labels",
+        tricky.clone(),
+    );
+    for value in [
+        "quote \" here",
+        "back\\slash",
+        "new\nline",
+        "ünïcödé ✓",
+        "} # {",
+        "",
+    ] {
+        tricky
+            .get_or_create(&vec![("value".to_owned(), value.to_owned())])
+            .inc();
+    }
+    let temperature: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
+    temperature.set(-3.5);
+    metrics.register("temperature_celsius", "A float gauge", temperature);
+
+    let server = serve(&metrics).await;
+    let client = reqwest::Client::new();
+    client
+        .post(format!("{}/api/users", server.base))
+        .json(&serde_json::json!({"name": "Ada"}))
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{}/api/users/1", server.base))
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{}/api/users", server.base))
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+
+    let text = client
+        .get(format!("{}/metrics", server.base))
+        .header("accept", "text/plain")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parsed = Exposition::parse(&text);
+    assert_eq!(
+        parsed.get("tricky_events_total", &[("value", "new\nline")]),
+        Some(1.0)
+    );
+
+    let file =
+        std::env::temp_dir().join(format!("http-metrics-promtool-{}.prom", std::process::id()));
+    std::fs::write(&file, &text).unwrap();
+    let output = Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "promtool rejected the output:\n{report}\n---\n{text}"
+    );
+    assert_eq!(report.trim(), "", "promtool found problems:\n{report}");
+}

@@ -1,0 +1,50 @@
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use http_metrics_core::{HttpMetrics, MethodLabel, RouteCache};
+use tower_service::Service;
+
+use crate::{ResponseBody, ResponseFuture};
+
+/// The service produced by [`crate::MetricsLayer`]: starts a request's guard in `call` and
+/// hands it to the [`ResponseFuture`].
+#[derive(Clone, Debug)]
+pub struct Metrics<S> {
+    pub(crate) inner: S,
+    pub(crate) metrics: HttpMetrics,
+    pub(crate) routes: Arc<RouteCache>,
+}
+
+impl<S> Metrics<S> {
+    /// Wraps `inner`, recording into `metrics`.
+    pub fn new(inner: S, metrics: &HttpMetrics) -> Self {
+        Self {
+            inner,
+            metrics: metrics.clone(),
+            routes: Arc::default(),
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metrics<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let method = MethodLabel::from(req.method());
+        let guard = self
+            .routes
+            .start(&self.metrics, method, crate::route::template(&req));
+        ResponseFuture::new(self.inner.call(req), guard)
+    }
+}

@@ -192,3 +192,8 @@ mod tests {
         Exposition::parse("a{x=\"\\t\"} 1\n");
     }
 }
+
+/// The workspace README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

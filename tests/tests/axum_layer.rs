@@ -495,3 +495,50 @@ async fn the_metrics_route_answers_head_and_refuses_post() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 }
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_500_and_leaves_in_flight_balanced() {
+    let metrics = HttpMetrics::new();
+    let app: Router = Router::new()
+        .route(
+            "/panic",
+            get(|| async {
+                if true {
+                    panic!("handler bug");
+                }
+                "unreachable"
+            }),
+        )
+        .merge(metrics_router(&metrics))
+        .layer(MetricsLayer::new(&metrics));
+    let task = tokio::spawn({
+        let app = app.clone();
+        async move { send(&app, "GET", "/panic").await }
+    });
+    assert!(task.await.unwrap_err().is_panic());
+    let m = scrape(&app).await;
+    assert_eq!(m.get(TOTAL, &labels("GET", "/panic", "500")), Some(1.0));
+    assert_eq!(
+        m.get(IN_FLIGHT, &[("method", "GET"), ("route", "/panic")]),
+        Some(0.0)
+    );
+}
+
+#[tokio::test]
+async fn a_request_dropped_before_its_response_is_a_499() {
+    let metrics = HttpMetrics::new();
+    let app: Router = Router::new()
+        .route("/hang", get(std::future::pending::<&'static str>))
+        .merge(metrics_router(&metrics))
+        .layer(MetricsLayer::new(&metrics));
+    let request = Request::get("/hang").body(Body::empty()).unwrap();
+    let timed_out =
+        tokio::time::timeout(Duration::from_millis(20), app.clone().oneshot(request)).await;
+    assert!(timed_out.is_err(), "the handler never answers");
+    let m = scrape(&app).await;
+    assert_eq!(m.get(TOTAL, &labels("GET", "/hang", "499")), Some(1.0));
+    assert_eq!(
+        m.get(IN_FLIGHT, &[("method", "GET"), ("route", "/hang")]),
+        Some(0.0)
+    );
+}

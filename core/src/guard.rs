@@ -46,7 +46,8 @@ impl RouteHandle {
         }
         self.0.enter(method);
         Some(RequestGuard {
-            route: self.0.clone(),
+            entered: self.0.clone(),
+            route: None,
             method,
             start: Instant::now(),
             status: None,
@@ -73,7 +74,10 @@ impl RouteHandle {
 #[derive(Debug)]
 #[must_use = "dropping the guard records the request as cancelled"]
 pub struct RequestGuard {
-    route: Arc<RouteEntry>,
+    /// The route whose in-flight gauge this request entered, and leaves.
+    entered: Arc<RouteEntry>,
+    /// The route to record under when routing settled on another one.
+    route: Option<Arc<RouteEntry>>,
     method: MethodLabel,
     start: Instant,
     status: Option<u16>,
@@ -86,6 +90,19 @@ impl RequestGuard {
     #[inline]
     pub fn set_status(&mut self, status: u16) {
         self.status = Some(status);
+    }
+
+    /// Records the request under `route` instead of the route it started on, for frameworks
+    /// that only know the final route after routing (actix-web's guards). The in-flight
+    /// gauge is still left on the route it was entered on, so it stays balanced; if `route`
+    /// is excluded, the request is not counted.
+    pub fn set_route(&mut self, route: &RouteHandle) {
+        self.route = (!Arc::ptr_eq(&route.0, &self.entered)).then(|| route.0.clone());
+    }
+
+    /// The route the request will be recorded under.
+    pub fn route(&self) -> &str {
+        self.route.as_ref().unwrap_or(&self.entered).template()
     }
 
     /// The status noted by [`RequestGuard::set_status`], if any.
@@ -117,7 +134,7 @@ impl RequestGuard {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        let settings = self.route.settings();
+        let settings = self.entered.settings();
         let code = match outcome {
             Outcome::Response(code) => code,
             Outcome::Error => settings.error_status,
@@ -125,7 +142,11 @@ impl RequestGuard {
             Outcome::Panicked => settings.panic_status,
         };
         let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.route.exit(self.method, code, nanos);
+        let route = self.route.as_ref().unwrap_or(&self.entered);
+        if !route.is_excluded() {
+            route.observe(self.method, code, nanos);
+        }
+        self.entered.leave(self.method);
     }
 }
 
@@ -196,5 +217,49 @@ impl RouteCache {
     /// The cached handle, if a route has been resolved through this cache.
     pub fn cached(&self) -> Option<&RouteHandle> {
         self.slot.get()
+    }
+}
+
+/// A per-thread cache of route handles, for adapters whose middleware instance serves every
+/// route of one worker thread (actix-web builds one middleware per worker).
+///
+/// Lookups borrow a `RefCell`: no lock, no atomic, no contention with other workers. The
+/// cache holds one handle per route template the worker has seen, which the application's
+/// routes bound.
+///
+/// ```
+/// use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
+///
+/// let metrics = HttpMetrics::new();
+/// let cache = LocalRouteCache::default();
+/// let mut guard = cache.with(&metrics, Some("/users/{id}"), |r| r.start(MethodLabel::Get)).unwrap();
+/// // Routing settled on another route: record there.
+/// cache.with(&metrics, Some("/users/{name}"), |r| guard.set_route(r));
+/// assert_eq!(guard.route(), "/users/{name}");
+/// guard.finish_with_status(200);
+/// ```
+#[derive(Debug, Default)]
+pub struct LocalRouteCache {
+    routes: std::cell::RefCell<std::collections::HashMap<Box<str>, RouteHandle>>,
+}
+
+impl LocalRouteCache {
+    /// Calls `f` with the handle of `route` (`None`: no route matched).
+    pub fn with<R>(
+        &self,
+        metrics: &crate::HttpMetrics,
+        route: Option<&str>,
+        f: impl FnOnce(&RouteHandle) -> R,
+    ) -> R {
+        let Some(template) = route else {
+            return f(metrics.unmatched_entry());
+        };
+        if let Some(handle) = self.routes.borrow().get(template) {
+            return f(handle);
+        }
+        let handle = metrics.route(template);
+        let result = f(&handle);
+        self.routes.borrow_mut().insert(template.into(), handle);
+        result
     }
 }

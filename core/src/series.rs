@@ -6,7 +6,7 @@
 //! is hashed and nothing is allocated once a series exists.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::{Buckets, MethodLabel, StatusLabel};
@@ -71,6 +71,8 @@ type StatusTable = [OnceLock<DurationCell>; 100];
 #[derive(Debug)]
 struct MethodSlot {
     in_flight: AtomicI64,
+    /// Set by the first request, so the in-flight series exists from then on.
+    entered: AtomicBool,
     classes: [OnceLock<Box<StatusTable>>; 9],
 }
 
@@ -78,6 +80,7 @@ impl MethodSlot {
     fn new() -> Self {
         Self {
             in_flight: AtomicI64::new(0),
+            entered: AtomicBool::new(false),
             classes: [const { OnceLock::new() }; 9],
         }
     }
@@ -135,19 +138,28 @@ impl RouteEntry {
 
     #[inline]
     pub(crate) fn enter(&self, method: MethodLabel) {
-        self.methods[method.index()]
-            .in_flight
-            .fetch_add(1, Ordering::Relaxed);
+        let slot = &self.methods[method.index()];
+        // Read first: after the first request the line stays shared, never written again.
+        if !slot.entered.load(Ordering::Relaxed) {
+            slot.entered.store(true, Ordering::Relaxed);
+        }
+        slot.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Leaves the in-flight gauge and records one request with `code` and `nanos`.
+    /// Records one request with `code` and `nanos` on this route's series.
     #[inline]
-    pub(crate) fn exit(&self, method: MethodLabel, code: u16, nanos: u64) {
-        let slot = &self.methods[method.index()];
+    pub(crate) fn observe(&self, method: MethodLabel, code: u16, nanos: u64) {
         let settings = &*self.settings;
+        let slot = &self.methods[method.index()];
         let cell = slot.cell(settings.status.key(code), settings.buckets.len_with_inf());
         cell.observe(settings.buckets.index(nanos), nanos);
-        slot.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn leave(&self, method: MethodLabel) {
+        self.methods[method.index()]
+            .in_flight
+            .fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Every (method, status key, cell) recorded so far, in exposition order.
@@ -164,8 +176,8 @@ impl RouteEntry {
             .into_iter()
             .zip(&self.methods)
             .filter_map(|(m, slot)| {
-                let n = slot.in_flight.load(Ordering::Relaxed);
-                (n != 0 || slot.cells().next().is_some()).then_some((m, n))
+                let entered = slot.entered.load(Ordering::Relaxed);
+                entered.then(|| (m, slot.in_flight.load(Ordering::Relaxed)))
             })
     }
 }

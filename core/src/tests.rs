@@ -268,3 +268,29 @@ fn concurrent_requests_are_counted_exactly() {
         Some("0")
     );
 }
+
+#[test]
+fn a_rerouted_request_is_counted_on_its_final_route_and_leaves_the_first() {
+    let metrics = HttpMetrics::builder()
+        .exclude_route("/hidden")
+        .build()
+        .unwrap();
+    let mut guard = metrics.start(MethodLabel::Get, Some("/a/{x}")).unwrap();
+    guard.set_route(&metrics.route("/a/{y}"));
+    assert_eq!(guard.route(), "/a/{y}");
+    guard.finish_with_status(200);
+    let mut hidden = metrics.start(MethodLabel::Get, Some("/a/{x}")).unwrap();
+    hidden.set_route(&metrics.route("/hidden"));
+    hidden.finish_with_status(200);
+    let out = text(&metrics);
+    assert!(
+        out.contains(r#"http_requests_total{method="GET",route="/a/{y}",status="200"} 1"#),
+        "{out}"
+    );
+    assert!(!out.contains(r#"route="/a/{x}",status"#), "{out}");
+    assert!(!out.contains("/hidden"), "{out}");
+    assert!(
+        out.contains(r#"http_requests_in_flight{method="GET",route="/a/{x}"} 0"#),
+        "{out}"
+    );
+}

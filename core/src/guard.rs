@@ -263,3 +263,67 @@ impl LocalRouteCache {
         result
     }
 }
+
+/// The guard of a request as an adapter carries it through its response future and body:
+/// `None` inside when the route is excluded. Every adapter makes the same three calls, so the
+/// decisions live here.
+///
+/// ```
+/// use http_metrics_core::{ActiveRequest, HttpMetrics, MethodLabel};
+///
+/// let metrics = HttpMetrics::new();
+/// // In the middleware's `call`:
+/// let mut pending = ActiveRequest::from(metrics.start(MethodLabel::Get, Some("/items/{id}")));
+/// // In the response future, once the response head exists:
+/// let mut body = pending.respond(200);
+/// // In the response body, after every poll of the inner body:
+/// body.polled(false);
+/// body.polled(true); // the end: recorded now
+/// ```
+#[derive(Debug, Default)]
+pub struct ActiveRequest(Option<RequestGuard>);
+
+impl ActiveRequest {
+    /// The response head exists: notes its status and hands the guard over, for the body.
+    #[inline]
+    pub fn respond(&mut self, status: u16) -> ActiveRequest {
+        let mut guard = self.0.take();
+        if let Some(guard) = &mut guard {
+            guard.set_status(status);
+        }
+        ActiveRequest(guard)
+    }
+
+    /// The inner service failed: records the request now, with `status` if the error carries
+    /// one (actix-web's `ResponseError`), else with the error status (500).
+    pub fn fail(&mut self, status: Option<u16>) {
+        match (self.0.take(), status) {
+            (Some(guard), Some(status)) => guard.finish_with_status(status),
+            (Some(guard), None) => guard.finish_error(),
+            (None, _) => {}
+        }
+    }
+
+    /// Called by a response body after each poll of the body it wraps: `ended` when that
+    /// poll returned the end, an error, or left the body at its end. Records on the first
+    /// end; later calls do nothing.
+    #[inline]
+    pub fn polled(&mut self, ended: bool) {
+        if ended {
+            if let Some(guard) = self.0.take() {
+                guard.finish();
+            }
+        }
+    }
+
+    /// The guard, unless the request is excluded or already recorded.
+    pub fn guard_mut(&mut self) -> Option<&mut RequestGuard> {
+        self.0.as_mut()
+    }
+}
+
+impl From<Option<RequestGuard>> for ActiveRequest {
+    fn from(guard: Option<RequestGuard>) -> Self {
+        Self(guard)
+    }
+}

@@ -21,7 +21,7 @@ pub use config::{
 pub use exposition::{
     accepts_gzip, Format, Scrape, ScrapeRequest, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE,
 };
-pub use guard::{LocalRouteCache, RequestGuard, RouteCache, RouteHandle};
+pub use guard::{ActiveRequest, LocalRouteCache, RequestGuard, RouteCache, RouteHandle};
 pub use method::MethodLabel;
 pub use metrics::HttpMetrics;
 /// The prometheus-client crate, re-exported so application metrics use the same version.

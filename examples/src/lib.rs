@@ -32,6 +32,24 @@ impl ApiResponse {
     }
 }
 
+/// Converts answers into actix-web responses.
+pub mod actix_support {
+    use actix_web::http::StatusCode;
+    use actix_web::{HttpRequest, HttpResponse, Responder};
+
+    use crate::ApiResponse;
+
+    impl Responder for ApiResponse {
+        type Body = actix_web::body::BoxBody;
+
+        fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+            let status =
+                StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            HttpResponse::build(status).json(self.body)
+        }
+    }
+}
+
 /// Converts answers into axum responses.
 pub mod axum_support {
     use axum::http::StatusCode;

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod conformance;
+pub mod servers;
+
 /// One sample: its label set and value.
 pub type Labels = BTreeMap<String, String>;
 

@@ -2,7 +2,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http_body::{Body, Frame, SizeHint};
-use http_metrics_core::RequestGuard;
+use http_metrics_core::ActiveRequest;
 use pin_project_lite::pin_project;
 
 pin_project! {
@@ -12,13 +12,13 @@ pin_project! {
     pub struct ResponseBody<B> {
         #[pin]
         inner: B,
-        guard: Option<RequestGuard>,
+        active: ActiveRequest,
     }
 }
 
 impl<B> ResponseBody<B> {
-    pub(crate) fn new(inner: B, guard: Option<RequestGuard>) -> Self {
-        Self { inner, guard }
+    pub(crate) fn new(inner: B, active: ActiveRequest) -> Self {
+        Self { inner, active }
     }
 }
 
@@ -38,11 +38,7 @@ impl<B: Body> Body for ResponseBody<B> {
             None | Some(Err(_)) => true,
             Some(Ok(_)) => this.inner.is_end_stream(),
         };
-        if ended {
-            if let Some(guard) = this.guard.take() {
-                guard.finish();
-            }
-        }
+        this.active.polled(ended);
         Poll::Ready(frame)
     }
 

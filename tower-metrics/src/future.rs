@@ -3,7 +3,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http::Response;
-use http_metrics_core::RequestGuard;
+use http_metrics_core::ActiveRequest;
 use pin_project_lite::pin_project;
 
 use crate::ResponseBody;
@@ -18,13 +18,13 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        guard: Option<RequestGuard>,
+        active: ActiveRequest,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, guard: Option<RequestGuard>) -> Self {
-        Self { inner, guard }
+    pub(crate) fn new(inner: F, active: ActiveRequest) -> Self {
+        Self { inner, active }
     }
 }
 
@@ -37,18 +37,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.inner.poll(cx));
-        let mut guard = this.guard.take();
         Poll::Ready(match result {
             Ok(response) => {
-                if let Some(guard) = &mut guard {
-                    guard.set_status(response.status().as_u16());
-                }
-                Ok(response.map(|body| ResponseBody::new(body, guard)))
+                let active = this.active.respond(response.status().as_u16());
+                Ok(response.map(|body| ResponseBody::new(body, active)))
             }
             Err(error) => {
-                if let Some(guard) = guard {
-                    guard.finish_error();
-                }
+                this.active.fail(None);
                 Err(error)
             }
         })

@@ -45,6 +45,6 @@ where
         let guard = self
             .routes
             .start(&self.metrics, method, crate::route::template(&req));
-        ResponseFuture::new(self.inner.call(req), guard)
+        ResponseFuture::new(self.inner.call(req), guard.into())
     }
 }

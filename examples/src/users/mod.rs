@@ -8,6 +8,7 @@
 //! | `GET /health` | `200 {"status": "healthy"}` |
 //! | `GET /metrics` | the exposition |
 
+pub mod actix;
 pub mod axum;
 
 use std::collections::HashMap;

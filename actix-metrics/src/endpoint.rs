@@ -1,0 +1,61 @@
+//! The `/metrics` endpoint.
+
+use actix_web::http::header::{ACCEPT, ACCEPT_ENCODING};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, Resource};
+use http_metrics_core::{HttpMetrics, ScrapeRequest};
+
+/// The `/metrics` response for a scraper's request: the format negotiated from `Accept`,
+/// gzip when `Accept-Encoding` allows it.
+///
+/// ```
+/// use actix_web::test::TestRequest;
+/// use http_metrics_core::HttpMetrics;
+///
+/// let request = TestRequest::default().insert_header(("accept", "text/plain")).to_http_request();
+/// let response = actix_metrics::scrape_response(&HttpMetrics::new(), &request);
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(
+///     response.headers().get("content-type").unwrap(),
+///     "text/plain; version=0.0.4; charset=utf-8"
+/// );
+/// ```
+pub fn scrape_response(metrics: &HttpMetrics, request: &HttpRequest) -> HttpResponse {
+    let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let mut scrape_request = ScrapeRequest::new();
+    if let Some(accept) = header(ACCEPT) {
+        scrape_request = scrape_request.accept(accept);
+    }
+    if let Some(encoding) = header(ACCEPT_ENCODING) {
+        scrape_request = scrape_request.accept_encoding(encoding);
+    }
+    let scrape = metrics.scrape(&scrape_request);
+    let status = StatusCode::from_u16(scrape.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    for (name, value) in scrape.headers {
+        response.insert_header((name, value));
+    }
+    response.body(scrape.body)
+}
+
+/// A resource serving `GET` and `HEAD` on the metrics path (default `/metrics`).
+///
+/// The metrics path is excluded from recording by default, so registering it inside the
+/// wrapped `App` does not count scrapes.
+///
+/// ```
+/// use actix_web::App;
+/// use actix_metrics::{metrics_service, Metrics};
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::new();
+/// let app = App::new().wrap(Metrics::new(&metrics)).service(metrics_service(&metrics));
+/// ```
+pub fn metrics_service(metrics: &HttpMetrics) -> Resource {
+    let handle = metrics.clone();
+    let handler =
+        move |request: HttpRequest| std::future::ready(scrape_response(&handle, &request));
+    web::resource(metrics.metrics_path())
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+}

@@ -1,0 +1,154 @@
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::Error;
+use http_metrics_core::{ActiveRequest, HttpMetrics, LocalRouteCache, MethodLabel};
+use pin_project_lite::pin_project;
+
+use crate::ResponseBody;
+
+/// Records golden-signal metrics for every request of the `App` it wraps.
+///
+/// Build the [`HttpMetrics`] once, outside `HttpServer::new`, and give every worker's `App`
+/// a `Metrics` over it: all workers record into the same series.
+///
+/// ```
+/// use actix_web::{web, App, HttpResponse};
+/// use actix_metrics::{metrics_service, Metrics};
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::new();
+/// let app = App::new()
+///     .wrap(Metrics::new(&metrics))
+///     .service(metrics_service(&metrics))
+///     .route("/api/users/{user_id}", web::get().to(HttpResponse::Ok));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    metrics: HttpMetrics,
+}
+
+impl Metrics {
+    /// Middleware recording into `metrics`.
+    pub fn new(metrics: &HttpMetrics) -> Self {
+        Self {
+            metrics: metrics.clone(),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Metrics
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    type Response = ServiceResponse<ResponseBody<B>>;
+    type Error = Error;
+    type Transform = MetricsMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(MetricsMiddleware {
+            service,
+            shared: Rc::new(Shared {
+                metrics: self.metrics.clone(),
+                routes: LocalRouteCache::default(),
+            }),
+        }))
+    }
+}
+
+/// What the middleware and its futures share on one worker.
+#[derive(Debug)]
+struct Shared {
+    metrics: HttpMetrics,
+    routes: LocalRouteCache,
+}
+
+/// The service produced by [`Metrics`]: one per worker.
+#[derive(Debug)]
+pub struct MetricsMiddleware<S> {
+    service: S,
+    shared: Rc<Shared>,
+}
+
+impl<S, B> Service<ServiceRequest> for MetricsMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    type Response = ServiceResponse<ResponseBody<B>>;
+    type Error = Error;
+    type Future = MetricsFuture<S::Future>;
+
+    actix_service::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let method = MethodLabel::from_token(req.method().as_str());
+        // Before routing, actix matches the path against the resource map (guards aside):
+        // good enough for the in-flight gauge, corrected from the response once routed.
+        let route = req.match_pattern();
+        let shared = &self.shared;
+        let guard = shared
+            .routes
+            .with(&shared.metrics, route.as_deref(), |r| r.start(method));
+        MetricsFuture {
+            inner: self.service.call(req),
+            active: guard.into(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+pin_project! {
+    /// Response future of [`MetricsMiddleware`].
+    ///
+    /// Holds the request's guard until the response exists, then moves it into the
+    /// [`ResponseBody`]. Dropped before that, the guard records the request as cancelled;
+    /// unwound by a panic, as a 500.
+    #[derive(Debug)]
+    pub struct MetricsFuture<F> {
+        #[pin]
+        inner: F,
+        active: ActiveRequest,
+        shared: Rc<Shared>,
+    }
+}
+
+impl<F, B> Future for MetricsFuture<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody,
+{
+    type Output = Result<ServiceResponse<ResponseBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        Poll::Ready(match result {
+            Ok(response) => {
+                let mut active = this.active.respond(response.status().as_u16());
+                if let Some(guard) = active.guard_mut() {
+                    // Routed now: the resource actually chosen, guards included.
+                    let route = response.request().match_pattern();
+                    let shared = &**this.shared;
+                    shared
+                        .routes
+                        .with(&shared.metrics, route.as_deref(), |r| guard.set_route(r));
+                }
+                Ok(response.map_body(|_, body| ResponseBody::new(body, active)))
+            }
+            Err(error) => {
+                // An error from inner middleware: actix turns it into this status's response.
+                this.active
+                    .fail(Some(error.as_response_error().status_code().as_u16()));
+                Err(error)
+            }
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! The users service on actix-web.
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes, Data};
+use actix_web::HttpRequest;
+use http_metrics_core::HttpMetrics;
+
+use super::{UsersService, MAX_BODY_BYTES};
+use crate::ApiResponse;
+
+/// The service state, built once and shared by every worker.
+pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
+    Data::new(UsersService::new(metrics))
+}
+
+/// Registers the service's routes and `/metrics`; wrap the `App` in
+/// [`actix_metrics::Metrics`] to record them.
+///
+/// ```
+/// use actix_web::App;
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::new();
+/// let state = examples::users::actix::state(&metrics);
+/// let app = App::new()
+///     .wrap(actix_metrics::Metrics::new(&metrics))
+///     .configure(|cfg| examples::users::actix::configure(cfg, &state, &metrics));
+/// ```
+pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<UsersService>, metrics: &HttpMetrics) {
+    cfg.app_data(state.clone())
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        // Resources (not `App::route`) so a wrong method is a 405 on the route, as on axum.
+        .service(web::resource("/api/users").route(web::post().to(create_user)))
+        .service(web::resource("/api/users/{user_id}").route(web::get().to(get_user)))
+        .service(web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })))
+        .service(actix_metrics::metrics_service(metrics));
+}
+
+async fn create_user(
+    service: Data<UsersService>,
+    request: HttpRequest,
+    body: Bytes,
+) -> ApiResponse {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    service.create_user(content_type, &body).await
+}
+
+async fn get_user(service: Data<UsersService>, user_id: web::Path<String>) -> ApiResponse {
+    service.get_user(&user_id).await
+}

@@ -1,0 +1,229 @@
+//! actix-web specifics: routing by guards and scopes, errors from inner middleware, and one
+//! set of series shared by every worker.
+
+use actix_web::dev::Service as _;
+use actix_web::{guard, web, App, HttpResponse};
+use futures_util::future::{ready, Either};
+use http_metrics_core::HttpMetrics;
+use tests::{servers, Exposition};
+
+fn total(m: &Exposition, method: &str, route: &str, status: &str) -> Option<f64> {
+    m.get(
+        "http_requests_total",
+        &[("method", method), ("route", route), ("status", status)],
+    )
+}
+
+async fn scrape(client: &reqwest::Client, server: &servers::Server) -> Exposition {
+    tests::conformance::scrape(client, &server.base).await.1
+}
+
+fn routing_app(
+    metrics: &HttpMetrics,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        // Inner middleware that refuses requests carrying `x-deny` with an `Err`.
+        .wrap_fn(|req, srv| {
+            if req.headers().contains_key("x-deny") {
+                Either::Left(ready(Err(actix_web::error::ErrorForbidden("denied"))))
+            } else {
+                Either::Right(srv.call(req))
+            }
+        })
+        .wrap(actix_metrics::Metrics::new(metrics))
+        .service(actix_metrics::metrics_service(metrics))
+        // Same path, chosen by a guard: only routing knows which template applies.
+        .service(
+            web::resource("/items/{id}")
+                .guard(guard::Header("x-version", "2"))
+                .route(web::get().to(|| async { "v2" })),
+        )
+        .service(web::resource("/items/{item_id}").route(web::get().to(|| async { "v1" })))
+        .service(
+            web::scope("/a").service(
+                web::scope("/b")
+                    .service(web::resource("/c/{x}").route(web::get().to(HttpResponse::Ok))),
+            ),
+        )
+        .default_service(web::to(|| async { HttpResponse::ImATeapot().finish() }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_come_from_routing_guards_and_scopes_included() {
+    let metrics = HttpMetrics::new();
+    let server = servers::actix(&metrics, 1, routing_app);
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(server.url(path));
+
+    assert_eq!(
+        get("/items/1")
+            .header("x-version", "2")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "v2"
+    );
+    assert_eq!(
+        get("/items/1").send().await.unwrap().text().await.unwrap(),
+        "v1"
+    );
+    assert_eq!(get("/items/2").send().await.unwrap().status(), 200);
+    assert_eq!(get("/a/b/c/7").send().await.unwrap().status(), 200);
+    assert_eq!(get("/a/b/elsewhere").send().await.unwrap().status(), 418);
+    assert_eq!(get("/zzz").send().await.unwrap().status(), 418);
+
+    let m = scrape(&client, &server).await;
+    assert_eq!(total(&m, "GET", "/items/{id}", "200"), Some(1.0));
+    assert_eq!(total(&m, "GET", "/items/{item_id}", "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", "/a/b/c/{x}", "200"), Some(1.0));
+    assert_eq!(total(&m, "GET", "unmatched", "418"), Some(2.0));
+    assert_eq!(m.series("http_requests_total").len(), 4);
+    // Before routing, actix matches by path alone and finds `/items/{id}` for both
+    // versions: the in-flight gauge was entered there, and is balanced.
+    assert_eq!(
+        m.get(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("route", "/items/{id}")]
+        ),
+        Some(0.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_from_inner_middleware_is_recorded_with_its_status_and_passed_on() {
+    let metrics = HttpMetrics::new();
+    let server = servers::actix(&metrics, 1, routing_app);
+    let client = reqwest::Client::new();
+    let response = client
+        .get(server.url("/items/1"))
+        .header("x-deny", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "denied",
+        "the error reaches actix unchanged"
+    );
+    let m = scrape(&client, &server).await;
+    assert_eq!(total(&m, "GET", "/items/{id}", "403"), Some(1.0));
+    assert_eq!(
+        m.get(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("route", "/items/{id}")]
+        ),
+        Some(0.0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_workers_share_one_set_of_series() {
+    const CLIENTS: usize = 32;
+    const PER_CLIENT: usize = 50;
+    let metrics = tests::conformance::metrics();
+    let server = servers::actix(&metrics, 4, tests::conformance::actix_app);
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let url = server.url(&format!("/api/users/{c}"));
+            tokio::spawn(async move {
+                // A client each: separate connections, spread over the workers.
+                let client = reqwest::Client::new();
+                for _ in 0..PER_CLIENT {
+                    let r = client.get(&url).send().await.unwrap();
+                    assert_eq!(r.status(), 200);
+                    r.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let m = scrape(&reqwest::Client::new(), &server).await;
+    let n = (CLIENTS * PER_CLIENT) as f64;
+    assert_eq!(total(&m, "GET", "/api/users/{user_id}", "200"), Some(n));
+    assert_eq!(
+        m.get(
+            "http_request_duration_seconds_bucket",
+            &[
+                ("le", "+Inf"),
+                ("method", "GET"),
+                ("route", "/api/users/{user_id}"),
+                ("status", "200")
+            ]
+        ),
+        Some(n)
+    );
+    assert_eq!(
+        m.get(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("route", "/api/users/{user_id}")]
+        ),
+        Some(0.0)
+    );
+}
+
+fn panicking_app(
+    metrics: &HttpMetrics,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .wrap(actix_metrics::Metrics::new(metrics))
+        .service(actix_metrics::metrics_service(metrics))
+        .service(web::resource("/panic").route(web::get().to(|| async {
+            if true {
+                panic!("handler bug");
+            }
+            HttpResponse::Ok().finish()
+        })))
+        .service(web::resource("/get").route(web::get().to(HttpResponse::Ok)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_a_500_and_head_is_not_get() {
+    let metrics = HttpMetrics::new();
+    let server = servers::actix(&metrics, 1, panicking_app);
+    let client = reqwest::Client::new();
+    assert!(
+        client.get(server.url("/panic")).send().await.is_err(),
+        "the connection is dropped"
+    );
+    assert_eq!(
+        client
+            .head(server.url("/get"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+    let m = scrape(&client, &server).await;
+    assert_eq!(total(&m, "GET", "/panic", "500"), Some(1.0));
+    assert_eq!(
+        m.get(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("route", "/panic")]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(total(&m, "HEAD", "/get", "405"), Some(1.0));
+}

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the real tools the compatibility tests
-# use (promtool, from Debian's `prometheus` package) when they are missing, then runs every
-# unit, integration and doc test of the workspace.
+# use (the Prometheus server and promtool, from Debian's `prometheus` package) when they are
+# missing, then runs every unit, integration, end-to-end and doc test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/tools.sh
-ensure_promtool
+ensure_prometheus
 
 cargo test --workspace --all-features

@@ -21,11 +21,16 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
-ensure_promtool() {
-    command -v promtool >/dev/null 2>&1 && return 0
+# The Prometheus server and promtool, both from Debian's `prometheus` package.
+ensure_prometheus() {
+    if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
+        return 0
+    fi
     apt_install prometheus
-    command -v promtool >/dev/null 2>&1 || {
-        echo "error: promtool is still missing after installing 'prometheus'" >&2
-        return 1
-    }
+    for tool in promtool prometheus; do
+        command -v "$tool" >/dev/null 2>&1 || {
+            echo "error: $tool is still missing after installing 'prometheus'" >&2
+            return 1
+        }
+    done
 }

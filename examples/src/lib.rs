@@ -1,10 +1,42 @@
 //! Example services reproducing the Python metrics guides in Rust, on both frameworks.
 //!
 //! Each service keeps its business logic and business metrics in one framework-neutral
-//! module ([`users`]); the axum and actix-web builds only translate requests and responses.
+//! module ([`users`], [`orders`]); the axum and actix-web builds only translate requests and responses.
 
 pub mod env;
+pub mod orders;
+pub mod serve;
 pub mod users;
+
+/// Longest accepted request body, in bytes; longer bodies are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An actix-web `App` wrapped in [`actix_metrics::Metrics`] over `metrics`, with the routes
+/// that `configure` registers: what every example service's actix build runs per worker.
+///
+/// ```
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::new();
+/// let state = examples::users::actix::state(&metrics);
+/// let app = examples::actix_app(&metrics, &|cfg| examples::users::actix::configure(cfg, &state, &metrics));
+/// ```
+pub fn actix_app(
+    metrics: &http_metrics_core::HttpMetrics,
+    configure: &dyn Fn(&mut actix_web::web::ServiceConfig),
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .wrap(actix_metrics::Metrics::new(metrics))
+        .configure(configure)
+}
 
 /// A framework-neutral HTTP answer: a status code and a JSON body.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +62,17 @@ impl ApiResponse {
     pub fn healthy() -> Self {
         Self::new(200, serde_json::json!({ "status": "healthy" }))
     }
+}
+
+/// Whether a `Content-Type` value is JSON: `application/json` or a `+json` type.
+pub fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(str::trim)
+        .is_some_and(|mime| {
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.len() > 5 && mime[mime.len() - 5..].eq_ignore_ascii_case("+json"))
+        })
 }
 
 /// Converts answers into actix-web responses.
@@ -64,5 +107,20 @@ pub mod axum_support {
                 StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, Json(self.body)).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json(Some("application/json")));
+        assert!(is_json(Some("Application/JSON; charset=utf-8")));
+        assert!(is_json(Some("application/vnd.api+json")));
+        assert!(!is_json(Some("text/plain")));
+        assert!(!is_json(Some("+json")));
+        assert!(!is_json(None));
     }
 }

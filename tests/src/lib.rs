@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub mod conformance;
+pub mod prometheus;
 pub mod servers;
 
 /// One sample: its label set and value.
@@ -160,6 +161,39 @@ pub fn promtool() -> PathBuf {
              `scripts/test.sh`, which installs it."
         )
     })
+}
+
+/// Runs `promtool check metrics` on `text`: `Err` with promtool's report when it finds any
+/// problem (an error or a lint), so a test can show it.
+pub fn promtool_check(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run promtool: {e}"))?;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write to promtool: {e}"))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("promtool failed: {e}"))?;
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.status.success() && report.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("exit status {}: {report}", output.status))
+    }
 }
 
 /// The first executable called `name` on `PATH`.

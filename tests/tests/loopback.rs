@@ -1,33 +1,14 @@
 //! The users example served on a real loopback socket, exercised with a real HTTP client,
 //! and its Prometheus text output checked by the real `promtool`.
 
-use std::process::Command;
-
 use http_metrics_core::prometheus_client::metrics::{
     counter::Counter, family::Family, gauge::Gauge,
 };
 use http_metrics_core::HttpMetrics;
 use tests::Exposition;
 
-struct Server {
-    base: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(metrics: &HttpMetrics) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = examples::users::axum::router(metrics);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    Server { base, task }
+async fn serve(metrics: &HttpMetrics) -> tests::servers::Server {
+    tests::servers::axum(examples::users::axum::router(metrics)).await
 }
 
 #[tokio::test]
@@ -102,7 +83,6 @@ async fn counts_over_a_real_socket() {
 
 #[tokio::test]
 async fn promtool_accepts_the_prometheus_text_output() {
-    let promtool = tests::promtool();
     let metrics = HttpMetrics::builder()
         .const_label("service", "users \"east\"\\n")
         .build()
@@ -165,23 +145,7 @@ async fn promtool_accepts_the_prometheus_text_output() {
         Some(1.0)
     );
 
-    let file =
-        std::env::temp_dir().join(format!("http-metrics-promtool-{}.prom", std::process::id()));
-    std::fs::write(&file, &text).unwrap();
-    let output = Command::new(&promtool)
-        .args(["check", "metrics"])
-        .stdin(std::fs::File::open(&file).unwrap())
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "promtool rejected the output:\n{report}\n---\n{text}"
-    );
-    assert_eq!(report.trim(), "", "promtool found problems:\n{report}");
+    if let Err(report) = tests::promtool_check(&text) {
+        panic!("promtool rejected the output:\n{report}\n---\n{text}");
+    }
 }

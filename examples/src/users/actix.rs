@@ -5,7 +5,7 @@ use actix_web::web::{self, Bytes, Data};
 use actix_web::HttpRequest;
 use http_metrics_core::HttpMetrics;
 
-use super::{UsersService, MAX_BODY_BYTES};
+use super::UsersService;
 use crate::ApiResponse;
 
 /// The service state, built once and shared by every worker.
@@ -25,10 +25,11 @@ pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
 /// let app = App::new()
 ///     .wrap(actix_metrics::Metrics::new(&metrics))
 ///     .configure(|cfg| examples::users::actix::configure(cfg, &state, &metrics));
+/// // or: examples::actix_app(&metrics, &|cfg| configure(cfg, &state, &metrics))
 /// ```
 pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<UsersService>, metrics: &HttpMetrics) {
     cfg.app_data(state.clone())
-        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
         // Resources (not `App::route`) so a wrong method is a 405 on the route, as on axum.
         .service(web::resource("/api/users").route(web::post().to(create_user)))
         .service(web::resource("/api/users/{user_id}").route(web::get().to(get_user)))

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http_metrics_core::HttpMetrics;
 use tower_metrics::{metrics_router, MetricsLayer};
 
-use super::{UsersService, MAX_BODY_BYTES};
+use super::UsersService;
 use crate::ApiResponse;
 
 /// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
@@ -21,7 +21,7 @@ pub fn router(metrics: &HttpMetrics) -> Router {
         .route("/api/users/{user_id}", get(get_user))
         .route("/health", get(|| async { ApiResponse::healthy() }))
         .with_state(service)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .merge(metrics_router(metrics))
         .layer(MetricsLayer::new(metrics))
 }

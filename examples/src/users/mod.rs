@@ -36,8 +36,6 @@ pub const SELECT_DELAY: Duration = Duration::from_millis(20);
 pub const KNOWN_SOURCES: [&str; 5] = ["web", "mobile", "api", "admin", "import"];
 /// Longest accepted user name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-/// Longest accepted request body, in bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DbLabels {
@@ -153,7 +151,7 @@ impl UsersService {
     /// JSON without a usable `name` or with a non-string `source`; nothing is inserted or
     /// counted in the business metrics then.
     pub async fn create_user(&self, content_type: Option<&str>, body: &[u8]) -> ApiResponse {
-        if !is_json(content_type) {
+        if !crate::is_json(content_type) {
             return ApiResponse::error(
                 415,
                 "expected a JSON body with Content-Type: application/json",
@@ -225,16 +223,6 @@ pub fn source_label(source: &str) -> &'static str {
         .unwrap_or("other")
 }
 
-fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|ct| ct.split(';').next())
-        .map(str::trim)
-        .is_some_and(|mime| {
-            mime.eq_ignore_ascii_case("application/json")
-                || (mime.len() > 5 && mime[mime.len() - 5..].eq_ignore_ascii_case("+json"))
-        })
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Every critical section is a single map operation: poisoning cannot leave a map
     // half-updated, so the data is still valid.
@@ -250,15 +238,5 @@ mod tests {
         assert_eq!(source_label("mobile"), "mobile");
         assert_eq!(source_label("Mobile"), "other");
         assert_eq!(source_label("\"}\n"), "other");
-    }
-
-    #[test]
-    fn json_content_types() {
-        assert!(is_json(Some("application/json")));
-        assert!(is_json(Some("Application/JSON; charset=utf-8")));
-        assert!(is_json(Some("application/vnd.api+json")));
-        assert!(!is_json(Some("text/plain")));
-        assert!(!is_json(Some("+json")));
-        assert!(!is_json(None));
     }
 }

@@ -1,0 +1,59 @@
+//! The orders service on actix-web.
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes, Data};
+use actix_web::HttpRequest;
+use http_metrics_core::HttpMetrics;
+
+use super::OrdersService;
+use crate::ApiResponse;
+
+/// The service state, built once and shared by every worker.
+pub fn state(metrics: &HttpMetrics, environment: &str) -> Data<OrdersService> {
+    Data::new(OrdersService::new(metrics, environment))
+}
+
+/// Registers the service's routes and `/metrics`; wrap the `App` in
+/// [`actix_metrics::Metrics`] to record them.
+///
+/// ```
+/// use actix_web::App;
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::new();
+/// let state = examples::orders::actix::state(&metrics, "test");
+/// let app = App::new()
+///     .wrap(actix_metrics::Metrics::new(&metrics))
+///     .configure(|cfg| examples::orders::actix::configure(cfg, &state, &metrics));
+/// // or: examples::actix_app(&metrics, &|cfg| configure(cfg, &state, &metrics))
+/// ```
+pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<OrdersService>, metrics: &HttpMetrics) {
+    cfg.app_data(state.clone())
+        .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
+        .service(web::resource("/api/orders").route(web::post().to(create_order)))
+        .service(
+            web::resource("/api/inventory/{product_id}").route(web::put().to(update_inventory)),
+        )
+        .service(web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })))
+        .service(actix_metrics::metrics_service(metrics));
+}
+
+async fn create_order(
+    service: Data<OrdersService>,
+    request: HttpRequest,
+    body: Bytes,
+) -> ApiResponse {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    service.create_order(content_type, &body).await
+}
+
+async fn update_inventory(
+    service: Data<OrdersService>,
+    request: HttpRequest,
+    product_id: web::Path<String>,
+) -> ApiResponse {
+    service.update_inventory(&product_id, request.query_string())
+}

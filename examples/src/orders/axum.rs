@@ -1,0 +1,49 @@
+//! The orders service on axum.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::routing::{post, put};
+use axum::Router;
+use bytes::Bytes;
+use http_metrics_core::HttpMetrics;
+use tower_metrics::{metrics_router, MetricsLayer};
+
+use super::OrdersService;
+use crate::ApiResponse;
+
+/// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
+pub fn router(metrics: &HttpMetrics, environment: &str) -> Router {
+    let service = Arc::new(OrdersService::new(metrics, environment));
+    Router::new()
+        .route("/api/orders", post(create_order))
+        .route("/api/inventory/{product_id}", put(update_inventory))
+        .route(
+            "/health",
+            axum::routing::get(|| async { ApiResponse::healthy() }),
+        )
+        .with_state(service)
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .merge(metrics_router(metrics))
+        .layer(MetricsLayer::new(metrics))
+}
+
+async fn create_order(
+    State(service): State<Arc<OrdersService>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResponse {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    service.create_order(content_type, &body).await
+}
+
+async fn update_inventory(
+    State(service): State<Arc<OrdersService>>,
+    Path(product_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResponse {
+    service.update_inventory(&product_id, query.as_deref().unwrap_or(""))
+}

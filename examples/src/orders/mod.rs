@@ -1,0 +1,229 @@
+//! The orders service of the FastAPI guide: business logic and business metrics, shared
+//! unchanged by the axum and actix-web builds.
+//!
+//! | route | does |
+//! |---|---|
+//! | `POST /api/orders` | JSON `{"total": number, "payment_method": string}`; observes the value, ~100 ms of processing; `201 {"order_id": ..., "status": "completed"}` |
+//! | `PUT /api/inventory/{product_id}?quantity=N&warehouse=W` | sets the inventory gauge (warehouse defaults to `main`); `200` with the new level |
+//! | `GET /health` | `200 {"status": "healthy"}` |
+//! | `GET /metrics` | the exposition, with `orders_service_info{version, environment}` |
+
+pub mod actix;
+pub mod axum;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use http_metrics_core::HttpMetrics;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ApiResponse;
+
+/// Buckets of `order_value_dollars`, as in the guide.
+pub const ORDER_VALUE_BUCKETS: [f64; 9] = [
+    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
+/// Simulated processing time of an order.
+pub const PROCESSING_DELAY: Duration = Duration::from_millis(100);
+/// The `payment_method` label values kept as sent; any other method is counted as `other`.
+pub const KNOWN_PAYMENT_METHODS: [&str; 5] =
+    ["card", "paypal", "bank_transfer", "apple_pay", "cash"];
+/// Longest accepted product or warehouse identifier.
+pub const MAX_ID_CHARS: usize = 64;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrderLabels {
+    status: &'static str,
+    payment_method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InventoryLabels {
+    product_id: String,
+    warehouse: String,
+}
+
+/// The service's business metrics, registered on the same registry as the HTTP metrics.
+#[derive(Debug, Clone)]
+pub struct OrdersMetrics {
+    orders: Family<OrderLabels, Counter>,
+    order_value: Histogram,
+    inventory: Family<InventoryLabels, Gauge>,
+}
+
+impl OrdersMetrics {
+    /// Creates the metrics, and the info metric with `version` and `environment`, and
+    /// registers them on `metrics`' registry.
+    pub fn register(metrics: &HttpMetrics, version: &str, environment: &str) -> Self {
+        let this = Self {
+            orders: Family::default(),
+            order_value: Histogram::new(ORDER_VALUE_BUCKETS),
+            inventory: Family::default(),
+        };
+        metrics.register("orders", "Total orders processed", this.orders.clone());
+        metrics.register(
+            "order_value_dollars",
+            "Order value in dollars",
+            this.order_value.clone(),
+        );
+        metrics.register(
+            "inventory_level",
+            "Current inventory level",
+            this.inventory.clone(),
+        );
+        let info = Info::new(vec![
+            ("version".to_owned(), version.to_owned()),
+            ("environment".to_owned(), environment.to_owned()),
+        ]);
+        metrics.register(
+            "orders_service",
+            "Orders service build and deployment",
+            info,
+        );
+        this
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrder {
+    total: f64,
+    payment_method: String,
+}
+
+/// The orders service.
+#[derive(Debug)]
+pub struct OrdersService {
+    metrics: OrdersMetrics,
+    next_id: AtomicU64,
+}
+
+impl OrdersService {
+    /// A service whose business metrics live on `metrics`' registry; `environment` is the
+    /// info metric's (the binaries read it from `ENVIRONMENT`, default `development`).
+    pub fn new(metrics: &HttpMetrics, environment: &str) -> Self {
+        Self {
+            metrics: OrdersMetrics::register(metrics, env!("CARGO_PKG_VERSION"), environment),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// `POST /api/orders`.
+    ///
+    /// `415` unless the body is JSON, `400` when it does not parse, `422` when `total` is not
+    /// a finite, non-negative number or `payment_method` is not a non-empty string. Nothing is
+    /// observed or counted then.
+    pub async fn create_order(&self, content_type: Option<&str>, body: &[u8]) -> ApiResponse {
+        if !crate::is_json(content_type) {
+            return ApiResponse::error(
+                415,
+                "expected a JSON body with Content-Type: application/json",
+            );
+        }
+        let order: NewOrder = match serde_json::from_slice(body) {
+            Ok(order) => order,
+            Err(e) if e.is_data() => return ApiResponse::error(422, format!("invalid order: {e}")),
+            Err(e) => return ApiResponse::error(400, format!("invalid JSON: {e}")),
+        };
+        if !order.total.is_finite() || order.total < 0.0 {
+            return ApiResponse::error(422, "invalid order: total must be a non-negative number");
+        }
+        if order.payment_method.trim().is_empty() {
+            return ApiResponse::error(422, "invalid order: payment_method must not be empty");
+        }
+        self.metrics.order_value.observe(order.total);
+        tokio::time::sleep(PROCESSING_DELAY).await;
+        let labels = OrderLabels {
+            status: "completed",
+            payment_method: payment_method_label(&order.payment_method),
+        };
+        self.metrics.orders.get_or_create(&labels).inc();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        ApiResponse::new(
+            201,
+            json!({ "order_id": format!("ord_{id}"), "status": "completed" }),
+        )
+    }
+
+    /// `PUT /api/inventory/{product_id}?quantity=N&warehouse=W`.
+    ///
+    /// `400` when `quantity` is missing or not an integer, `422` when it is negative or an
+    /// identifier is empty, too long or has characters other than letters, digits, `-` and
+    /// `_`. The gauge keeps its last value then.
+    pub fn update_inventory(&self, product_id: &str, query: &str) -> ApiResponse {
+        let params: Vec<(String, String)> = match serde_urlencoded::from_str(query) {
+            Ok(params) => params,
+            Err(e) => return ApiResponse::error(400, format!("invalid query string: {e}")),
+        };
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let quantity: i64 = match param("quantity").map(str::parse) {
+            None => return ApiResponse::error(400, "quantity is required: ?quantity=N"),
+            Some(Err(_)) => return ApiResponse::error(400, "quantity must be an integer"),
+            Some(Ok(q)) if q < 0 => {
+                return ApiResponse::error(422, "quantity must not be negative")
+            }
+            Some(Ok(q)) => q,
+        };
+        let warehouse = param("warehouse").unwrap_or("main");
+        for (what, id) in [("product_id", product_id), ("warehouse", warehouse)] {
+            if !is_identifier(id) {
+                return ApiResponse::error(
+                    422,
+                    format!("{what} must be 1 to {MAX_ID_CHARS} letters, digits, '-' or '_'"),
+                );
+            }
+        }
+        let labels = InventoryLabels {
+            product_id: product_id.to_owned(),
+            warehouse: warehouse.to_owned(),
+        };
+        self.metrics.inventory.get_or_create(&labels).set(quantity);
+        ApiResponse::new(
+            200,
+            json!({ "product_id": product_id, "warehouse": warehouse, "quantity": quantity }),
+        )
+    }
+}
+
+/// The `payment_method` label: one of [`KNOWN_PAYMENT_METHODS`], or `other`.
+pub fn payment_method_label(method: &str) -> &'static str {
+    KNOWN_PAYMENT_METHODS
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
+}
+
+fn is_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_and_payment_methods_are_bounded() {
+        assert!(is_identifier("sku-42_a"));
+        assert!(!is_identifier(""));
+        assert!(!is_identifier("a b"));
+        assert!(!is_identifier(&"x".repeat(MAX_ID_CHARS + 1)));
+        assert_eq!(payment_method_label("card"), "card");
+        assert_eq!(payment_method_label("Card"), "other");
+    }
+}

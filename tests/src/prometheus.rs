@@ -1,0 +1,206 @@
+//! A real Prometheus server on loopback, scraping the test's services.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The `prometheus` binary, or a panic that says how to install it.
+pub fn binary() -> PathBuf {
+    crate::find_on_path("prometheus").unwrap_or_else(|| {
+        panic!(
+            "the prometheus server was not found on PATH. Install it with \
+             `sudo apt-get install prometheus` (Debian/Ubuntu), or run `scripts/test.sh`, \
+             which installs it."
+        )
+    })
+}
+
+/// A running Prometheus; dropping it kills the process and removes its data.
+#[derive(Debug)]
+pub struct Prometheus {
+    child: Child,
+    dir: PathBuf,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    client: reqwest::Client,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The scrape configuration for `targets` (job name, `host:port`), every second.
+pub fn config(targets: &[(&str, &str)]) -> String {
+    let mut yaml = String::from(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n",
+    );
+    for (job, target) in targets {
+        yaml.push_str(&format!(
+            "  - job_name: \"{job}\"\n    metrics_path: /metrics\n    static_configs:\n      - targets: [\"{target}\"]\n"
+        ));
+    }
+    yaml
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping `targets` and waits until it is ready.
+    pub async fn start(targets: &[(&str, &str)]) -> Self {
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "http-metrics-prometheus-{}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("data")).expect("create Prometheus' directory");
+        std::fs::write(dir.join("prometheus.yml"), config(targets)).expect("write its config");
+        let port = free_port();
+        let child = Command::new(binary())
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.join("prometheus.log")).expect("create its log"),
+            ))
+            .spawn()
+            .expect("start prometheus");
+        let prometheus = Self {
+            child,
+            dir,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        };
+        let ready = prometheus
+            .poll(Duration::from_secs(30), || async {
+                let url = format!("{}/-/ready", prometheus.base);
+                prometheus
+                    .client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            })
+            .await;
+        assert!(
+            ready,
+            "Prometheus did not become ready in 30 s; log:\n{}",
+            prometheus.log()
+        );
+        prometheus
+    }
+
+    /// Prometheus' own log so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Evaluates `promql` now: each result's labels and value.
+    pub async fn query(&self, promql: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
+        let response: Value = self
+            .client
+            .get(format!("{}/api/v1/query", self.base))
+            .query(&[("query", promql)])
+            .send()
+            .await
+            .expect("query Prometheus")
+            .json()
+            .await
+            .expect("a JSON answer");
+        assert_eq!(response["status"], "success", "{promql}: {response}");
+        response["data"]["result"]
+            .as_array()
+            .expect("a vector result")
+            .iter()
+            .map(|r| {
+                let value = r["value"][1]
+                    .as_str()
+                    .expect("a value")
+                    .parse()
+                    .expect("a number");
+                (r["metric"].as_object().cloned().unwrap_or_default(), value)
+            })
+            .collect()
+    }
+
+    /// The single value of `promql`, or `None` when it has no result.
+    pub async fn value(&self, promql: &str) -> Option<f64> {
+        let results = self.query(promql).await;
+        assert!(
+            results.len() <= 1,
+            "{promql} has {} results: {results:?}",
+            results.len()
+        );
+        results.first().map(|(_, v)| *v)
+    }
+
+    /// The type Prometheus recorded for metric family `metric` scraped from `job`.
+    pub async fn metadata_type(&self, job: &str, metric: &str) -> Option<String> {
+        let response: Value = self
+            .client
+            .get(format!("{}/api/v1/targets/metadata", self.base))
+            .query(&[
+                ("match_target", format!("{{job=\"{job}\"}}")),
+                ("metric", metric.to_owned()),
+            ])
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        response["data"][0]["type"].as_str().map(str::to_owned)
+    }
+
+    /// Every target's scrape health and last error, for failure messages.
+    pub async fn targets(&self) -> String {
+        let response = self
+            .client
+            .get(format!("{}/api/v1/targets", self.base))
+            .send()
+            .await;
+        match response {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Polls `check` every 200 ms until it holds or `timeout` passes.
+    pub async fn poll<F, Fut>(&self, timeout: Duration, mut check: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if check().await {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}

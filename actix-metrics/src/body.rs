@@ -35,7 +35,7 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.project();
-        let chunk = ready!(this.inner.poll_next(cx));
+        let chunk = ready!(this.active.watch(|| this.inner.poll_next(cx)));
         this.active.polled(matches!(chunk, None | Some(Err(_))));
         Poll::Ready(chunk)
     }

@@ -129,7 +129,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = ready!(this.inner.poll(cx));
+        let result = ready!(this.active.watch(|| this.inner.poll(cx)));
         Poll::Ready(match result {
             Ok(response) => {
                 let mut active = this.active.respond(response.status().as_u16());

@@ -129,6 +129,11 @@ impl RequestGuard {
         self.record(Outcome::Error);
     }
 
+    /// Records the request now as panicked (500), whatever its status.
+    pub fn finish_panicked(mut self) {
+        self.record(Outcome::Panicked);
+    }
+
     #[inline]
     fn record(&mut self, outcome: Outcome) {
         if std::mem::replace(&mut self.finished, true) {
@@ -314,6 +319,31 @@ impl ActiveRequest {
                 guard.finish();
             }
         }
+    }
+
+    /// Runs `poll` (the adapter's poll of the inner future or body) and, if a panic unwinds
+    /// out of it, records the request as panicked on the way out.
+    ///
+    /// A guard dropped during unwinding sees the panic by itself, but a panic caught by an
+    /// outer `catch_unwind` (tower-http's `CatchPanicLayer` outside the metrics layer) leaves
+    /// the future to be dropped later, when nothing is unwinding any more: without this
+    /// watch it would be recorded as cancelled.
+    #[inline]
+    pub fn watch<T>(&mut self, poll: impl FnOnce() -> T) -> T {
+        struct Watch<'a>(&'a mut ActiveRequest);
+        impl Drop for Watch<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    if let Some(guard) = self.0 .0.take() {
+                        guard.finish_panicked();
+                    }
+                }
+            }
+        }
+        let watch = Watch(self);
+        let output = poll();
+        std::mem::forget(watch);
+        output
     }
 
     /// The guard, unless the request is excluded or already recorded.

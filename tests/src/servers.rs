@@ -73,11 +73,34 @@ where
         > + 'static,
     B: actix_web::body::MessageBody + 'static,
 {
+    actix_with(metrics, workers, true, app)
+}
+
+/// [`actix`], choosing whether HTTP/1 half-closed connections are allowed (actix-web's
+/// default) or end the request (`HttpServer::h1_allow_half_closed(false)`).
+pub fn actix_with<F, T, B>(
+    metrics: &HttpMetrics,
+    workers: usize,
+    allow_half_closed: bool,
+    app: F,
+) -> Server
+where
+    F: Fn(&HttpMetrics) -> App<T> + Send + Clone + 'static,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = Error,
+            InitError = (),
+        > + 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
     let metrics = metrics.clone();
     let (tx, rx) = std::sync::mpsc::channel::<(SocketAddr, ServerHandle)>();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let server = HttpServer::new(move || app(&metrics))
+                .h1_allow_half_closed(allow_half_closed)
                 .workers(workers)
                 .disable_signals()
                 .shutdown_timeout(1)

@@ -31,7 +31,7 @@ impl<B: Body> Body for ResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
-        let frame = ready!(this.inner.as_mut().poll_frame(cx));
+        let frame = ready!(this.active.watch(|| this.inner.as_mut().poll_frame(cx)));
         // The servers stop polling once `is_end_stream` is true, so the end is recorded as
         // soon as it is known rather than when the body is eventually dropped.
         let ended = match &frame {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the real tools the compatibility tests
-# use (the Prometheus server and promtool, from Debian's `prometheus` package) when they are
-# missing, then runs every unit, integration, end-to-end and doc test of the workspace.
+# use when they are missing (the Prometheus server and promtool, from Debian's `prometheus`
+# package; Python's prometheus_client, from PyPI), then runs every unit, integration, end-to-end and doc test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/tools.sh
 ensure_prometheus
+ensure_python_client
 
 cargo test --workspace --all-features

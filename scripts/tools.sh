@@ -21,6 +21,18 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# Python's prometheus_client, an independent reader of both exposition formats.
+ensure_python_client() {
+    if python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+    echo "installing Python package(s) from tests/python/requirements.txt" >&2
+    python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
+            -r tests/python/requirements.txt
+}
+
 # The Prometheus server and promtool, both from Debian's `prometheus` package.
 ensure_prometheus() {
     if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then

@@ -76,6 +76,7 @@ pub struct HttpMetricsBuilder {
     metrics_path: String,
     count_metrics_path: bool,
     cancelled_status: u16,
+    duration_end: crate::DurationEnd,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -91,6 +92,7 @@ impl Default for HttpMetricsBuilder {
             metrics_path: DEFAULT_METRICS_PATH.into(),
             count_metrics_path: false,
             cancelled_status: DEFAULT_CANCELLED_STATUS,
+            duration_end: crate::DurationEnd::Body,
         }
     }
 }
@@ -161,6 +163,13 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Where a request's measured duration ends: at the end of its response body (the
+    /// default) or at its response head. See [`crate::DurationEnd`].
+    pub fn duration_end(mut self, end: crate::DurationEnd) -> Self {
+        self.duration_end = end;
+        self
+    }
+
     /// Validates the options and registers the HTTP metrics.
     ///
     /// # Errors
@@ -198,6 +207,7 @@ impl HttpMetricsBuilder {
         Ok(HttpMetrics::from_parts(crate::metrics::Parts {
             settings: crate::series::Settings {
                 buckets,
+                duration_end: self.duration_end,
                 status: self.status,
                 cancelled_status: self.cancelled_status,
                 error_status: 500,

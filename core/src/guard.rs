@@ -50,6 +50,7 @@ impl RouteHandle {
             route: None,
             method,
             start: Instant::now(),
+            head_nanos: None,
             status: None,
             finished: false,
         })
@@ -80,6 +81,8 @@ pub struct RequestGuard {
     route: Option<Arc<RouteEntry>>,
     method: MethodLabel,
     start: Instant,
+    /// The duration up to the response head, when that is what is measured.
+    head_nanos: Option<u64>,
     status: Option<u16>,
     finished: bool,
 }
@@ -90,6 +93,10 @@ impl RequestGuard {
     #[inline]
     pub fn set_status(&mut self, status: u16) {
         self.status = Some(status);
+        if self.entered.settings().duration_end == crate::DurationEnd::Head {
+            self.head_nanos
+                .get_or_insert_with(|| elapsed_nanos(self.start));
+        }
     }
 
     /// Records the request under `route` instead of the route it started on, for frameworks
@@ -146,13 +153,18 @@ impl RequestGuard {
             Outcome::Cancelled => settings.cancelled_status,
             Outcome::Panicked => settings.panic_status,
         };
-        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let nanos = self.head_nanos.unwrap_or_else(|| elapsed_nanos(self.start));
         let route = self.route.as_ref().unwrap_or(&self.entered);
         if !route.is_excluded() {
             route.observe(self.method, code, nanos);
         }
         self.entered.leave(self.method);
     }
+}
+
+#[inline]
+fn elapsed_nanos(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Drop for RequestGuard {

@@ -26,4 +26,4 @@ pub use method::MethodLabel;
 pub use metrics::HttpMetrics;
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
-pub use status::{Outcome, StatusLabel};
+pub use status::{DurationEnd, Outcome, StatusLabel};

@@ -149,19 +149,25 @@ impl HttpMetrics {
     }
 
     /// Registers an application metric on the shared registry; it appears on `/metrics`.
-    /// Names and help follow prometheus-client's rules (a counter gains `_total`, help a
-    /// final `.`).
+    /// Names follow prometheus-client's rules (a counter gains `_total`; help gains a final
+    /// `.`). The help text may contain any characters: it is escaped for the exposition
+    /// (prometheus-client writes help verbatim, so a newline would break the output).
     pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
+        let help = escape_help(help);
         self.with_registry(|r| r.register(name, help, metric));
     }
 
-    /// Registers an application metric with a unit, which is appended to its name.
+    /// Registers an application metric with a unit, which is appended to its name. Help is
+    /// escaped as by [`HttpMetrics::register`].
     pub fn register_with_unit(&self, name: &str, help: &str, unit: Unit, metric: impl Metric) {
+        let help = escape_help(help);
         self.with_registry(|r| r.register_with_unit(name, help, unit, metric));
     }
 
     /// Runs `f` with the registry, for anything [`HttpMetrics::register`] does not cover
     /// (sub-registries, collectors). The registry is locked while `f` runs; scrapes wait.
+    /// Help texts registered here directly are written verbatim: keep them to one line
+    /// without backslashes or quotes.
     pub fn with_registry<R>(&self, f: impl FnOnce(&mut Registry) -> R) -> R {
         let mut registry = self
             .inner
@@ -209,6 +215,21 @@ impl HttpMetrics {
     pub fn scrape(&self, request: &ScrapeRequest<'_>) -> Scrape {
         Scrape::new(request, self.encode(request.format()))
     }
+}
+
+/// Escapes help text as OpenMetrics requires (`\\`, `\n`, `\"`); the Prometheus 0.0.4
+/// rendering unescapes and re-escapes it for that format.
+fn escape_help(help: &str) -> String {
+    let mut out = String::with_capacity(help.len());
+    for c in help.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' => out.push_str("\\\""),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 impl Default for HttpMetrics {

@@ -15,6 +15,7 @@ use crate::{Buckets, MethodLabel, StatusLabel};
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) buckets: Buckets,
+    pub(crate) duration_end: crate::DurationEnd,
     pub(crate) status: StatusLabel,
     pub(crate) cancelled_status: u16,
     pub(crate) error_status: u16,

@@ -41,6 +41,26 @@ impl StatusLabel {
     }
 }
 
+/// Where the latency histogram's measurement of a request ends. It always starts when the
+/// request enters the middleware.
+///
+/// ```
+/// use http_metrics_core::{DurationEnd, HttpMetrics};
+///
+/// let metrics = HttpMetrics::builder().duration_end(DurationEnd::Head).build().unwrap();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DurationEnd {
+    /// When the response body has ended, or the request is otherwise recorded (the default):
+    /// what the client waits for, streaming included.
+    #[default]
+    Body,
+    /// When the response head exists: the handler's time to first byte, independent of how
+    /// long a streamed body or a slow client takes. The request still counts as in flight,
+    /// and is counted, when its body ends.
+    Head,
+}
+
 /// How a request ended, as the guard observed it.
 ///
 /// The adapters report what they see; the core alone decides which status each outcome is

@@ -294,3 +294,25 @@ fn a_rerouted_request_is_counted_on_its_final_route_and_leaves_the_first() {
         "{out}"
     );
 }
+
+#[test]
+fn the_duration_ends_at_the_body_by_default_or_at_the_head() {
+    const AFTER_HEAD: std::time::Duration = std::time::Duration::from_millis(200);
+    let sum = |end| {
+        let metrics = HttpMetrics::builder().duration_end(end).build().unwrap();
+        let mut guard = metrics.start(MethodLabel::Get, Some("/s")).unwrap();
+        guard.set_status(200);
+        std::thread::sleep(AFTER_HEAD);
+        guard.finish();
+        let series = r#"http_request_duration_seconds_sum{method="GET",route="/s",status="200"}"#;
+        sample(&metrics, series).unwrap().parse::<f64>().unwrap()
+    };
+    assert!(
+        sum(crate::DurationEnd::Body) >= 0.2,
+        "the body's time is included"
+    );
+    assert!(
+        sum(crate::DurationEnd::Head) < 0.2,
+        "only the time to the head"
+    );
+}

@@ -206,6 +206,54 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// The workspace README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+/// Parses `text` with Python's `prometheus_client` (`format`: `prometheus` or
+/// `openmetrics`), returning its JSON rendering (see `tests/python/parse_exposition.py`),
+/// or `Err` with the parser's complaint. Panics with how to install it when Python or the
+/// package is missing.
+pub fn python_parse(text: &str, format: &str) -> Result<serde_json::Value, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let python = find_on_path("python3").unwrap_or_else(|| {
+        panic!("python3 was not found on PATH: install Python 3 (`sudo apt-get install python3`)")
+    });
+    let probe = Command::new(&python)
+        .args(["-c", "import prometheus_client"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        panic!(
+            "Python's prometheus_client is not installed: run \
+             `python3 -m pip install -r tests/python/requirements.txt`, or `scripts/test.sh`, \
+             which installs it."
+        );
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/parse_exposition.py");
+    let mut child = Command::new(python)
+        .args([script, format])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write to python3: {e}"))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("python3 failed: {e}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("unreadable JSON from python3: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,8 +278,3 @@ mod tests {
         Exposition::parse("a{x=\"\\t\"} 1\n");
     }
 }
-
-/// The workspace README's code blocks, compiled and run as doctests.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -1,6 +1,5 @@
 //! The `/metrics` endpoint.
 
-use actix_web::http::header::{ACCEPT, ACCEPT_ENCODING};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
 use http_metrics_core::{HttpMetrics, ScrapeRequest};
@@ -21,14 +20,9 @@ use http_metrics_core::{HttpMetrics, ScrapeRequest};
 /// );
 /// ```
 pub fn scrape_response(metrics: &HttpMetrics, request: &HttpRequest) -> HttpResponse {
-    let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
-    let mut scrape_request = ScrapeRequest::new();
-    if let Some(accept) = header(ACCEPT) {
-        scrape_request = scrape_request.accept(accept);
-    }
-    if let Some(encoding) = header(ACCEPT_ENCODING) {
-        scrape_request = scrape_request.accept_encoding(encoding);
-    }
+    let scrape_request = ScrapeRequest::from_headers(|name| {
+        request.headers().get(name).and_then(|v| v.to_str().ok())
+    });
     let scrape = metrics.scrape(&scrape_request);
     let status = StatusCode::from_u16(scrape.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);

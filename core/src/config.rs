@@ -28,6 +28,8 @@ pub enum ConfigError {
     Status(u16),
     /// A path or route value is not usable.
     Route(String),
+    /// The bearer token is not usable.
+    Token(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -41,6 +43,7 @@ impl fmt::Display for ConfigError {
             Self::ConstLabel(why) => write!(f, "invalid constant label: {why}"),
             Self::Status(code) => write!(f, "invalid status code {code}: must be 100..=999"),
             Self::Route(why) => write!(f, "invalid route: {why}"),
+            Self::Token(why) => write!(f, "invalid bearer token: {why}"),
         }
     }
 }
@@ -77,6 +80,7 @@ pub struct HttpMetricsBuilder {
     count_metrics_path: bool,
     cancelled_status: u16,
     duration_end: crate::DurationEnd,
+    bearer_token: Option<String>,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -93,6 +97,7 @@ impl Default for HttpMetricsBuilder {
             count_metrics_path: false,
             cancelled_status: DEFAULT_CANCELLED_STATUS,
             duration_end: crate::DurationEnd::Body,
+            bearer_token: None,
         }
     }
 }
@@ -170,6 +175,13 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Requires `Authorization: Bearer <token>` on scrapes; others get `401 Unauthorized`.
+    /// The token is compared in constant time and never appears in `Debug` output.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
     /// Validates the options and registers the HTTP metrics.
     ///
     /// # Errors
@@ -177,6 +189,11 @@ impl HttpMetricsBuilder {
     /// A [`ConfigError`] naming the first invalid option.
     pub fn build(self) -> Result<HttpMetrics, ConfigError> {
         let buckets = Buckets::new(self.buckets)?;
+        let bearer_token = self
+            .bearer_token
+            .as_deref()
+            .map(crate::exposition::auth::BearerToken::new)
+            .transpose()?;
         if let Some(prefix) = &self.prefix {
             if !is_metric_name(prefix) {
                 return Err(ConfigError::Prefix(prefix.clone()));
@@ -219,6 +236,7 @@ impl HttpMetricsBuilder {
             excluded: excluded.into_iter().map(Into::into).collect(),
             unmatched_route: self.unmatched_route,
             metrics_path: self.metrics_path,
+            bearer_token,
         }))
     }
 }
@@ -267,6 +285,7 @@ mod tests {
         assert!(err(HttpMetrics::builder().metrics_path("metrics")).contains("start with '/'"));
         assert!(err(HttpMetrics::builder().unmatched_route("/x")).contains("collide"));
         assert!(err(HttpMetrics::builder().buckets([])).contains("buckets"));
+        assert!(err(HttpMetrics::builder().bearer_token("two words")).contains("bearer token"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub(crate) struct Parts {
     pub(crate) excluded: Vec<Box<str>>,
     pub(crate) unmatched_route: String,
     pub(crate) metrics_path: String,
+    pub(crate) bearer_token: Option<crate::exposition::auth::BearerToken>,
 }
 
 /// Golden-signal HTTP metrics and the registry they live on.
@@ -56,6 +57,7 @@ struct Inner {
     unmatched: RouteHandle,
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
+    bearer_token: Option<crate::exposition::auth::BearerToken>,
 }
 
 impl HttpMetrics {
@@ -115,6 +117,7 @@ impl HttpMetrics {
                 routes,
                 registry: RwLock::new(registry),
                 metrics_path: parts.metrics_path.into(),
+                bearer_token: parts.bearer_token,
             }),
         }
     }
@@ -202,7 +205,8 @@ impl HttpMetrics {
     }
 
     /// The complete `/metrics` response for a scraper's request headers: negotiated format,
-    /// gzip when accepted, and the headers to send.
+    /// gzip when accepted, and the headers to send; `401` without the bearer token when one
+    /// is configured.
     ///
     /// ```
     /// use http_metrics_core::{HttpMetrics, ScrapeRequest};
@@ -213,6 +217,11 @@ impl HttpMetrics {
     /// assert!(scrape.body.ends_with(b"# EOF\n"));
     /// ```
     pub fn scrape(&self, request: &ScrapeRequest<'_>) -> Scrape {
+        if let Some(token) = &self.inner.bearer_token {
+            if !token.admits(request.authorization_header()) {
+                return Scrape::unauthorized();
+            }
+        }
         Scrape::new(request, self.encode(request.format()))
     }
 }
@@ -243,6 +252,7 @@ impl fmt::Debug for HttpMetrics {
         f.debug_struct("HttpMetrics")
             .field("settings", self.inner.routes.settings())
             .field("metrics_path", &self.inner.metrics_path)
+            .field("bearer_token", &self.inner.bearer_token)
             .finish_non_exhaustive()
     }
 }

@@ -11,18 +11,38 @@ pub mod users;
 /// Longest accepted request body, in bytes; longer bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// An axum service's `routes` with the [`tower_metrics::MetricsLayer`] over them, and
+/// `/metrics` unless it is served elsewhere (`metrics_endpoint: false`).
+///
+/// The endpoint is merged before the layer is added, so that the router's 404 fallback
+/// stays wrapped (see the tower-metrics docs).
+pub fn axum_app(
+    metrics: &http_metrics_core::HttpMetrics,
+    metrics_endpoint: bool,
+    routes: axum::Router,
+) -> axum::Router {
+    let routes = if metrics_endpoint {
+        routes.merge(tower_metrics::metrics_router(metrics))
+    } else {
+        routes
+    };
+    routes.layer(tower_metrics::MetricsLayer::new(metrics))
+}
+
 /// An actix-web `App` wrapped in [`actix_metrics::Metrics`] over `metrics`, with the routes
-/// that `configure` registers: what every example service's actix build runs per worker.
+/// that `configure` registers and `/metrics` unless it is served elsewhere
+/// (`metrics_endpoint: false`): what every example service's actix build runs per worker.
 ///
 /// ```
 /// use http_metrics_core::HttpMetrics;
 ///
 /// let metrics = HttpMetrics::new();
 /// let state = examples::users::actix::state(&metrics);
-/// let app = examples::actix_app(&metrics, &|cfg| examples::users::actix::configure(cfg, &state, &metrics));
+/// let app = examples::actix_app(&metrics, true, &|cfg| examples::users::actix::configure(cfg, &state));
 /// ```
 pub fn actix_app(
     metrics: &http_metrics_core::HttpMetrics,
+    metrics_endpoint: bool,
     configure: &dyn Fn(&mut actix_web::web::ServiceConfig),
 ) -> actix_web::App<
     impl actix_web::dev::ServiceFactory<
@@ -33,9 +53,13 @@ pub fn actix_app(
         InitError = (),
     >,
 > {
-    actix_web::App::new()
-        .wrap(actix_metrics::Metrics::new(metrics))
-        .configure(configure)
+    let app = actix_web::App::new().wrap(actix_metrics::Metrics::new(metrics));
+    let app = if metrics_endpoint {
+        app.service(actix_metrics::metrics_service(metrics))
+    } else {
+        app
+    };
+    app.configure(configure)
 }
 
 /// A framework-neutral HTTP answer: a status code and a JSON body.

@@ -185,8 +185,8 @@ async fn orders_on_axum_and_actix_record_the_same_business_metrics() {
     let actix_metrics = HttpMetrics::new();
     let state = examples::orders::actix::state(&actix_metrics, "test");
     let actix = servers::actix(&actix_metrics, 2, move |metrics| {
-        examples::actix_app(metrics, &|cfg| {
-            examples::orders::actix::configure(cfg, &state, metrics)
+        examples::actix_app(metrics, true, &|cfg| {
+            examples::orders::actix::configure(cfg, &state)
         })
     });
     drive(&client, &axum).await;

@@ -18,15 +18,15 @@ async fn start_services() -> Vec<(&'static str, Server)> {
     let metrics = HttpMetrics::new();
     let state = examples::users::actix::state(&metrics);
     let users_actix = servers::actix(&metrics, 2, move |metrics| {
-        examples::actix_app(metrics, &|cfg| {
-            examples::users::actix::configure(cfg, &state, metrics)
+        examples::actix_app(metrics, true, &|cfg| {
+            examples::users::actix::configure(cfg, &state)
         })
     });
     let metrics = HttpMetrics::new();
     let state = examples::orders::actix::state(&metrics, "e2e");
     let orders_actix = servers::actix(&metrics, 2, move |metrics| {
-        examples::actix_app(metrics, &|cfg| {
-            examples::orders::actix::configure(cfg, &state, metrics)
+        examples::actix_app(metrics, true, &|cfg| {
+            examples::orders::actix::configure(cfg, &state)
         })
     });
     vec![

@@ -1,6 +1,5 @@
 //! `users-axum` and `users-actix`: the same requests give the same `/metrics` series.
 
-use actix_web::App;
 use http_metrics_core::HttpMetrics;
 use tests::conformance;
 use tests::servers;
@@ -86,11 +85,9 @@ async fn users_axum_and_users_actix_expose_the_same_series() {
     let actix_metrics = HttpMetrics::new();
     let state = examples::users::actix::state(&actix_metrics);
     let actix = servers::actix(&actix_metrics, 2, move |metrics| {
-        let state = state.clone();
-        let metrics = metrics.clone();
-        App::new()
-            .wrap(actix_metrics::Metrics::new(&metrics))
-            .configure(move |cfg| examples::users::actix::configure(cfg, &state, &metrics))
+        examples::actix_app(metrics, true, &|cfg| {
+            examples::users::actix::configure(cfg, &state)
+        })
     });
 
     drive(&client, &axum.base).await;

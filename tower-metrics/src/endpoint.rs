@@ -1,7 +1,7 @@
 //! The `/metrics` endpoint.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING};
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use http_body_util::Full;
 use http_metrics_core::{HttpMetrics, ScrapeRequest};
@@ -26,13 +26,8 @@ use http_metrics_core::{HttpMetrics, ScrapeRequest};
 /// );
 /// ```
 pub fn scrape_response(metrics: &HttpMetrics, headers: &HeaderMap) -> Response<Full<Bytes>> {
-    let mut request = ScrapeRequest::new();
-    if let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) {
-        request = request.accept(accept);
-    }
-    if let Some(encoding) = headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) {
-        request = request.accept_encoding(encoding);
-    }
+    let request =
+        ScrapeRequest::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()));
     let scrape = metrics.scrape(&request);
     let mut response = Response::new(Full::new(Bytes::from(scrape.body)));
     *response.status_mut() =

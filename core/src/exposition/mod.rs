@@ -4,6 +4,7 @@
 //! get the Prometheus text format 0.0.4, converted from it by [`prometheus_text`]. The
 //! response is gzip-compressed when `Accept-Encoding` allows it.
 
+pub(crate) mod auth;
 mod negotiate;
 pub(crate) mod prometheus_text;
 
@@ -72,6 +73,7 @@ impl Format {
 pub struct ScrapeRequest<'a> {
     accept: Option<&'a str>,
     accept_encoding: Option<&'a str>,
+    authorization: Option<&'a str>,
 }
 
 impl<'a> ScrapeRequest<'a> {
@@ -92,6 +94,36 @@ impl<'a> ScrapeRequest<'a> {
         self
     }
 
+    /// The `Authorization` header value.
+    pub fn authorization(mut self, value: &'a str) -> Self {
+        self.authorization = Some(value);
+        self
+    }
+
+    /// A request from the headers `header` looks up by lower-case name (`accept`,
+    /// `accept-encoding`, `authorization`); what every adapter does with its framework's
+    /// header map.
+    ///
+    /// ```
+    /// use http_metrics_core::{Format, ScrapeRequest};
+    ///
+    /// let headers = [("accept", "application/openmetrics-text")];
+    /// let lookup = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    /// assert_eq!(ScrapeRequest::from_headers(lookup).format(), Format::OpenMetrics);
+    /// ```
+    pub fn from_headers(header: impl Fn(&'static str) -> Option<&'a str>) -> Self {
+        Self {
+            accept: header("accept"),
+            accept_encoding: header("accept-encoding"),
+            authorization: header("authorization"),
+        }
+    }
+
+    /// The `Authorization` header value, if any.
+    pub fn authorization_header(&self) -> Option<&'a str> {
+        self.authorization
+    }
+
     /// The negotiated format.
     pub fn format(&self) -> Format {
         Format::negotiate(self.accept)
@@ -106,7 +138,8 @@ impl<'a> ScrapeRequest<'a> {
 /// A ready `/metrics` response, framework-neutral: adapters copy it into their own types.
 #[derive(Clone, Debug)]
 pub struct Scrape {
-    /// HTTP status code: 200, or 500 when a metric failed to encode.
+    /// HTTP status code: 200; 401 without the configured bearer token; 500 when a metric
+    /// failed to encode.
     pub status: u16,
     /// Response headers, `Content-Type` first.
     pub headers: Vec<(&'static str, &'static str)>,
@@ -115,6 +148,20 @@ pub struct Scrape {
 }
 
 impl Scrape {
+    /// The answer to a scrape without the configured bearer token.
+    pub(crate) fn unauthorized() -> Self {
+        Self {
+            status: 401,
+            headers: vec![
+                ("content-type", "text/plain; charset=utf-8"),
+                ("www-authenticate", "Bearer realm=\"metrics\""),
+                ("cache-control", "no-store"),
+            ],
+            body: b"401 Unauthorized: this endpoint requires `Authorization: Bearer <token>`\n"
+                .to_vec(),
+        }
+    }
+
     pub(crate) fn new(
         request: &ScrapeRequest<'_>,
         encoded: Result<String, std::fmt::Error>,

@@ -1,9 +1,10 @@
-//! The users service on actix-web: `PORT` (default 5000) and `HOST` (default 127.0.0.1).
+//! The users service on actix-web. Environment: see [`examples::serve`] (`PORT` default
+//! 5000).
 
 use examples::users::actix::{configure, state};
 
 fn main() -> std::process::ExitCode {
-    examples::serve::actix("users-actix", 5000, state, |metrics, state| {
-        examples::actix_app(metrics, &|cfg| configure(cfg, state, metrics))
+    examples::serve::actix("users-actix", 5000, state, |metrics, endpoint, state| {
+        examples::actix_app(metrics, endpoint, &|cfg| configure(cfg, state))
     })
 }

@@ -13,8 +13,8 @@ pub fn state(metrics: &HttpMetrics, environment: &str) -> Data<OrdersService> {
     Data::new(OrdersService::new(metrics, environment))
 }
 
-/// Registers the service's routes and `/metrics`; wrap the `App` in
-/// [`actix_metrics::Metrics`] to record them.
+/// Registers the service's routes; [`crate::actix_app`] adds `/metrics` and the
+/// [`actix_metrics::Metrics`] middleware.
 ///
 /// ```
 /// use actix_web::App;
@@ -24,18 +24,20 @@ pub fn state(metrics: &HttpMetrics, environment: &str) -> Data<OrdersService> {
 /// let state = examples::orders::actix::state(&metrics, "test");
 /// let app = App::new()
 ///     .wrap(actix_metrics::Metrics::new(&metrics))
-///     .configure(|cfg| examples::orders::actix::configure(cfg, &state, &metrics));
-/// // or: examples::actix_app(&metrics, &|cfg| configure(cfg, &state, &metrics))
+///     .service(actix_metrics::metrics_service(&metrics))
+///     .configure(|cfg| examples::orders::actix::configure(cfg, &state));
+/// // the same: examples::actix_app(&metrics, true, &|cfg| examples::orders::actix::configure(cfg, &state));
 /// ```
-pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<OrdersService>, metrics: &HttpMetrics) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<OrdersService>) {
     cfg.app_data(state.clone())
         .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
         .service(web::resource("/api/orders").route(web::post().to(create_order)))
         .service(
             web::resource("/api/inventory/{product_id}").route(web::put().to(update_inventory)),
         )
-        .service(web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })))
-        .service(actix_metrics::metrics_service(metrics));
+        .service(
+            web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })),
+        );
 }
 
 async fn create_order(

@@ -8,13 +8,18 @@ use axum::routing::{post, put};
 use axum::Router;
 use bytes::Bytes;
 use http_metrics_core::HttpMetrics;
-use tower_metrics::{metrics_router, MetricsLayer};
 
 use super::OrdersService;
 use crate::ApiResponse;
 
 /// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
 pub fn router(metrics: &HttpMetrics, environment: &str) -> Router {
+    crate::axum_app(metrics, true, routes(metrics, environment))
+}
+
+/// The service's routes alone, without `/metrics` or the metrics layer (see
+/// [`crate::axum_app`]).
+pub fn routes(metrics: &HttpMetrics, environment: &str) -> Router {
     let service = Arc::new(OrdersService::new(metrics, environment));
     Router::new()
         .route("/api/orders", post(create_order))
@@ -25,8 +30,6 @@ pub fn router(metrics: &HttpMetrics, environment: &str) -> Router {
         )
         .with_state(service)
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .merge(metrics_router(metrics))
-        .layer(MetricsLayer::new(metrics))
 }
 
 async fn create_order(

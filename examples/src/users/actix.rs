@@ -13,8 +13,8 @@ pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
     Data::new(UsersService::new(metrics))
 }
 
-/// Registers the service's routes and `/metrics`; wrap the `App` in
-/// [`actix_metrics::Metrics`] to record them.
+/// Registers the service's routes; [`crate::actix_app`] adds `/metrics` and the
+/// [`actix_metrics::Metrics`] middleware.
 ///
 /// ```
 /// use actix_web::App;
@@ -24,17 +24,19 @@ pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
 /// let state = examples::users::actix::state(&metrics);
 /// let app = App::new()
 ///     .wrap(actix_metrics::Metrics::new(&metrics))
-///     .configure(|cfg| examples::users::actix::configure(cfg, &state, &metrics));
-/// // or: examples::actix_app(&metrics, &|cfg| configure(cfg, &state, &metrics))
+///     .service(actix_metrics::metrics_service(&metrics))
+///     .configure(|cfg| examples::users::actix::configure(cfg, &state));
+/// // the same: examples::actix_app(&metrics, true, &|cfg| examples::users::actix::configure(cfg, &state));
 /// ```
-pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<UsersService>, metrics: &HttpMetrics) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<UsersService>) {
     cfg.app_data(state.clone())
         .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
         // Resources (not `App::route`) so a wrong method is a 405 on the route, as on axum.
         .service(web::resource("/api/users").route(web::post().to(create_user)))
         .service(web::resource("/api/users/{user_id}").route(web::get().to(get_user)))
-        .service(web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })))
-        .service(actix_metrics::metrics_service(metrics));
+        .service(
+            web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })),
+        );
 }
 
 async fn create_user(

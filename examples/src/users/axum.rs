@@ -8,13 +8,18 @@ use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 use http_metrics_core::HttpMetrics;
-use tower_metrics::{metrics_router, MetricsLayer};
 
 use super::UsersService;
 use crate::ApiResponse;
 
 /// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
 pub fn router(metrics: &HttpMetrics) -> Router {
+    crate::axum_app(metrics, true, routes(metrics))
+}
+
+/// The service's routes alone, without `/metrics` or the metrics layer (see
+/// [`crate::axum_app`]).
+pub fn routes(metrics: &HttpMetrics) -> Router {
     let service = Arc::new(UsersService::new(metrics));
     Router::new()
         .route("/api/users", post(create_user))
@@ -22,8 +27,6 @@ pub fn router(metrics: &HttpMetrics) -> Router {
         .route("/health", get(|| async { ApiResponse::healthy() }))
         .with_state(service)
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .merge(metrics_router(metrics))
-        .layer(MetricsLayer::new(metrics))
 }
 
 async fn create_user(

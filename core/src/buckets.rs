@@ -66,7 +66,8 @@ impl Buckets {
     }
 
     /// The number of buckets including `+Inf`.
-    pub(crate) fn len_with_inf(&self) -> usize {
+    #[allow(unreachable_pub)] // used across modules; not part of the public API
+    pub fn len_with_inf(&self) -> usize {
         self.seconds.len() + 1
     }
 

@@ -10,6 +10,8 @@ use crate::{Buckets, HttpMetrics, StatusLabel};
 pub const DEFAULT_UNMATCHED_ROUTE: &str = "unmatched";
 /// The path `/metrics` is served on, and excluded from the HTTP metrics, by default.
 pub const DEFAULT_METRICS_PATH: &str = "/metrics";
+/// The most (route, method, status) series the HTTP counter and histogram create.
+pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// The status recorded for a request dropped before it had a response (nginx's convention
 /// for "client closed request").
 pub const DEFAULT_CANCELLED_STATUS: u16 = 499;
@@ -81,6 +83,7 @@ pub struct HttpMetricsBuilder {
     cancelled_status: u16,
     duration_end: crate::DurationEnd,
     bearer_token: Option<String>,
+    max_series: usize,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -98,6 +101,7 @@ impl Default for HttpMetricsBuilder {
             cancelled_status: DEFAULT_CANCELLED_STATUS,
             duration_end: crate::DurationEnd::Body,
             bearer_token: None,
+            max_series: DEFAULT_MAX_SERIES,
         }
     }
 }
@@ -175,6 +179,15 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Caps the (route, method, status) series of the HTTP counter and histogram (default
+    /// [`DEFAULT_MAX_SERIES`]). Requests that would create a series past the cap are
+    /// recorded in one overflow series labelled `otel_metric_overflow="true"`, and counted in
+    /// `metrics_series_folded_total{metric="http_requests"}`.
+    pub fn max_series(mut self, max: usize) -> Self {
+        self.max_series = max;
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` on scrapes; others get `401 Unauthorized`.
     /// The token is compared in constant time and never appears in `Debug` output.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
@@ -221,8 +234,20 @@ impl HttpMetricsBuilder {
         if !self.count_metrics_path {
             excluded.push(self.metrics_path.clone());
         }
+        let folded = crate::capped::FoldedFamily::default();
+        let http_name = match &self.prefix {
+            Some(prefix) => format!("{prefix}_http_requests"),
+            None => "http_requests".to_owned(),
+        };
+        let limit = crate::series::SeriesLimit::new(
+            self.max_series,
+            buckets.len_with_inf(),
+            crate::capped::folded_counter(&folded, &http_name),
+        );
         Ok(HttpMetrics::from_parts(crate::metrics::Parts {
+            folded,
             settings: crate::series::Settings {
+                limit,
                 buckets,
                 duration_end: self.duration_end,
                 status: self.status,

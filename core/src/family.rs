@@ -33,6 +33,15 @@ impl EncodeLabelSet for SeriesLabels<'_> {
     }
 }
 
+/// The one label of an overflow series, as OpenTelemetry names it.
+pub(crate) struct OverflowLabels;
+
+impl EncodeLabelSet for OverflowLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
+        encode_label(encoder, "otel_metric_overflow", |w| w.write_str("true"))
+    }
+}
+
 fn encode_label(
     encoder: &mut LabelSetEncoder<'_>,
     name: &str,
@@ -65,6 +74,12 @@ impl EncodeMetric for RequestsTotal {
                     .encode_counter::<NoLabelSet, _, u64>(&cell.count(), None)?;
             }
         }
+        let overflow = &self.0.settings().limit.overflow;
+        if overflow.count() > 0 {
+            encoder
+                .encode_family(&OverflowLabels)?
+                .encode_counter::<NoLabelSet, _, u64>(&overflow.count(), None)?;
+        }
         Ok(())
     }
 
@@ -93,6 +108,13 @@ impl EncodeMetric for RequestDuration {
                     .encode_family(&labels)?
                     .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
             }
+        }
+        let overflow = &settings.limit.overflow;
+        if overflow.count() > 0 {
+            let (sum, count) = overflow.snapshot(&settings.buckets, &mut buckets);
+            encoder
+                .encode_family(&OverflowLabels)?
+                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
         }
         Ok(())
     }

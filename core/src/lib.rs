@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod buckets;
+mod capped;
 mod config;
 mod exposition;
 mod family;
@@ -14,9 +15,10 @@ mod status;
 mod tests;
 
 pub use buckets::{Buckets, DEFAULT_BUCKETS};
+pub use capped::CappedFamily;
 pub use config::{
-    ConfigError, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_METRICS_PATH,
-    DEFAULT_UNMATCHED_ROUTE,
+    ConfigError, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_MAX_SERIES,
+    DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
 };
 pub use exposition::{
     accepts_gzip, Format, Scrape, ScrapeRequest, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE,

@@ -11,6 +11,7 @@ use crate::series::{RouteTable, Settings};
 use crate::{HttpMetricsBuilder, MethodLabel, RequestGuard, RouteHandle};
 
 pub(crate) struct Parts {
+    pub(crate) folded: crate::capped::FoldedFamily,
     pub(crate) settings: Settings,
     pub(crate) registry: Registry,
     pub(crate) prefix: Option<String>,
@@ -58,6 +59,7 @@ struct Inner {
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
     bearer_token: Option<crate::exposition::auth::BearerToken>,
+    folded: crate::capped::FoldedFamily,
 }
 
 impl HttpMetrics {
@@ -111,6 +113,11 @@ impl HttpMetrics {
                 RequestsInFlight(routes.clone()),
             );
         }
+        registry.register(
+            "metrics_series_folded",
+            "Updates recorded in a metric's otel_metric_overflow series because the metric reached its series cap",
+            parts.folded.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 unmatched: RouteHandle(routes.unmatched().clone()),
@@ -118,6 +125,7 @@ impl HttpMetrics {
                 registry: RwLock::new(registry),
                 metrics_path: parts.metrics_path.into(),
                 bearer_token: parts.bearer_token,
+                folded: parts.folded,
             }),
         }
     }
@@ -165,6 +173,21 @@ impl HttpMetrics {
     pub fn register_with_unit(&self, name: &str, help: &str, unit: Unit, metric: impl Metric) {
         let help = escape_help(help);
         self.with_registry(|r| r.register_with_unit(name, help, unit, metric));
+    }
+
+    /// Registers a [`CappedFamily`](crate::CappedFamily): like [`HttpMetrics::register`],
+    /// and updates it folds into its overflow series are counted in
+    /// `metrics_series_folded_total{metric="<name>"}`.
+    pub fn register_capped<S, M, C>(
+        &self,
+        name: &str,
+        help: &str,
+        family: &crate::CappedFamily<S, M, C>,
+    ) where
+        crate::CappedFamily<S, M, C>: Metric + Clone,
+    {
+        family.count_folded_in(crate::capped::folded_counter(&self.inner.folded, name));
+        self.register(name, help, family.clone());
     }
 
     /// Runs `f` with the registry, for anything [`HttpMetrics::register`] does not cover

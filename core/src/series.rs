@@ -20,6 +20,51 @@ pub(crate) struct Settings {
     pub(crate) cancelled_status: u16,
     pub(crate) error_status: u16,
     pub(crate) panic_status: u16,
+    pub(crate) limit: SeriesLimit,
+}
+
+/// The cap on (route, method, status) series, shared by the counter and the histogram.
+#[derive(Debug)]
+pub(crate) struct SeriesLimit {
+    max: usize,
+    created: std::sync::atomic::AtomicUsize,
+    /// Where requests go once the cap is reached; its count is the number folded.
+    pub(crate) overflow: DurationCell,
+    /// `metrics_series_folded_total{metric="http_requests"}`.
+    folded: prometheus_client::metrics::counter::Counter,
+}
+
+impl SeriesLimit {
+    pub(crate) fn new(
+        max: usize,
+        buckets: usize,
+        folded: prometheus_client::metrics::counter::Counter,
+    ) -> Self {
+        Self {
+            max,
+            created: Default::default(),
+            overflow: DurationCell::new(buckets),
+            folded,
+        }
+    }
+
+    /// Takes one series from the budget, or reports the cap reached.
+    fn reserve(&self) -> bool {
+        let ok = self
+            .created
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok();
+        if !ok {
+            self.folded.inc();
+        }
+        ok
+    }
+
+    fn release(&self) {
+        self.created.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One series of the latency histogram; its count doubles as the request counter.
@@ -87,10 +132,25 @@ impl MethodSlot {
     }
 
     #[inline]
-    fn cell(&self, key: u16, buckets: usize) -> &DurationCell {
+    fn cell<'a>(&'a self, key: u16, limit: &'a SeriesLimit, buckets: usize) -> &'a DurationCell {
         let (class, code) = (usize::from(key / 100 - 1), usize::from(key % 100));
         let table = self.classes[class].get_or_init(|| Box::new([const { OnceLock::new() }; 100]));
-        table[code].get_or_init(|| DurationCell::new(buckets))
+        if let Some(cell) = table[code].get() {
+            return cell;
+        }
+        if !limit.reserve() {
+            return &limit.overflow;
+        }
+        let mut created = false;
+        let cell = table[code].get_or_init(|| {
+            created = true;
+            DurationCell::new(buckets)
+        });
+        if !created {
+            // Another request created the same series first: give the budget back.
+            limit.release();
+        }
+        cell
     }
 
     /// Existing status series in ascending key order.
@@ -152,7 +212,8 @@ impl RouteEntry {
     pub(crate) fn observe(&self, method: MethodLabel, code: u16, nanos: u64) {
         let settings = &*self.settings;
         let slot = &self.methods[method.index()];
-        let cell = slot.cell(settings.status.key(code), settings.buckets.len_with_inf());
+        let key = settings.status.key(code);
+        let cell = slot.cell(key, &settings.limit, settings.buckets.len_with_inf());
         cell.observe(settings.buckets.index(nanos), nanos);
     }
 

@@ -316,3 +316,41 @@ fn the_duration_ends_at_the_body_by_default_or_at_the_head() {
         "only the time to the head"
     );
 }
+
+#[test]
+fn series_past_the_cap_fold_into_one_overflow_series() {
+    let metrics = HttpMetrics::builder().max_series(2).build().unwrap();
+    for code in [200, 201, 202, 203, 200] {
+        metrics
+            .start(MethodLabel::Get, Some("/x"))
+            .unwrap()
+            .finish_with_status(code);
+    }
+    let out = text(&metrics);
+    assert!(
+        out.contains(r#"http_requests_total{method="GET",route="/x",status="200"} 2"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"http_requests_total{method="GET",route="/x",status="201"} 1"#),
+        "{out}"
+    );
+    assert!(!out.contains(r#"status="202""#), "{out}");
+    assert!(
+        out.contains("http_requests_total{otel_metric_overflow=\"true\"} 2\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("http_request_duration_seconds_count{otel_metric_overflow=\"true\"} 2\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("metrics_series_folded_total{metric=\"http_requests\"} 2\n"),
+        "{out}"
+    );
+    let fresh = text(&HttpMetrics::new());
+    assert!(
+        fresh.contains("metrics_series_folded_total{metric=\"http_requests\"} 0\n"),
+        "{fresh}"
+    );
+}

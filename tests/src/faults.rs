@@ -11,8 +11,8 @@ use http_metrics_core::HttpMetrics;
 
 /// How long `/hang` takes: longer than any test waits.
 pub const HANG: Duration = Duration::from_secs(3600);
-/// How long `/slow` takes.
-pub const SLOW: Duration = Duration::from_millis(300);
+/// How long `/slow` takes: long enough for a test to see it in flight first.
+pub const SLOW: Duration = Duration::from_secs(2);
 /// Chunks `/broken` sends before it fails.
 pub const BROKEN_AFTER: usize = 2;
 

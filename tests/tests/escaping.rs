@@ -63,6 +63,15 @@ async fn hostile_labels_and_help_round_trip_through_every_reader() {
             .get_or_create(&vec![("value".to_owned(), (*value).to_owned())])
             .inc_by(i as u64 + 1);
     }
+    // A capped family past its cap: the overflow series must be as readable as any other.
+    let capped: http_metrics_core::CappedFamily<Vec<(String, String)>, Counter> =
+        http_metrics_core::CappedFamily::new(1);
+    metrics.register_capped("capped_events", "Capped", &capped);
+    for user in ["a", "b", "c"] {
+        capped
+            .get_or_create(&vec![("user".to_owned(), user.to_owned())])
+            .inc();
+    }
     let server = servers::axum(app(&metrics)).await;
     let client = reqwest::Client::new();
     assert_eq!(
@@ -108,6 +117,16 @@ async fn hostile_labels_and_help_round_trip_through_every_reader() {
             format!("{HELP}."),
             "{format}"
         );
+        let capped = python_samples(&python, "capped_events");
+        assert!(
+            capped.contains(&(serde_json::json!({"user": "a"}), 1.0)),
+            "{format}: {capped:?}"
+        );
+        let overflow = serde_json::json!({"otel_metric_overflow": "true"});
+        assert!(capped.contains(&(overflow, 2.0)), "{format}: {capped:?}");
+        let folded = python_samples(&python, "metrics_series_folded");
+        let expected = (serde_json::json!({"metric": "capped_events"}), 2.0);
+        assert!(folded.contains(&expected), "{format}: {folded:?}");
 
         let http = python_samples(&python, "http_requests");
         let expected =

@@ -105,7 +105,11 @@ async fn with_half_closes_allowed_actix_finishes_the_request_first() {
         ),
     ];
     for (name, status, server) in servers {
-        drop(send_raw(&server, "/slow"));
+        let socket = send_raw(&server, "/slow");
+        // Hang up only once the server has the request, or there is nothing to record.
+        let m = until(&server, |m| in_flight(m, "/slow") == Some(1.0)).await;
+        assert_eq!(in_flight(&m, "/slow"), Some(1.0), "{name}");
+        drop(socket);
         let m = until(&server, |m| total(m, "/slow", status).is_some()).await;
         assert_eq!(total(&m, "/slow", status), Some(1.0), "{name}");
         assert_eq!(in_flight(&m, "/slow"), Some(0.0), "{name}");

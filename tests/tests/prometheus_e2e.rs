@@ -295,7 +295,10 @@ async fn prometheus_stores_exactly_what_the_services_did() {
                     .await;
                 done &= got == Some(REQUESTS_PER_SERVICE);
             }
-            done
+            let tricky = prometheus
+                .value(r#"count(tricky_events_total{job="tricky"})"#)
+                .await;
+            done && tricky == Some(TRICKY_VALUES.len() as f64)
         })
         .await;
     assert!(

@@ -14,7 +14,7 @@ pub mod axum;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use http_metrics_core::HttpMetrics;
+use http_metrics_core::{CappedFamily, HttpMetrics};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -35,6 +35,9 @@ pub const PROCESSING_DELAY: Duration = Duration::from_millis(100);
 /// The `payment_method` label values kept as sent; any other method is counted as `other`.
 pub const KNOWN_PAYMENT_METHODS: [&str; 5] =
     ["card", "paypal", "bank_transfer", "apple_pay", "cash"];
+/// Most (product, warehouse) series `inventory_level` keeps; clients choose the labels, so
+/// further ones fold into its `otel_metric_overflow="true"` series.
+pub const MAX_INVENTORY_SERIES: usize = 1000;
 /// Longest accepted product or warehouse identifier.
 pub const MAX_ID_CHARS: usize = 64;
 
@@ -55,7 +58,7 @@ struct InventoryLabels {
 pub struct OrdersMetrics {
     orders: Family<OrderLabels, Counter>,
     order_value: Histogram,
-    inventory: Family<InventoryLabels, Gauge>,
+    inventory: CappedFamily<InventoryLabels, Gauge>,
 }
 
 impl OrdersMetrics {
@@ -65,7 +68,7 @@ impl OrdersMetrics {
         let this = Self {
             orders: Family::default(),
             order_value: Histogram::new(ORDER_VALUE_BUCKETS),
-            inventory: Family::default(),
+            inventory: CappedFamily::new(MAX_INVENTORY_SERIES),
         };
         metrics.register("orders", "Total orders processed", this.orders.clone());
         metrics.register(
@@ -73,10 +76,10 @@ impl OrdersMetrics {
             "Order value in dollars",
             this.order_value.clone(),
         );
-        metrics.register(
+        metrics.register_capped(
             "inventory_level",
             "Current inventory level",
-            this.inventory.clone(),
+            &this.inventory,
         );
         let info = Info::new(vec![
             ("version".to_owned(), version.to_owned()),
@@ -216,6 +219,30 @@ fn is_identifier(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inventory_series_are_capped() {
+        let metrics = HttpMetrics::new();
+        let service = OrdersService::new(&metrics, "test");
+        for product in 0..MAX_INVENTORY_SERIES + 2 {
+            let answer = service.update_inventory(&format!("sku-{product}"), "quantity=5");
+            assert_eq!(answer.status, 200);
+        }
+        let text = metrics
+            .encode(http_metrics_core::Format::Prometheus)
+            .unwrap();
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("inventory_level{"))
+            .count();
+        assert_eq!(
+            series,
+            MAX_INVENTORY_SERIES + 1,
+            "the cap, plus the overflow series"
+        );
+        assert!(text.contains("inventory_level{otel_metric_overflow=\"true\"} 5\n"));
+        assert!(text.contains("metrics_series_folded_total{metric=\"inventory_level\"} 2\n"));
+    }
 
     #[test]
     fn identifiers_and_payment_methods_are_bounded() {

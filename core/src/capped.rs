@@ -1,0 +1,143 @@
+//! [`CappedFamily`]: a metric family with a cap on its series, for labels whose values the
+//! application does not control.
+
+use std::hash::Hash;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::{MetricType, TypedMetric};
+
+/// `metrics_series_folded_total{metric}`.
+pub(crate) type FoldedFamily = Family<Vec<(String, String)>, Counter>;
+
+pub(crate) fn folded_counter(family: &FoldedFamily, metric: &str) -> Counter {
+    family
+        .get_or_create(&vec![("metric".to_owned(), metric.to_owned())])
+        .clone()
+}
+
+/// A label set, or the overflow series' (`otel_metric_overflow="true"`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Capped<S> {
+    Labels(S),
+    Overflow,
+}
+
+impl<S: EncodeLabelSet> EncodeLabelSet for Capped<S> {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> std::fmt::Result {
+        match self {
+            Self::Labels(labels) => labels.encode(encoder),
+            Self::Overflow => crate::family::OverflowLabels.encode(encoder),
+        }
+    }
+}
+
+/// prometheus-client's `Family` with at most `max_series` label sets. Once full, updates for
+/// any new label set go to one overflow series labelled `otel_metric_overflow="true"` (the
+/// OpenTelemetry convention) instead of growing memory and the time-series database without
+/// bound; registered with [`crate::HttpMetrics::register_capped`], each one is also counted
+/// in `metrics_series_folded_total{metric="<name>"}`.
+///
+/// ```
+/// use http_metrics_core::{CappedFamily, Format, HttpMetrics};
+/// use prometheus_client::metrics::counter::Counter;
+///
+/// let metrics = HttpMetrics::new();
+/// let by_user: CappedFamily<Vec<(String, String)>, Counter> = CappedFamily::new(2);
+/// metrics.register_capped("logins", "Logins by user", &by_user);
+/// for user in ["ada", "bob", "cy", "di"] {
+///     by_user.get_or_create(&vec![("user".into(), user.into())]).inc();
+/// }
+/// let text = metrics.encode(Format::Prometheus).unwrap();
+/// assert!(text.contains("logins_total{user=\"ada\"} 1\n"));
+/// assert!(text.contains("logins_total{otel_metric_overflow=\"true\"} 2\n"));
+/// assert!(text.contains("metrics_series_folded_total{metric=\"logins\"} 2\n"));
+/// ```
+#[derive(Debug)]
+pub struct CappedFamily<S, M, C = fn() -> M> {
+    family: Family<Capped<S>, M, C>,
+    max_series: usize,
+    /// The number of label-set series created; locked while one is created, so that the
+    /// cap is exact.
+    created: Arc<Mutex<usize>>,
+    folded: Arc<OnceLock<Counter>>,
+}
+
+impl<S, M, C: Clone> Clone for CappedFamily<S, M, C> {
+    fn clone(&self) -> Self {
+        Self {
+            family: self.family.clone(),
+            max_series: self.max_series,
+            created: self.created.clone(),
+            folded: self.folded.clone(),
+        }
+    }
+}
+
+impl<S: Clone + Hash + Eq, M: Default> CappedFamily<S, M> {
+    /// A family of at most `max_series` label sets, plus the overflow series.
+    pub fn new(max_series: usize) -> Self {
+        Self::new_with_constructor(max_series, M::default)
+    }
+}
+
+impl<S: Clone + Hash + Eq, M, C: MetricConstructor<M>> CappedFamily<S, M, C> {
+    /// Like [`CappedFamily::new`], with metrics made by `constructor` (for histograms with
+    /// their own buckets).
+    pub fn new_with_constructor(max_series: usize, constructor: C) -> Self {
+        Self {
+            family: Family::new_with_constructor(constructor),
+            max_series,
+            created: Arc::default(),
+            folded: Arc::default(),
+        }
+    }
+
+    /// The metric for `labels`, created if the family has room, else the overflow series'.
+    pub fn get_or_create(&self, labels: &S) -> impl Deref<Target = M> + '_ {
+        let key = Capped::Labels(labels.clone());
+        if let Some(metric) = self.family.get(&key) {
+            return metric;
+        }
+        let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        if self.family.get(&key).is_none() {
+            if *created >= self.max_series {
+                drop(created);
+                if let Some(folded) = self.folded.get() {
+                    folded.inc();
+                }
+                return self.family.get_or_create(&Capped::Overflow);
+            }
+            *created += 1;
+        }
+        self.family.get_or_create(&key)
+    }
+}
+
+impl<S, M, C> CappedFamily<S, M, C> {
+    pub(crate) fn count_folded_in(&self, counter: Counter) {
+        let _ = self.folded.set(counter);
+    }
+}
+
+impl<S, M: TypedMetric, C> TypedMetric for CappedFamily<S, M, C> {
+    const TYPE: MetricType = M::TYPE;
+}
+
+impl<S, M, C> EncodeMetric for CappedFamily<S, M, C>
+where
+    S: Clone + Hash + Eq + EncodeLabelSet,
+    M: EncodeMetric + TypedMetric,
+    C: MetricConstructor<M>,
+{
+    fn encode(&self, encoder: MetricEncoder<'_>) -> std::fmt::Result {
+        self.family.encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        M::TYPE
+    }
+}

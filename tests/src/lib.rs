@@ -78,6 +78,18 @@ impl Exposition {
             .unwrap_or_default()
     }
 
+    /// The in-flight gauge series that are not zero (there should be none once traffic has
+    /// stopped), as (labels, value).
+    pub fn busy_in_flight(&self) -> Vec<(&Labels, f64)> {
+        let samples = self.samples.get("http_requests_in_flight");
+        samples
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| *v != 0.0)
+            .map(|(l, v)| (l, *v))
+            .collect()
+    }
+
     /// Every distinct value of label `label` across the samples named `name`.
     pub fn label_values(&self, name: &str, label: &str) -> Vec<String> {
         let mut values: Vec<String> = self

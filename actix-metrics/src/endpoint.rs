@@ -2,10 +2,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, Resource};
-use http_metrics_core::{HttpMetrics, ScrapeRequest};
+use http_metrics_core::{HttpMetrics, Scrape, ScrapeRequest};
+
+fn scrape_request(request: &HttpRequest) -> ScrapeRequest<'_> {
+    ScrapeRequest::from_headers(|name| request.headers().get(name).and_then(|v| v.to_str().ok()))
+}
 
 /// The `/metrics` response for a scraper's request: the format negotiated from `Accept`,
-/// gzip when `Accept-Encoding` allows it.
+/// gzip when `Accept-Encoding` allows it, `401` without the configured bearer token.
+///
+/// This encodes on the calling thread; [`metrics_service`] calls it on actix-web's blocking
+/// pool, so that encoding a large registry never holds up a worker.
 ///
 /// ```
 /// use actix_web::test::TestRequest;
@@ -20,10 +27,10 @@ use http_metrics_core::{HttpMetrics, ScrapeRequest};
 /// );
 /// ```
 pub fn scrape_response(metrics: &HttpMetrics, request: &HttpRequest) -> HttpResponse {
-    let scrape_request = ScrapeRequest::from_headers(|name| {
-        request.headers().get(name).and_then(|v| v.to_str().ok())
-    });
-    let scrape = metrics.scrape(&scrape_request);
+    into_response(metrics.scrape(&scrape_request(request)))
+}
+
+fn into_response(scrape: Scrape) -> HttpResponse {
     let status = StatusCode::from_u16(scrape.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
     for (name, value) in scrape.headers {
@@ -32,7 +39,9 @@ pub fn scrape_response(metrics: &HttpMetrics, request: &HttpRequest) -> HttpResp
     response.body(scrape.body)
 }
 
-/// A resource serving `GET` and `HEAD` on the metrics path (default `/metrics`).
+/// A resource serving `GET` and `HEAD` on the metrics path (default `/metrics`). The
+/// exposition is encoded on actix-web's blocking pool: an actix worker is single-threaded,
+/// and encoding there would hold up every connection it serves.
 ///
 /// The metrics path is excluded from recording by default, so registering it inside the
 /// wrapped `App` does not count scrapes.
@@ -47,8 +56,17 @@ pub fn scrape_response(metrics: &HttpMetrics, request: &HttpRequest) -> HttpResp
 /// ```
 pub fn metrics_service(metrics: &HttpMetrics) -> Resource {
     let handle = metrics.clone();
-    let handler =
-        move |request: HttpRequest| std::future::ready(scrape_response(&handle, &request));
+    let handler = move |request: HttpRequest| {
+        let metrics = handle.clone();
+        let scrape_request = scrape_request(&request).into_owned();
+        async move {
+            match web::block(move || metrics.scrape(&scrape_request.as_request())).await {
+                Ok(scrape) => into_response(scrape),
+                // The encoding panicked (a broken application metric): answer, don't hang.
+                Err(_) => HttpResponse::InternalServerError().body("scrape failed\n"),
+            }
+        }
+    };
     web::resource(metrics.metrics_path())
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))

@@ -63,7 +63,7 @@ impl EncodeMetric for RequestsTotal {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
         let mode = self.0.settings().status;
         for entry in self.0.entries() {
-            for (method, key, cell) in entry.series() {
+            entry.for_each_series(|method, key, cell| {
                 let labels = SeriesLabels {
                     method,
                     route: entry.template(),
@@ -71,8 +71,8 @@ impl EncodeMetric for RequestsTotal {
                 };
                 encoder
                     .encode_family(&labels)?
-                    .encode_counter::<NoLabelSet, _, u64>(&cell.count(), None)?;
-            }
+                    .encode_counter::<NoLabelSet, _, u64>(&cell.count(), None)
+            })?;
         }
         let overflow = &self.0.settings().limit.overflow;
         if overflow.count() > 0 {
@@ -97,7 +97,7 @@ impl EncodeMetric for RequestDuration {
         let settings = self.0.settings();
         let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
         for entry in self.0.entries() {
-            for (method, key, cell) in entry.series() {
+            entry.for_each_series(|method, key, cell| {
                 let (sum, count) = cell.snapshot(&settings.buckets, &mut buckets);
                 let labels = SeriesLabels {
                     method,
@@ -106,8 +106,8 @@ impl EncodeMetric for RequestDuration {
                 };
                 encoder
                     .encode_family(&labels)?
-                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
-            }
+                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+            })?;
         }
         let overflow = &settings.limit.overflow;
         if overflow.count() > 0 {

@@ -21,7 +21,8 @@ pub use config::{
     DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
 };
 pub use exposition::{
-    accepts_gzip, Format, Scrape, ScrapeRequest, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE,
+    accepts_gzip, Format, OwnedScrapeRequest, Scrape, ScrapeRequest, OPENMETRICS_CONTENT_TYPE,
+    PROMETHEUS_CONTENT_TYPE,
 };
 pub use guard::{ActiveRequest, LocalRouteCache, RequestGuard, RouteCache, RouteHandle};
 pub use method::MethodLabel;

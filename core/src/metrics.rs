@@ -60,6 +60,8 @@ struct Inner {
     metrics_path: Box<str>,
     bearer_token: Option<crate::exposition::auth::BearerToken>,
     folded: crate::capped::FoldedFamily,
+    /// The size of the last OpenMetrics encoding, to allocate the next one at once.
+    last_len: std::sync::atomic::AtomicUsize,
 }
 
 impl HttpMetrics {
@@ -126,6 +128,7 @@ impl HttpMetrics {
                 metrics_path: parts.metrics_path.into(),
                 bearer_token: parts.bearer_token,
                 folded: parts.folded,
+                last_len: Default::default(),
             }),
         }
     }
@@ -214,9 +217,14 @@ impl HttpMetrics {
             .registry
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        let mut openmetrics = String::with_capacity(4096);
+        use std::sync::atomic::Ordering::Relaxed;
+        // Growing a multi-megabyte string by doubling copies it a dozen times: start at the
+        // last size, plus room for what was added since.
+        let expected = self.inner.last_len.load(Relaxed);
+        let mut openmetrics = String::with_capacity(expected + expected / 8 + 4096);
         prometheus_client::encoding::text::encode(&mut openmetrics, &registry)?;
         drop(registry);
+        self.inner.last_len.store(openmetrics.len(), Relaxed);
         Ok(match format {
             Format::OpenMetrics => openmetrics,
             Format::Prometheus => {

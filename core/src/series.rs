@@ -154,15 +154,21 @@ impl MethodSlot {
     }
 
     /// Existing status series in ascending key order.
-    fn cells(&self) -> impl Iterator<Item = (u16, &DurationCell)> {
-        self.classes.iter().enumerate().flat_map(|(class, table)| {
-            table.get().into_iter().flat_map(move |table| {
-                table.iter().enumerate().filter_map(move |(code, cell)| {
-                    cell.get()
-                        .map(|c| ((class as u16 + 1) * 100 + code as u16, c))
-                })
-            })
-        })
+    /// Calls `f` with each existing status series in ascending key order. Plain loops: a
+    /// scrape walks every table of every route, and nested iterator adapters cost more.
+    fn for_each_cell<E>(
+        &self,
+        mut f: impl FnMut(u16, &DurationCell) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for (class, table) in (1u16..).zip(&self.classes) {
+            let Some(table) = table.get() else { continue };
+            for (code, cell) in (0u16..).zip(table.iter()) {
+                if let Some(cell) = cell.get() {
+                    f(class * 100 + code, cell)?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -224,12 +230,15 @@ impl RouteEntry {
             .fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Every (method, status key, cell) recorded so far, in exposition order.
-    pub(crate) fn series(&self) -> impl Iterator<Item = (MethodLabel, u16, &DurationCell)> {
-        MethodLabel::ALL
-            .into_iter()
-            .zip(&self.methods)
-            .flat_map(|(m, slot)| slot.cells().map(move |(key, cell)| (m, key, cell)))
+    /// Calls `f` with every (method, status key, cell) recorded so far, in exposition order.
+    pub(crate) fn for_each_series<E>(
+        &self,
+        mut f: impl FnMut(MethodLabel, u16, &DurationCell) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for (method, slot) in MethodLabel::ALL.into_iter().zip(&self.methods) {
+            slot.for_each_cell(|key, cell| f(method, key, cell))?;
+        }
+        Ok(())
     }
 
     /// The in-flight gauge of every method that has seen a request.

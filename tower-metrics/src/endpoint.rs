@@ -4,13 +4,14 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use http_body_util::Full;
-use http_metrics_core::{HttpMetrics, ScrapeRequest};
+use http_metrics_core::{HttpMetrics, Scrape, ScrapeRequest};
 
 /// The `/metrics` response for a scraper's request headers: the format negotiated from
-/// `Accept`, gzip when `Accept-Encoding` allows it.
+/// `Accept`, gzip when `Accept-Encoding` allows it, `401` without the configured bearer
+/// token.
 ///
-/// Use it to serve the exposition from any tower or hyper service; with axum,
-/// [`metrics_router`](crate::metrics_router) mounts it for you.
+/// This encodes on the calling thread; [`metrics_router`](crate::metrics_router) calls it on
+/// a blocking thread, so that encoding a large registry never holds up an async worker.
 ///
 /// ```
 /// use http::{header, HeaderMap};
@@ -28,7 +29,10 @@ use http_metrics_core::{HttpMetrics, ScrapeRequest};
 pub fn scrape_response(metrics: &HttpMetrics, headers: &HeaderMap) -> Response<Full<Bytes>> {
     let request =
         ScrapeRequest::from_headers(|name| headers.get(name).and_then(|v| v.to_str().ok()));
-    let scrape = metrics.scrape(&request);
+    into_response(metrics.scrape(&request))
+}
+
+fn into_response(scrape: Scrape) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(scrape.body)));
     *response.status_mut() =
         StatusCode::from_u16(scrape.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -41,10 +45,11 @@ pub fn scrape_response(metrics: &HttpMetrics, headers: &HeaderMap) -> Response<F
     response
 }
 
-/// A router serving `GET` (and `HEAD`) on the metrics path (default `/metrics`).
+/// A router serving `GET` (and `HEAD`) on the metrics path (default `/metrics`). The
+/// exposition is encoded on tokio's blocking pool, never on an async worker.
 ///
-/// Merge it *after* adding [`MetricsLayer`](crate::MetricsLayer) so that scrapes are not
-/// wrapped by it; if it is wrapped, the metrics path is excluded from recording anyway unless
+/// Merge it *before* adding [`MetricsLayer`](crate::MetricsLayer) (see the crate docs); the
+/// metrics path is excluded from recording unless
 /// [`count_metrics_path`](http_metrics_core::HttpMetricsBuilder::count_metrics_path) is set.
 ///
 /// ```
@@ -54,8 +59,8 @@ pub fn scrape_response(metrics: &HttpMetrics, headers: &HeaderMap) -> Response<F
 ///
 /// let metrics = HttpMetrics::new();
 /// let app: Router = Router::new()
-///     .layer(MetricsLayer::new(&metrics))
-///     .merge(metrics_router(&metrics));
+///     .merge(metrics_router(&metrics))
+///     .layer(MetricsLayer::new(&metrics));
 /// ```
 #[cfg(feature = "axum")]
 pub fn metrics_router<S>(metrics: &HttpMetrics) -> axum::Router<S>
@@ -64,8 +69,19 @@ where
 {
     let handle = metrics.clone();
     let handler = move |headers: HeaderMap| {
-        let response = scrape_response(&handle, &headers);
-        std::future::ready(response.map(axum::body::Body::new))
+        let metrics = handle.clone();
+        async move {
+            let scrape = tokio::task::spawn_blocking(move || scrape_response(&metrics, &headers));
+            match scrape.await {
+                Ok(response) => response.map(axum::body::Body::new),
+                // The encoding panicked (a broken application metric): answer, don't hang.
+                Err(_) => {
+                    let mut response = Response::new(axum::body::Body::from("scrape failed\n"));
+                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    response
+                }
+            }
+        }
     };
     axum::Router::new().route(metrics.metrics_path(), axum::routing::get(handler))
 }

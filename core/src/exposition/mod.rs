@@ -135,6 +135,45 @@ impl<'a> ScrapeRequest<'a> {
     }
 }
 
+/// A [`ScrapeRequest`] that owns its header values, to move to another thread (adapters
+/// encode on a blocking thread, so that a large scrape never stalls request handling).
+///
+/// ```
+/// use http_metrics_core::{Format, ScrapeRequest};
+///
+/// let owned = ScrapeRequest::new().accept("text/plain").into_owned();
+/// let on_another_thread = std::thread::spawn(move || owned.as_request().format());
+/// assert_eq!(on_another_thread.join().unwrap(), Format::Prometheus);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct OwnedScrapeRequest {
+    accept: Option<String>,
+    accept_encoding: Option<String>,
+    authorization: Option<String>,
+}
+
+impl OwnedScrapeRequest {
+    /// The request, borrowed.
+    pub fn as_request(&self) -> ScrapeRequest<'_> {
+        ScrapeRequest {
+            accept: self.accept.as_deref(),
+            accept_encoding: self.accept_encoding.as_deref(),
+            authorization: self.authorization.as_deref(),
+        }
+    }
+}
+
+impl ScrapeRequest<'_> {
+    /// The request with owned header values.
+    pub fn into_owned(self) -> OwnedScrapeRequest {
+        OwnedScrapeRequest {
+            accept: self.accept.map(str::to_owned),
+            accept_encoding: self.accept_encoding.map(str::to_owned),
+            authorization: self.authorization.map(str::to_owned),
+        }
+    }
+}
+
 /// A ready `/metrics` response, framework-neutral: adapters copy it into their own types.
 #[derive(Clone, Debug)]
 pub struct Scrape {

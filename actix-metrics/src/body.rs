@@ -30,6 +30,19 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         self.inner.size()
     }
 
+    /// Lets actix-web write a complete body in one piece, as it would without the middleware;
+    /// taking the bytes is the body's end.
+    fn try_into_bytes(self) -> Result<Bytes, Self> {
+        let Self { inner, mut active } = self;
+        match inner.try_into_bytes() {
+            Ok(bytes) => {
+                active.polled(true);
+                Ok(bytes)
+            }
+            Err(inner) => Err(Self { inner, active }),
+        }
+    }
+
     fn poll_next(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,0 +1,314 @@
+//! Heap allocations per request, counted by a global allocator: none on the core recording
+//! path once a series exists; none added by the tower middleware (under axum's
+//! `Router::layer`, exactly what any body-wrapping layer costs there); and on actix-web only
+//! the `String`s that `HttpRequest::match_pattern()` builds.
+//!
+//! Counting is per thread, and every request here runs on the test's own thread (a
+//! current-thread runtime or actix's single-threaded system), so tests running in parallel
+//! do not disturb each other.
+
+// Implementing `GlobalAlloc` takes `unsafe`; the counter only delegates to `System`.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use http_metrics_core::{HttpMetrics, MethodLabel};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: delegates to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations `f` makes on this thread.
+fn allocations(f: impl FnOnce()) -> u64 {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+const REQUESTS: u64 = 1_000;
+
+#[test]
+fn the_core_recording_path_allocates_nothing_once_a_series_exists() {
+    let metrics = HttpMetrics::new();
+    let route = metrics.route("/api/users/{user_id}");
+    route
+        .start(MethodLabel::Get)
+        .unwrap()
+        .finish_with_status(200); // creates the series
+    let n = allocations(|| {
+        for _ in 0..REQUESTS {
+            let mut guard = route.start(MethodLabel::Get).unwrap();
+            guard.set_status(200);
+            guard.finish();
+        }
+    });
+    assert_eq!(n, 0, "allocations for {REQUESTS} requests");
+    // Through the per-route cache the tower layer uses, and a cancelled request:
+    let cache = http_metrics_core::RouteCache::default();
+    drop(cache.start(&metrics, MethodLabel::Get, Some("/api/users/{user_id}")));
+    let n = allocations(|| {
+        for _ in 0..REQUESTS {
+            let guard = cache.start(&metrics, MethodLabel::Get, Some("/api/users/{user_id}"));
+            guard.unwrap().finish_with_status(200);
+            drop(cache.start(&metrics, MethodLabel::Get, Some("/api/users/{user_id}")));
+        }
+    });
+    assert_eq!(n, 0, "allocations for {REQUESTS} cached requests");
+}
+
+mod axum_requests {
+    use super::*;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::routing::get;
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn router() -> Router {
+        Router::new().route(
+            "/users/{id}",
+            get(|Path(id): Path<u32>| async move { id.to_string() }),
+        )
+    }
+
+    fn per_request(app: &Router, rt: &tokio::runtime::Runtime) -> u64 {
+        // What `axum::serve` does first: finalise the routes once. Called as a service
+        // without it, a `Router<()>` builds each handler's route, layers included, per request.
+        let app = &app.clone().with_state::<()>(());
+        let run = |n: u64| {
+            rt.block_on(async {
+                for _ in 0..n {
+                    let request = axum::http::Request::get("/users/42")
+                        .body(Body::empty())
+                        .unwrap();
+                    let response = app.clone().oneshot(request).await.unwrap();
+                    response.into_body().collect().await.unwrap();
+                }
+            })
+        };
+        run(100); // warm-up: series, caches, lazily built state
+        allocations(|| run(REQUESTS))
+    }
+
+    /// A layer that does nothing but wrap the response body in a type of its own, as the
+    /// metrics layer must, keeping its size hint: the same shape as `tower_metrics::Metrics`,
+    /// minus the metrics.
+    #[derive(Clone)]
+    struct PassThrough;
+
+    #[derive(Clone)]
+    struct PassThroughService<S>(S);
+
+    impl<S> tower::Layer<S> for PassThrough {
+        type Service = PassThroughService<S>;
+
+        fn layer(&self, inner: S) -> Self::Service {
+            PassThroughService(inner)
+        }
+    }
+
+    impl<S, B> tower::Service<axum::http::Request<Body>> for PassThroughService<S>
+    where
+        S: tower::Service<axum::http::Request<Body>, Response = axum::http::Response<B>>,
+        S::Future: Send + 'static,
+        B: 'static,
+    {
+        type Response = axum::http::Response<Passed<B>>;
+        type Error = S::Error;
+        type Future = futures_util::future::MapOk<
+            S::Future,
+            fn(axum::http::Response<B>) -> axum::http::Response<Passed<B>>,
+        >;
+
+        fn poll_ready(
+            &mut self,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), S::Error>> {
+            self.0.poll_ready(cx)
+        }
+
+        fn call(&mut self, request: axum::http::Request<Body>) -> Self::Future {
+            let wrap: fn(axum::http::Response<B>) -> axum::http::Response<Passed<B>> =
+                |response| response.map(Passed);
+            futures_util::TryFutureExt::map_ok(self.0.call(request), wrap)
+        }
+    }
+
+    /// The pass-through body.
+    struct Passed<B>(B);
+
+    impl<B: http_body::Body + Unpin> http_body::Body for Passed<B> {
+        type Data = B::Data;
+        type Error = B::Error;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+            std::pin::Pin::new(&mut self.0).poll_frame(cx)
+        }
+
+        // A correct wrapper keeps these: hyper takes `Content-Length` from the size hint.
+        fn is_end_stream(&self) -> bool {
+            self.0.is_end_stream()
+        }
+
+        fn size_hint(&self) -> http_body::SizeHint {
+            self.0.size_hint()
+        }
+    }
+
+    #[test]
+    fn the_tower_middleware_adds_no_allocation_per_request() {
+        use http_metrics_core::HttpMetrics;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let metrics = HttpMetrics::new();
+        // Around a plain tower service: nothing at all.
+        let service = tower::service_fn(|_: axum::http::Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(axum::response::Response::new(Body::from("ok")))
+        });
+        let measured_service = tower_metrics::Metrics::new(service, &metrics);
+        let request = || {
+            let mut request = axum::http::Request::get("/users/42")
+                .body(Body::empty())
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(tower_metrics::RouteTemplate("/users/{id}"));
+            request
+        };
+        let run = |wrapped: bool, n: u64| {
+            rt.block_on(async {
+                for _ in 0..n {
+                    if wrapped {
+                        let response = measured_service.clone().oneshot(request()).await.unwrap();
+                        response.into_body().collect().await.unwrap();
+                    } else {
+                        let response = service.oneshot(request()).await.unwrap();
+                        response.into_body().collect().await.unwrap();
+                    }
+                }
+            })
+        };
+        run(true, 100);
+        let bare = allocations(|| run(false, REQUESTS));
+        let wrapped = allocations(|| run(true, REQUESTS));
+        assert_eq!(
+            wrapped, bare,
+            "a bare tower service: {bare} allocations for {REQUESTS} requests"
+        );
+
+        // Under axum's `Router::layer`, every layered route is boxed again and its response
+        // body re-boxed: what any body-wrapping layer costs there, and nothing more.
+        let bare = per_request(&router(), &rt);
+        let passing = per_request(&router().layer(PassThrough), &rt);
+        let measured = per_request(
+            &router().layer(tower_metrics::MetricsLayer::new(&metrics)),
+            &rt,
+        );
+        assert_eq!(
+            measured, passing,
+            "bare axum: {bare}; a pass-through layer: {passing}"
+        );
+    }
+}
+
+mod actix_requests {
+    use super::*;
+    use actix_web::test as actix_test;
+    use actix_web::{web, App, HttpResponse};
+
+    #[test]
+    fn the_actix_middleware_adds_only_the_strings_match_pattern_builds() {
+        let metrics = HttpMetrics::new();
+        let counts = actix_web::rt::System::new().block_on(async {
+            let handler = || {
+                web::get()
+                    .to(|id: web::Path<u32>| async move { HttpResponse::Ok().body(id.to_string()) })
+            };
+            let bare = actix_test::init_service(App::new().route("/users/{id}", handler())).await;
+            let wrapped = actix_test::init_service(
+                App::new()
+                    .wrap(actix_metrics::Metrics::new(&metrics))
+                    .route("/users/{id}", handler()),
+            )
+            .await;
+            let mut counts = Vec::new();
+            for service in [&bare as &dyn CallOnce, &wrapped] {
+                service.call_n(100).await; // warm-up
+                let before = ALLOCATIONS.with(Cell::get);
+                service.call_n(REQUESTS).await;
+                counts.push(ALLOCATIONS.with(Cell::get) - before);
+            }
+            counts
+        });
+        let (bare, wrapped) = (counts[0], counts[1]);
+        // `HttpRequest::match_pattern()` returns a new `String`, and actix-web offers no
+        // borrowed alternative. The middleware calls it before routing (for the in-flight
+        // gauge): one `String`. And after routing (for the resource actually chosen, guards
+        // included), where actix-web first tries the matched resource path and then matches
+        // the path again: two. Nothing else is allocated per request.
+        assert_eq!(
+            wrapped - bare,
+            3 * REQUESTS,
+            "bare actix-web: {bare} allocations for {REQUESTS} requests"
+        );
+    }
+
+    /// Calls a test service `n` times with `GET /users/42`, reading each body.
+    trait CallOnce {
+        fn call_n(&self, n: u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>;
+    }
+
+    impl<S, B> CallOnce for S
+    where
+        S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+        B: actix_web::body::MessageBody,
+    {
+        fn call_n(&self, n: u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+            Box::pin(async move {
+                for _ in 0..n {
+                    let response = actix_test::call_service(
+                        self,
+                        actix_test::TestRequest::get().uri("/users/42").to_request(),
+                    )
+                    .await;
+                    let _ = actix_test::read_body(response).await;
+                }
+            })
+        }
+    }
+}

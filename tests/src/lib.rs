@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod conformance;
 pub mod faults;
+pub mod pass_through;
 pub mod prometheus;
 pub mod servers;
 

@@ -117,74 +117,6 @@ mod axum_requests {
         allocations(|| run(REQUESTS))
     }
 
-    /// A layer that does nothing but wrap the response body in a type of its own, as the
-    /// metrics layer must, keeping its size hint: the same shape as `tower_metrics::Metrics`,
-    /// minus the metrics.
-    #[derive(Clone)]
-    struct PassThrough;
-
-    #[derive(Clone)]
-    struct PassThroughService<S>(S);
-
-    impl<S> tower::Layer<S> for PassThrough {
-        type Service = PassThroughService<S>;
-
-        fn layer(&self, inner: S) -> Self::Service {
-            PassThroughService(inner)
-        }
-    }
-
-    impl<S, B> tower::Service<axum::http::Request<Body>> for PassThroughService<S>
-    where
-        S: tower::Service<axum::http::Request<Body>, Response = axum::http::Response<B>>,
-        S::Future: Send + 'static,
-        B: 'static,
-    {
-        type Response = axum::http::Response<Passed<B>>;
-        type Error = S::Error;
-        type Future = futures_util::future::MapOk<
-            S::Future,
-            fn(axum::http::Response<B>) -> axum::http::Response<Passed<B>>,
-        >;
-
-        fn poll_ready(
-            &mut self,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Result<(), S::Error>> {
-            self.0.poll_ready(cx)
-        }
-
-        fn call(&mut self, request: axum::http::Request<Body>) -> Self::Future {
-            let wrap: fn(axum::http::Response<B>) -> axum::http::Response<Passed<B>> =
-                |response| response.map(Passed);
-            futures_util::TryFutureExt::map_ok(self.0.call(request), wrap)
-        }
-    }
-
-    /// The pass-through body.
-    struct Passed<B>(B);
-
-    impl<B: http_body::Body + Unpin> http_body::Body for Passed<B> {
-        type Data = B::Data;
-        type Error = B::Error;
-
-        fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
-            std::pin::Pin::new(&mut self.0).poll_frame(cx)
-        }
-
-        // A correct wrapper keeps these: hyper takes `Content-Length` from the size hint.
-        fn is_end_stream(&self) -> bool {
-            self.0.is_end_stream()
-        }
-
-        fn size_hint(&self) -> http_body::SizeHint {
-            self.0.size_hint()
-        }
-    }
-
     #[test]
     fn the_tower_middleware_adds_no_allocation_per_request() {
         use http_metrics_core::HttpMetrics;
@@ -230,7 +162,7 @@ mod axum_requests {
         // Under axum's `Router::layer`, every layered route is boxed again and its response
         // body re-boxed: what any body-wrapping layer costs there, and nothing more.
         let bare = per_request(&router(), &rt);
-        let passing = per_request(&router().layer(PassThrough), &rt);
+        let passing = per_request(&router().layer(tests::pass_through::PassThroughLayer), &rt);
         let measured = per_request(
             &router().layer(tower_metrics::MetricsLayer::new(&metrics)),
             &rt,

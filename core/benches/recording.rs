@@ -1,0 +1,94 @@
+//! The recording path in isolation: what one request costs the core, with nothing around it.
+//!
+//! `cargo bench -p http-metrics-core --bench recording`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use http_metrics_core::{HttpMetrics, MethodLabel, RouteCache};
+
+const ROUTE: &str = "/api/users/{user_id}";
+
+fn recording(c: &mut Criterion) {
+    let metrics = HttpMetrics::new();
+    let route = metrics.route(ROUTE);
+    route
+        .start(MethodLabel::Get)
+        .unwrap()
+        .finish_with_status(200);
+
+    let mut group = c.benchmark_group("recording");
+    group.bench_function("two clock reads (the floor)", |b| {
+        b.iter(|| black_box(Instant::now()).elapsed())
+    });
+    group.bench_function("start + finish, known series", |b| {
+        b.iter(|| {
+            let mut guard = route.start(black_box(MethodLabel::Get)).unwrap();
+            guard.set_status(black_box(200));
+            guard.finish();
+        })
+    });
+    let cache = RouteCache::default();
+    group.bench_function("start + finish through the per-route cache", |b| {
+        b.iter(|| {
+            let guard = cache.start(&metrics, MethodLabel::Get, Some(black_box(ROUTE)));
+            guard.unwrap().finish_with_status(200);
+        })
+    });
+    group.bench_function("route lookup, known route (no cache)", |b| {
+        b.iter(|| metrics.route(black_box(ROUTE)))
+    });
+    group.bench_function("start + finish, first request of a new series", |b| {
+        b.iter_batched(
+            HttpMetrics::new,
+            |fresh| {
+                fresh
+                    .start(MethodLabel::Get, Some(ROUTE))
+                    .unwrap()
+                    .finish_with_status(201)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+fn contention(c: &mut Criterion) {
+    let metrics = HttpMetrics::new();
+    let route = metrics.route(ROUTE);
+    route
+        .start(MethodLabel::Get)
+        .unwrap()
+        .finish_with_status(200);
+    let mut group = c.benchmark_group("contention");
+    for threads in [1usize, 2] {
+        group.bench_function(
+            format!("{threads} thread(s) on one series, per request"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let per_thread = iters / threads as u64 + 1;
+                    let start = Instant::now();
+                    std::thread::scope(|s| {
+                        for _ in 0..threads {
+                            s.spawn(|| {
+                                for _ in 0..per_thread {
+                                    route
+                                        .start(MethodLabel::Get)
+                                        .unwrap()
+                                        .finish_with_status(200);
+                                }
+                            });
+                        }
+                    });
+                    // Wall time per request across all threads.
+                    start.elapsed() / threads as u32
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, recording, contention);
+criterion_main!(benches);

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Loopback load test: bare and instrumented servers, on axum and actix-web, measured by wrk in
+# alternating rounds within one run. Reports throughput and latency percentiles, and each
+# instrumented server's throughput as a share of its bare twin's.
+#
+# Usage: scripts/load.sh [SECONDS_PER_RUN] [ROUNDS]   (defaults: 10 s, 3 rounds)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/tools.sh
+
+seconds=${1:-10}
+rounds=${2:-3}
+command -v wrk >/dev/null 2>&1 || apt_install wrk
+cargo build --release -q -p tests --bin bench-server
+server=target/release/bench-server
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+declare -A port=([axum-bare]=18081 [axum-metrics]=18082 [actix-bare]=18083 [actix-metrics]=18084)
+for name in axum-bare axum-metrics actix-bare actix-metrics; do
+    "$server" "${name%-*}" "${name#*-}" "${port[$name]}" &
+    pids+=($!)
+done
+for name in "${!port[@]}"; do
+    for _ in $(seq 50); do
+        curl -fs "http://127.0.0.1:${port[$name]}/users/1" >/dev/null && break
+        sleep 0.1
+    done
+done
+
+# wrk prints 330.00us, 1.02ms or 2.00s: all in microseconds, to sort and compare.
+to_us() {
+    awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else {sub(/s$/,"",v); print v*1000000}}'
+}
+
+results=$(mktemp)
+for round in $(seq "$rounds"); do
+    for name in axum-bare axum-metrics actix-bare actix-metrics; do
+        out=$(wrk -t1 -c32 -d"${seconds}s" --latency "http://127.0.0.1:${port[$name]}/users/42")
+        rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+        p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_us)
+        p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_us)
+        echo "$name $round $rps $p50 $p99" >>"$results"
+        echo "round $round $name: $rps requests/s, p50 $p50, p99 $p99" >&2
+    done
+done
+
+echo
+echo "wrk -t1 -c32 -d${seconds}s, $rounds alternating rounds, one server worker thread each; medians:"
+echo
+echo "| server | requests/s | p50 µs | p99 µs | throughput vs bare |"
+echo "|---|---|---|---|---|"
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for framework in axum actix; do
+    bare=$(awk -v n="$framework-bare" '$1==n {print $3}' "$results" | median)
+    for variant in bare metrics; do
+        name="$framework-$variant"
+        rps=$(awk -v n="$name" '$1==n {print $3}' "$results" | median)
+        p50=$(awk -v n="$name" '$1==n {print $4}' "$results" | sort -g | median)
+        p99=$(awk -v n="$name" '$1==n {print $5}' "$results" | sort -g | median)
+        share=$(awk -v a="$rps" -v b="$bare" 'BEGIN {printf "%.1f %%", 100 * a / b}')
+        echo "| $name | $rps | $p50 | $p99 | $share |"
+    done
+done
+rm -f "$results"

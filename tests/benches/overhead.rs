@@ -1,0 +1,209 @@
+//! What the middleware adds to each request: the same trivial route with a path parameter,
+//! bare, with this workspace's adapter, and with the crate most people use today
+//! (axum-prometheus, actix-web-prom), in one process, one thread, in the same run.
+//!
+//! Criterion measures each variant; then an interleaved summary runs the variants in turn,
+//! round after round, and prints the median cost per request and its overhead over the bare
+//! framework, so that the machine's noise falls on every variant alike.
+//!
+//! `cargo bench -p tests --bench overhead`
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+
+/// Requests per timed batch in the interleaved summary.
+const BATCH: u64 = 2_000;
+/// Rounds of the interleaved summary.
+const ROUNDS: usize = 25;
+
+mod axum_side {
+    use super::*;
+    use axum::body::Body;
+    use axum::extract::Path;
+    use axum::routing::get;
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn router() -> Router {
+        Router::new().route(
+            "/users/{id}",
+            get(|Path(id): Path<u32>| async move { id.to_string() }),
+        )
+    }
+
+    /// (name, app), each finalised with `with_state` as `axum::serve` does.
+    pub(crate) fn variants() -> Vec<(&'static str, Router)> {
+        let metrics = http_metrics_core::HttpMetrics::new();
+        let (prometheus, _handle) = axum_prometheus::PrometheusMetricLayer::pair();
+        vec![
+            ("bare axum", router().with_state(())),
+            (
+                "pass-through",
+                router()
+                    .layer(tests::pass_through::PassThroughLayer)
+                    .with_state(()),
+            ),
+            (
+                "tower-metrics",
+                router()
+                    .layer(tower_metrics::MetricsLayer::new(&metrics))
+                    .with_state(()),
+            ),
+            ("axum-prometheus", router().layer(prometheus).with_state(())),
+        ]
+    }
+
+    /// Time for `n` requests, each read to the end of its body.
+    pub(crate) fn run(rt: &tokio::runtime::Runtime, app: &Router, n: u64) -> Duration {
+        rt.block_on(async {
+            let start = Instant::now();
+            for _ in 0..n {
+                let request = axum::http::Request::get("/users/42")
+                    .body(Body::empty())
+                    .unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                std::hint::black_box(response.into_body().collect().await.unwrap());
+            }
+            start.elapsed()
+        })
+    }
+}
+
+mod actix_side {
+    use super::*;
+    use actix_web::test as actix_test;
+    use actix_web::{web, App, HttpResponse};
+
+    /// A test service of any type, callable `n` times with `GET /users/42`.
+    pub(crate) trait CallN {
+        fn call_n(&self, n: u64) -> Pin<Box<dyn Future<Output = Duration> + '_>>;
+    }
+
+    impl<S, B> CallN for S
+    where
+        S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+        B: actix_web::body::MessageBody,
+    {
+        fn call_n(&self, n: u64) -> Pin<Box<dyn Future<Output = Duration> + '_>> {
+            Box::pin(async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    let request = actix_test::TestRequest::get().uri("/users/42").to_request();
+                    let response = actix_test::call_service(self, request).await;
+                    std::hint::black_box(actix_test::read_body(response).await);
+                }
+                start.elapsed()
+            })
+        }
+    }
+
+    fn handler() -> actix_web::Route {
+        web::get().to(|id: web::Path<u32>| async move { HttpResponse::Ok().body(id.to_string()) })
+    }
+
+    /// (name, service), built on `system`.
+    pub(crate) fn variants(
+        system: &actix_web::rt::SystemRunner,
+    ) -> Vec<(&'static str, Box<dyn CallN>)> {
+        system.block_on(async {
+            let metrics = http_metrics_core::HttpMetrics::new();
+            let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("api")
+                .endpoint("/metrics")
+                .build()
+                .expect("actix-web-prom builds");
+            let bare = actix_test::init_service(App::new().route("/users/{id}", handler())).await;
+            let ours = actix_test::init_service(
+                App::new()
+                    .wrap(actix_metrics::Metrics::new(&metrics))
+                    .route("/users/{id}", handler()),
+            )
+            .await;
+            let theirs = actix_test::init_service(
+                App::new().wrap(prometheus).route("/users/{id}", handler()),
+            )
+            .await;
+            vec![
+                ("bare actix-web", Box::new(bare) as Box<dyn CallN>),
+                ("actix-metrics", Box::new(ours)),
+                ("actix-web-prom", Box::new(theirs)),
+            ]
+        })
+    }
+}
+
+/// Runs every variant `ROUNDS` times in turn and prints the median per-request cost and the
+/// overhead over the first (bare) variant.
+fn summary(framework: &str, names: &[&str], mut run: impl FnMut(usize, u64) -> Duration) {
+    let mut samples = vec![Vec::with_capacity(ROUNDS); names.len()];
+    for i in 0..names.len() {
+        run(i, BATCH / 4); // warm-up
+    }
+    for _ in 0..ROUNDS {
+        for (i, series) in samples.iter_mut().enumerate() {
+            series.push(run(i, BATCH).as_nanos() as f64 / BATCH as f64);
+        }
+    }
+    let medians: Vec<f64> = samples
+        .iter_mut()
+        .map(|s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect();
+    println!("\n{framework}: median of {ROUNDS} interleaved rounds of {BATCH} requests");
+    for (name, median) in names.iter().zip(&medians) {
+        let overhead = median - medians[0];
+        println!(
+            "  {name:<16} {:>8.0} ns/request   overhead {:>+7.0} ns ({:>+5.1} %)",
+            median,
+            overhead,
+            100.0 * overhead / medians[0]
+        );
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    // axum-prometheus spawns its upkeep task when built: build inside the runtime.
+    let axum_variants = {
+        let _runtime = rt.enter();
+        axum_side::variants()
+    };
+    let mut group = criterion.benchmark_group("axum GET /users/{id}");
+    for (name, app) in &axum_variants {
+        group.bench_function(*name, |b| b.iter_custom(|n| axum_side::run(&rt, app, n)));
+    }
+    group.finish();
+
+    let system = actix_web::rt::System::new();
+    let actix_variants = actix_side::variants(&system);
+    let mut group = criterion.benchmark_group("actix-web GET /users/{id}");
+    for (name, service) in &actix_variants {
+        group.bench_function(*name, |b| {
+            b.iter_custom(|n| system.block_on(service.call_n(n)))
+        });
+    }
+    group.finish();
+    criterion.final_summary();
+
+    let names: Vec<&str> = axum_variants.iter().map(|(n, _)| *n).collect();
+    summary("axum", &names, |i, n| {
+        axum_side::run(&rt, &axum_variants[i].1, n)
+    });
+    let names: Vec<&str> = actix_variants.iter().map(|(n, _)| *n).collect();
+    summary("actix-web", &names, |i, n| {
+        system.block_on(actix_variants[i].1.call_n(n))
+    });
+}

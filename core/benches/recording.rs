@@ -19,8 +19,11 @@ fn recording(c: &mut Criterion) {
         .finish_with_status(200);
 
     let mut group = c.benchmark_group("recording");
-    group.bench_function("two clock reads (the floor)", |b| {
+    group.bench_function("two std::time::Instant reads", |b| {
         b.iter(|| black_box(Instant::now()).elapsed())
+    });
+    group.bench_function("two quanta::Instant reads (the clock in use)", |b| {
+        b.iter(|| quanta::Instant::now().duration_since(black_box(quanta::Instant::now())))
     });
     group.bench_function("start + finish, known series", |b| {
         b.iter(|| {

@@ -2,7 +2,12 @@
 //! recorded request however the request ends.
 
 use std::sync::Arc;
-use std::time::Instant;
+
+// The request clock. Two reads of `std::time::Instant` cost about 60 ns on a typical cloud
+// VM, two thirds of the whole recording path; quanta reads the CPU's invariant TSC (calibrated
+// once per process, about half a millisecond) for about 23 ns, and falls back to the OS clock
+// where the TSC cannot be trusted.
+use quanta::Instant;
 
 use crate::series::RouteEntry;
 use crate::{MethodLabel, Outcome};
@@ -164,7 +169,7 @@ impl RequestGuard {
 
 #[inline]
 fn elapsed_nanos(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    u64::try_from(Instant::now().duration_since(start).as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Drop for RequestGuard {

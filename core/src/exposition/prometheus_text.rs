@@ -46,9 +46,7 @@ pub(crate) fn convert(openmetrics: &str, out: &mut String) {
             // `# UNIT`, `# EOF` and comments have no 0.0.4 counterpart.
         } else {
             let sample = strip_exemplar(line);
-            let name = &sample[..sample.find(['{', ' ']).unwrap_or(sample.len())];
-            let created = name.strip_suffix("_created") == Some(family.0);
-            if !(created && matches!(family.1, "counter" | "histogram" | "summary")) {
+            if !is_created(sample, family) {
                 out.push_str(sample);
                 out.push('\n');
             }
@@ -58,6 +56,11 @@ pub(crate) fn convert(openmetrics: &str, out: &mut String) {
 
 /// A sample without its exemplar (` # {labels} value [timestamp]` after the value).
 fn strip_exemplar(line: &str) -> &str {
+    // Nearly every line has no exemplar: a substring search rules that out faster than
+    // walking the label set.
+    if !line.contains(" # ") {
+        return line;
+    }
     let after_labels = match line.find(['{', ' ']) {
         Some(i) if line.as_bytes()[i] == b'{' => labels_end(line, i),
         Some(i) => i,
@@ -67,6 +70,15 @@ fn strip_exemplar(line: &str) -> &str {
         Some(j) => &line[..after_labels + j],
         None => line,
     }
+}
+
+/// Whether `sample` is a counter's, histogram's or summary's `_created` sample, which 0.0.4
+/// does not have.
+fn is_created(sample: &str, (family, kind): (&str, &str)) -> bool {
+    matches!(kind, "counter" | "histogram" | "summary")
+        && sample.contains("_created")
+        && sample[..sample.find(['{', ' ']).unwrap_or(sample.len())].strip_suffix("_created")
+            == Some(family)
 }
 
 /// The index just past the `}` closing the label set that opens at `open`, skipping quoted

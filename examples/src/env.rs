@@ -51,8 +51,3 @@ pub fn listen_addr_from(
     };
     Ok((host, port))
 }
-
-/// [`listen_addr_from`] over the process environment.
-pub fn listen_addr(default_port: u16) -> Result<(String, u16), EnvError> {
-    listen_addr_from(|name| std::env::var(name).ok(), default_port)
-}

@@ -106,6 +106,14 @@ pub mod actix_support {
 
     use crate::ApiResponse;
 
+    /// The request's `Content-Type`, if it is readable text.
+    pub fn content_type(request: &HttpRequest) -> Option<&str> {
+        request
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
     impl Responder for ApiResponse {
         type Body = actix_web::body::BoxBody;
 
@@ -124,6 +132,13 @@ pub mod axum_support {
     use axum::Json;
 
     use crate::ApiResponse;
+
+    /// The request's `Content-Type`, if it is readable text.
+    pub fn content_type(headers: &axum::http::HeaderMap) -> Option<&str> {
+        headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
 
     impl IntoResponse for ApiResponse {
         fn into_response(self) -> Response {

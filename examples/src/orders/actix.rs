@@ -1,6 +1,5 @@
 //! The orders service on actix-web.
 
-use actix_web::http::header;
 use actix_web::web::{self, Bytes, Data};
 use actix_web::HttpRequest;
 use http_metrics_core::HttpMetrics;
@@ -45,11 +44,9 @@ async fn create_order(
     request: HttpRequest,
     body: Bytes,
 ) -> ApiResponse {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    service.create_order(content_type, &body).await
+    service
+        .create_order(crate::actix_support::content_type(&request), &body)
+        .await
 }
 
 async fn update_inventory(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::{post, put};
 use axum::Router;
 use bytes::Bytes;
@@ -37,10 +37,9 @@ async fn create_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResponse {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    service.create_order(content_type, &body).await
+    service
+        .create_order(crate::axum_support::content_type(&headers), &body)
+        .await
 }
 
 async fn update_inventory(

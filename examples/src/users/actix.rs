@@ -1,6 +1,5 @@
 //! The users service on actix-web.
 
-use actix_web::http::header;
 use actix_web::web::{self, Bytes, Data};
 use actix_web::HttpRequest;
 use http_metrics_core::HttpMetrics;
@@ -44,11 +43,9 @@ async fn create_user(
     request: HttpRequest,
     body: Bytes,
 ) -> ApiResponse {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    service.create_user(content_type, &body).await
+    service
+        .create_user(crate::actix_support::content_type(&request), &body)
+        .await
 }
 
 async fn get_user(service: Data<UsersService>, user_id: web::Path<String>) -> ApiResponse {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
@@ -34,10 +34,9 @@ async fn create_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResponse {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    service.create_user(content_type, &body).await
+    service
+        .create_user(crate::axum_support::content_type(&headers), &body)
+        .await
 }
 
 async fn get_user(

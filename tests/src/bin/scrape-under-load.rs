@@ -91,7 +91,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1e3
 }
 
-fn report(framework: &str, scraping: bool, phases: &mut [Phase]) {
+fn report(framework: &str, scraping: bool, phases: &[Phase]) {
     let mut latencies: Vec<u32> = phases
         .iter()
         .flat_map(|p| p.latencies_us.iter().copied())
@@ -162,7 +162,7 @@ async fn main() {
             off.push(run_phase(&server.base, seconds, false).await);
             on.push(run_phase(&server.base, seconds, true).await);
         }
-        report(framework, false, &mut off);
-        report(framework, true, &mut on);
+        report(framework, false, &off);
+        report(framework, true, &on);
     }
 }

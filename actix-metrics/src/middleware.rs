@@ -90,13 +90,13 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let method = MethodLabel::from_token(req.method().as_str());
-        // Before routing, actix matches the path against the resource map (guards aside):
-        // good enough for the in-flight gauge, corrected from the response once routed.
-        let route = req.match_pattern();
+        // Before routing, actix-web can only match the path against the resource patterns
+        // (guards aside), one regular expression each: a function of the path, memoised per
+        // worker. Good enough for the in-flight gauge; corrected from the response once routed.
         let shared = &self.shared;
         let guard = shared
             .routes
-            .with(&shared.metrics, route.as_deref(), |r| r.start(method));
+            .start_for_path(&shared.metrics, method, req.path(), || req.match_pattern());
         MetricsFuture {
             inner: self.service.call(req),
             active: guard.into(),
@@ -134,12 +134,14 @@ where
             Ok(response) => {
                 let mut active = this.active.respond(response.status().as_u16());
                 if let Some(guard) = active.guard_mut() {
-                    // Routed now: the resource actually chosen, guards included.
+                    // Routed now: the resource actually chosen, guards included. actix-web
+                    // answers from the routing it recorded, or, when no resource was chosen
+                    // (a 404), by matching the path again.
                     let route = response.request().match_pattern();
                     let shared = &**this.shared;
                     shared
                         .routes
-                        .with(&shared.metrics, route.as_deref(), |r| guard.set_route(r));
+                        .settle(&shared.metrics, guard, route.as_deref());
                 }
                 Ok(response.map_body(|_, body| ResponseBody::new(body, active)))
             }

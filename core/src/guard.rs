@@ -114,7 +114,12 @@ impl RequestGuard {
 
     /// The route the request will be recorded under.
     pub fn route(&self) -> &str {
-        self.route.as_ref().unwrap_or(&self.entered).template()
+        self.recorded_on().template()
+    }
+
+    /// The entry the request will be recorded on.
+    pub(crate) fn recorded_on(&self) -> &Arc<RouteEntry> {
+        self.route.as_ref().unwrap_or(&self.entered)
     }
 
     /// The status noted by [`RequestGuard::set_status`], if any.
@@ -183,106 +188,6 @@ impl Drop for RequestGuard {
             None => Outcome::Cancelled,
         };
         self.record(outcome);
-    }
-}
-
-/// A one-entry cache of the last route template resolved through it, for adapters whose
-/// service instances each serve one route (axum's `Router::layer` wraps every route
-/// separately).
-///
-/// A hit compares the template with the cached one and touches no lock; a miss resolves
-/// through [`crate::HttpMetrics::route`] and, the first time, fills the cache. The cache is
-/// never replaced, so a service that sees many routes (a fallback) costs one lookup per
-/// request and no contention on the cache itself.
-///
-/// ```
-/// use http_metrics_core::{HttpMetrics, MethodLabel, RouteCache};
-///
-/// let metrics = HttpMetrics::new();
-/// let cache = RouteCache::default();
-/// let guard = cache.start(&metrics, MethodLabel::Get, Some("/items/{id}"));
-/// guard.unwrap().finish_with_status(200);
-/// assert_eq!(cache.cached().map(|r| r.template()), Some("/items/{id}"));
-/// ```
-#[derive(Debug, Default)]
-pub struct RouteCache {
-    slot: std::sync::OnceLock<RouteHandle>,
-}
-
-impl RouteCache {
-    /// Starts a request on `route` (`None`: no route matched), like
-    /// [`crate::HttpMetrics::start`], using the cached handle when it is the same route.
-    #[inline]
-    pub fn start(
-        &self,
-        metrics: &crate::HttpMetrics,
-        method: MethodLabel,
-        route: Option<&str>,
-    ) -> Option<RequestGuard> {
-        let Some(template) = route else {
-            return metrics.unmatched_entry().start(method);
-        };
-        if let Some(cached) = self.slot.get() {
-            if cached.template() == template {
-                return cached.start(method);
-            }
-            return metrics.route(template).start(method);
-        }
-        let handle = self.slot.get_or_init(|| metrics.route(template));
-        if handle.template() == template {
-            handle.start(method)
-        } else {
-            metrics.route(template).start(method)
-        }
-    }
-
-    /// The cached handle, if a route has been resolved through this cache.
-    pub fn cached(&self) -> Option<&RouteHandle> {
-        self.slot.get()
-    }
-}
-
-/// A per-thread cache of route handles, for adapters whose middleware instance serves every
-/// route of one worker thread (actix-web builds one middleware per worker).
-///
-/// Lookups borrow a `RefCell`: no lock, no atomic, no contention with other workers. The
-/// cache holds one handle per route template the worker has seen, which the application's
-/// routes bound.
-///
-/// ```
-/// use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
-///
-/// let metrics = HttpMetrics::new();
-/// let cache = LocalRouteCache::default();
-/// let mut guard = cache.with(&metrics, Some("/users/{id}"), |r| r.start(MethodLabel::Get)).unwrap();
-/// // Routing settled on another route: record there.
-/// cache.with(&metrics, Some("/users/{name}"), |r| guard.set_route(r));
-/// assert_eq!(guard.route(), "/users/{name}");
-/// guard.finish_with_status(200);
-/// ```
-#[derive(Debug, Default)]
-pub struct LocalRouteCache {
-    routes: std::cell::RefCell<std::collections::HashMap<Box<str>, RouteHandle>>,
-}
-
-impl LocalRouteCache {
-    /// Calls `f` with the handle of `route` (`None`: no route matched).
-    pub fn with<R>(
-        &self,
-        metrics: &crate::HttpMetrics,
-        route: Option<&str>,
-        f: impl FnOnce(&RouteHandle) -> R,
-    ) -> R {
-        let Some(template) = route else {
-            return f(metrics.unmatched_entry());
-        };
-        if let Some(handle) = self.routes.borrow().get(template) {
-            return f(handle);
-        }
-        let handle = metrics.route(template);
-        let result = f(&handle);
-        self.routes.borrow_mut().insert(template.into(), handle);
-        result
     }
 }
 

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod buckets;
+mod cache;
 mod capped;
 mod config;
 mod exposition;
@@ -15,6 +16,7 @@ mod status;
 mod tests;
 
 pub use buckets::{Buckets, DEFAULT_BUCKETS};
+pub use cache::{LocalRouteCache, RouteCache};
 pub use capped::CappedFamily;
 pub use config::{
     ConfigError, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_MAX_SERIES,
@@ -24,7 +26,7 @@ pub use exposition::{
     accepts_gzip, Format, OwnedScrapeRequest, Scrape, ScrapeRequest, OPENMETRICS_CONTENT_TYPE,
     PROMETHEUS_CONTENT_TYPE,
 };
-pub use guard::{ActiveRequest, LocalRouteCache, RequestGuard, RouteCache, RouteHandle};
+pub use guard::{ActiveRequest, RequestGuard, RouteHandle};
 pub use method::MethodLabel;
 pub use metrics::HttpMetrics;
 /// The prometheus-client crate, re-exported so application metrics use the same version.

@@ -78,9 +78,13 @@ mod actix_side {
     use actix_web::test as actix_test;
     use actix_web::{web, App, HttpResponse};
 
-    /// A test service of any type, callable `n` times with `GET /users/42`.
+    /// A test service of any type, callable `n` times with `GET` on `paths` in turn.
     pub(crate) trait CallN {
-        fn call_n(&self, n: u64) -> Pin<Box<dyn Future<Output = Duration> + '_>>;
+        fn call_n<'a>(
+            &'a self,
+            paths: &'a [String],
+            n: u64,
+        ) -> Pin<Box<dyn Future<Output = Duration> + 'a>>;
     }
 
     impl<S, B> CallN for S
@@ -92,11 +96,15 @@ mod actix_side {
         >,
         B: actix_web::body::MessageBody,
     {
-        fn call_n(&self, n: u64) -> Pin<Box<dyn Future<Output = Duration> + '_>> {
+        fn call_n<'a>(
+            &'a self,
+            paths: &'a [String],
+            n: u64,
+        ) -> Pin<Box<dyn Future<Output = Duration> + 'a>> {
             Box::pin(async move {
                 let start = Instant::now();
-                for _ in 0..n {
-                    let request = actix_test::TestRequest::get().uri("/users/42").to_request();
+                for path in paths.iter().cycle().take(n as usize) {
+                    let request = actix_test::TestRequest::get().uri(path).to_request();
                     let response = actix_test::call_service(self, request).await;
                     std::hint::black_box(actix_test::read_body(response).await);
                 }
@@ -120,6 +128,12 @@ mod actix_side {
                 .build()
                 .expect("actix-web-prom builds");
             let bare = actix_test::init_service(App::new().route("/users/{id}", handler())).await;
+            let passing = actix_test::init_service(
+                App::new()
+                    .wrap(tests::pass_through::PassThrough)
+                    .route("/users/{id}", handler()),
+            )
+            .await;
             let ours = actix_test::init_service(
                 App::new()
                     .wrap(actix_metrics::Metrics::new(&metrics))
@@ -132,6 +146,7 @@ mod actix_side {
             .await;
             vec![
                 ("bare actix-web", Box::new(bare) as Box<dyn CallN>),
+                ("pass-through", Box::new(passing)),
                 ("actix-metrics", Box::new(ours)),
                 ("actix-web-prom", Box::new(theirs)),
             ]
@@ -189,10 +204,11 @@ fn main() {
 
     let system = actix_web::rt::System::new();
     let actix_variants = actix_side::variants(&system);
+    let one_path = ["/users/42".to_owned()];
     let mut group = criterion.benchmark_group("actix-web GET /users/{id}");
     for (name, service) in &actix_variants {
         group.bench_function(*name, |b| {
-            b.iter_custom(|n| system.block_on(service.call_n(n)))
+            b.iter_custom(|n| system.block_on(service.call_n(&one_path, n)))
         });
     }
     group.finish();
@@ -203,7 +219,22 @@ fn main() {
         axum_side::run(&rt, &axum_variants[i].1, n)
     });
     let names: Vec<&str> = actix_variants.iter().map(|(n, _)| *n).collect();
-    summary("actix-web", &names, |i, n| {
-        system.block_on(actix_variants[i].1.call_n(n))
+    summary("actix-web, one path", &names, |i, n| {
+        system.block_on(actix_variants[i].1.call_n(&one_path, n))
+    });
+    // actix-metrics keeps the route of the paths each worker saw last: far more distinct
+    // paths than it keeps, in turn, show the cost of a path it does not have.
+    let distinct: Vec<String> = (0..64 * http_metrics_core::LocalRouteCache::PATHS)
+        .map(|i| format!("/users/{i}"))
+        .collect();
+    let mut next = 0;
+    summary("actix-web, a new path every request", &names, |i, n| {
+        // Each batch carries on where the last one stopped, so no path comes back soon.
+        if next + n as usize > distinct.len() {
+            next = 0;
+        }
+        let paths = &distinct[next..next + n as usize];
+        next += n as usize;
+        system.block_on(actix_variants[i].1.call_n(paths, n))
     });
 }

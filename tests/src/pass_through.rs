@@ -1,6 +1,7 @@
-//! A tower layer that does nothing but wrap the response body, keeping its size hint: the
-//! cost any body-wrapping layer has under axum's `Router::layer`, against which the metrics
-//! layer is compared (allocations test, overhead bench).
+//! Middleware that does nothing but wrap the response body, keeping its size: the cost any
+//! body-wrapping middleware has, against which the metrics middleware is compared
+//! (allocations test, overhead bench). A tower layer, the shape of `tower_metrics::Metrics`,
+//! and an actix-web `Transform`, the shape of `actix_metrics::Metrics`.
 
 /// A layer that does nothing but wrap the response body in a type of its own, as the
 /// metrics layer must, keeping its size hint: the same shape as `tower_metrics::Metrics`,
@@ -69,5 +70,100 @@ impl<B: http_body::Body + Unpin> http_body::Body for Passed<B> {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.0.size_hint()
+    }
+}
+
+/// An actix-web middleware that does nothing but wrap the response body in a type of its own,
+/// as the metrics middleware must: the same shape as `actix_metrics::Metrics`, minus the
+/// metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct PassThrough;
+
+/// Its service.
+#[derive(Debug)]
+pub struct PassThroughMiddleware<S> {
+    service: S,
+}
+
+impl<S, B> actix_web::dev::Transform<S, actix_web::dev::ServiceRequest> for PassThrough
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    type Response = actix_web::dev::ServiceResponse<PassedActix<B>>;
+    type Error = actix_web::Error;
+    type Transform = PassThroughMiddleware<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, ()>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(PassThroughMiddleware { service }))
+    }
+}
+
+impl<S, B> actix_web::dev::Service<actix_web::dev::ServiceRequest> for PassThroughMiddleware<S>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    type Response = actix_web::dev::ServiceResponse<PassedActix<B>>;
+    type Error = actix_web::Error;
+    type Future = futures_util::future::MapOk<
+        S::Future,
+        fn(actix_web::dev::ServiceResponse<B>) -> actix_web::dev::ServiceResponse<PassedActix<B>>,
+    >;
+
+    actix_service::forward_ready!(service);
+
+    fn call(&self, request: actix_web::dev::ServiceRequest) -> Self::Future {
+        let wrap: fn(
+            actix_web::dev::ServiceResponse<B>,
+        ) -> actix_web::dev::ServiceResponse<PassedActix<B>> =
+            |response| response.map_body(|_, body| PassedActix::new(body));
+        futures_util::TryFutureExt::map_ok(self.service.call(request), wrap)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The pass-through actix-web body.
+    #[derive(Debug)]
+    pub struct PassedActix<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B> PassedActix<B> {
+    fn new(inner: B) -> Self {
+        Self { inner }
+    }
+}
+
+impl<B: actix_web::body::MessageBody> actix_web::body::MessageBody for PassedActix<B> {
+    type Error = B::Error;
+
+    // A correct wrapper keeps these: actix-web takes `Content-Length` from the size, and
+    // writes a complete body in one piece.
+    fn size(&self) -> actix_web::body::BodySize {
+        self.inner.size()
+    }
+
+    fn try_into_bytes(self) -> Result<actix_web::web::Bytes, Self> {
+        self.inner.try_into_bytes().map_err(PassedActix::new)
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<actix_web::web::Bytes, Self::Error>>> {
+        self.project().inner.poll_next(cx)
     }
 }

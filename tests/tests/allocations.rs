@@ -13,7 +13,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use http_metrics_core::{HttpMetrics, MethodLabel};
+use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
 
 struct Counting;
 
@@ -179,8 +179,8 @@ mod actix_requests {
     use actix_web::test as actix_test;
     use actix_web::{web, App, HttpResponse};
 
-    #[test]
-    fn the_actix_middleware_adds_only_the_strings_match_pattern_builds() {
+    /// Allocations per request added by the middleware, over `paths` in turn.
+    fn added_per_request(paths: &[String]) -> (u64, u64) {
         let metrics = HttpMetrics::new();
         let counts = actix_web::rt::System::new().block_on(async {
             let handler = || {
@@ -196,29 +196,55 @@ mod actix_requests {
             .await;
             let mut counts = Vec::new();
             for service in [&bare as &dyn CallOnce, &wrapped] {
-                service.call_n(100).await; // warm-up
+                // Warm-up: round all the paths, so that the path memo's buffers have grown.
+                service.call_n(paths, paths.len().max(100) as u64).await;
                 let before = ALLOCATIONS.with(Cell::get);
-                service.call_n(REQUESTS).await;
+                service.call_n(paths, REQUESTS).await;
                 counts.push(ALLOCATIONS.with(Cell::get) - before);
             }
             counts
         });
-        let (bare, wrapped) = (counts[0], counts[1]);
+        (counts[0], counts[1] - counts[0])
+    }
+
+    #[test]
+    fn the_actix_middleware_adds_only_the_string_match_pattern_builds() {
+        let (bare, added) = added_per_request(&["/users/42".to_owned()]);
+        // Before routing, the route of a path the worker has seen comes from its path memo.
+        // After routing (for the resource actually chosen, guards included), actix-web's
         // `HttpRequest::match_pattern()` returns a new `String`, and actix-web offers no
-        // borrowed alternative. The middleware calls it before routing (for the in-flight
-        // gauge): one `String`. And after routing (for the resource actually chosen, guards
-        // included), where actix-web first tries the matched resource path and then matches
-        // the path again: two. Nothing else is allocated per request.
+        // borrowed alternative. Nothing else is allocated per request.
         assert_eq!(
-            wrapped - bare,
+            added, REQUESTS,
+            "bare actix-web: {bare} allocations for {REQUESTS} requests"
+        );
+    }
+
+    #[test]
+    fn a_path_the_worker_has_not_kept_costs_a_second_match_by_actix_web() {
+        // Far more distinct paths than the memo holds, in turn (64 per slot on average, so
+        // that no slot keeps one of them): every request misses it.
+        let paths: Vec<String> = (0..64 * LocalRouteCache::PATHS)
+            .map(|i| format!("/users/{i}"))
+            .collect();
+        let (bare, added) = added_per_request(&paths);
+        // The miss asks actix-web to match the path before routing: a second `String`, and
+        // the captures of the regular expression it matches with. The memo reuses its slots'
+        // buffers, so it allocates nothing once they have grown.
+        assert_eq!(
+            added,
             3 * REQUESTS,
             "bare actix-web: {bare} allocations for {REQUESTS} requests"
         );
     }
 
-    /// Calls a test service `n` times with `GET /users/42`, reading each body.
+    /// Calls a test service `n` times with `GET` on each of `paths` in turn, reading each body.
     trait CallOnce {
-        fn call_n(&self, n: u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>;
+        fn call_n<'a>(
+            &'a self,
+            paths: &'a [String],
+            n: u64,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
     }
 
     impl<S, B> CallOnce for S
@@ -230,12 +256,16 @@ mod actix_requests {
         >,
         B: actix_web::body::MessageBody,
     {
-        fn call_n(&self, n: u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>> {
+        fn call_n<'a>(
+            &'a self,
+            paths: &'a [String],
+            n: u64,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
             Box::pin(async move {
-                for _ in 0..n {
+                for path in paths.iter().cycle().take(n as usize) {
                     let response = actix_test::call_service(
                         self,
-                        actix_test::TestRequest::get().uri("/users/42").to_request(),
+                        actix_test::TestRequest::get().uri(path).to_request(),
                     )
                     .await;
                     let _ = actix_test::read_body(response).await;

@@ -22,9 +22,14 @@ fn recording(c: &mut Criterion) {
     group.bench_function("two std::time::Instant reads", |b| {
         b.iter(|| black_box(Instant::now()).elapsed())
     });
-    group.bench_function("two quanta::Instant reads (the clock in use)", |b| {
+    group.bench_function("two quanta::Instant reads", |b| {
         b.iter(|| quanta::Instant::now().duration_since(black_box(quanta::Instant::now())))
     });
+    let clock = quanta::Clock::new();
+    group.bench_function(
+        "two raw quanta::Clock reads, delta scaled (the clock in use)",
+        |b| b.iter(|| clock.delta_as_nanos(black_box(clock.raw()), clock.raw())),
+    );
     group.bench_function("start + finish, known series", |b| {
         b.iter(|| {
             let mut guard = route.start(black_box(MethodLabel::Get)).unwrap();

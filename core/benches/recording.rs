@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use http_metrics_core::{HttpMetrics, MethodLabel, RouteCache};
+use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel, RouteCache};
 
 const ROUTE: &str = "/api/users/{user_id}";
 
@@ -44,6 +44,19 @@ fn recording(c: &mut Criterion) {
             guard.unwrap().finish_with_status(200);
         })
     });
+    let local = LocalRouteCache::default();
+    group.bench_function(
+        "start + settle + finish through the per-path memo (actix-web)",
+        |b| {
+            b.iter(|| {
+                let resolve = || Some(ROUTE.to_owned());
+                let guard = local.start_for_path(&metrics, MethodLabel::Get, "/users/42", resolve);
+                let mut guard = guard.unwrap();
+                local.settle(&metrics, &mut guard, Some(black_box(ROUTE)));
+                guard.finish_with_status(200);
+            })
+        },
+    );
     group.bench_function("route lookup, known route (no cache)", |b| {
         b.iter(|| metrics.route(black_box(ROUTE)))
     });

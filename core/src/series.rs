@@ -68,24 +68,35 @@ impl SeriesLimit {
 }
 
 /// One series of the latency histogram; its count doubles as the request counter.
+///
+/// The sum and the bucket counters share one allocation, apart from the pointer to it: the
+/// lines that requests on other cores write are not the one a request reads to find its
+/// series, and the sum shares its line with the first buckets, where most requests land.
 #[derive(Debug)]
 pub(crate) struct DurationCell {
-    buckets: Box<[AtomicU64]>,
-    sum_nanos: AtomicU64,
+    /// The sum in nanoseconds, then the bucket counters.
+    counters: Box<[AtomicU64]>,
 }
 
 impl DurationCell {
-    fn new(len: usize) -> Self {
+    fn new(buckets: usize) -> Self {
         Self {
-            buckets: (0..len).map(|_| AtomicU64::new(0)).collect(),
-            sum_nanos: AtomicU64::new(0),
+            counters: (0..=buckets).map(|_| AtomicU64::new(0)).collect(),
         }
+    }
+
+    fn buckets(&self) -> &[AtomicU64] {
+        &self.counters[1..]
+    }
+
+    fn sum_nanos(&self) -> &AtomicU64 {
+        &self.counters[0]
     }
 
     #[inline]
     fn observe(&self, bucket: usize, nanos: u64) {
-        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.counters[1 + bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos().fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// Reads the cell into `out` as (upper bound, non-cumulative count) pairs and returns
@@ -94,7 +105,7 @@ impl DurationCell {
     pub(crate) fn snapshot(&self, bounds: &Buckets, out: &mut Vec<(f64, u64)>) -> (f64, u64) {
         out.clear();
         let mut count = 0;
-        for (i, cell) in self.buckets.iter().enumerate() {
+        for (i, cell) in self.buckets().iter().enumerate() {
             let n = cell.load(Ordering::Relaxed);
             count += n;
             out.push((
@@ -102,12 +113,15 @@ impl DurationCell {
                 n,
             ));
         }
-        let sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        let sum = self.sum_nanos().load(Ordering::Relaxed) as f64 / 1e9;
         (sum, count)
     }
 
     pub(crate) fn count(&self) -> u64 {
-        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
+        self.buckets()
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .sum()
     }
 }
 

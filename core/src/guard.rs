@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+use crate::series::RouteEntry;
+use crate::{MethodLabel, Outcome};
+
 // The request clock. Two reads of `std::time::Instant` cost about 60 ns on a typical cloud
 // VM, two thirds of the whole recording path; quanta reads the CPU's invariant TSC (calibrated
 // once per process, about half a millisecond) and falls back to the OS clock where the TSC
@@ -13,9 +16,6 @@ fn clock() -> &'static quanta::Clock {
     static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)
 }
-
-use crate::series::RouteEntry;
-use crate::{MethodLabel, Outcome};
 
 /// The route a request is recorded under, resolved once and cheap to clone.
 ///

@@ -1,6 +1,4 @@
-use std::sync::Arc;
-
-use http_metrics_core::{HttpMetrics, RouteCache};
+use http_metrics_core::HttpMetrics;
 use tower_layer::Layer;
 
 use crate::Metrics;
@@ -41,10 +39,6 @@ impl<S> Layer<S> for MetricsLayer {
     fn layer(&self, inner: S) -> Self::Service {
         // axum calls `layer` once per route, so each route's service gets its own cache and
         // resolves its template without a lookup after the first request.
-        Metrics {
-            inner,
-            metrics: self.metrics.clone(),
-            routes: Arc::new(RouteCache::default()),
-        }
+        Metrics::new(inner, &self.metrics)
     }
 }

@@ -11,9 +11,15 @@ use crate::{ResponseBody, ResponseFuture};
 /// hands it to the [`ResponseFuture`].
 #[derive(Clone, Debug)]
 pub struct Metrics<S> {
-    pub(crate) inner: S,
-    pub(crate) metrics: HttpMetrics,
-    pub(crate) routes: Arc<RouteCache>,
+    inner: S,
+    /// One `Arc` for both: axum clones the service for every request.
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    metrics: HttpMetrics,
+    routes: RouteCache,
 }
 
 impl<S> Metrics<S> {
@@ -21,8 +27,10 @@ impl<S> Metrics<S> {
     pub fn new(inner: S, metrics: &HttpMetrics) -> Self {
         Self {
             inner,
-            metrics: metrics.clone(),
-            routes: Arc::default(),
+            shared: Arc::new(Shared {
+                metrics: metrics.clone(),
+                routes: RouteCache::default(),
+            }),
         }
     }
 }
@@ -42,9 +50,8 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let method = MethodLabel::from(req.method());
-        let guard = self
-            .routes
-            .start(&self.metrics, method, crate::route::template(&req));
+        let Shared { metrics, routes } = &*self.shared;
+        let guard = routes.start(metrics, method, crate::route::template(&req));
         ResponseFuture::new(self.inner.call(req), guard.into())
     }
 }

@@ -8,8 +8,6 @@
 //!
 //! `cargo bench -p tests --bench overhead`
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -78,39 +76,18 @@ mod actix_side {
     use actix_web::test as actix_test;
     use actix_web::{web, App, HttpResponse};
 
-    /// A test service of any type, callable `n` times with `GET` on `paths` in turn.
-    pub(crate) trait CallN {
-        fn call_n<'a>(
-            &'a self,
-            paths: &'a [String],
-            n: u64,
-        ) -> Pin<Box<dyn Future<Output = Duration> + 'a>>;
-    }
+    use tests::drive::ActixCalls;
 
-    impl<S, B> CallN for S
-    where
-        S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-        B: actix_web::body::MessageBody,
-    {
-        fn call_n<'a>(
-            &'a self,
-            paths: &'a [String],
-            n: u64,
-        ) -> Pin<Box<dyn Future<Output = Duration> + 'a>> {
-            Box::pin(async move {
-                let start = Instant::now();
-                for path in paths.iter().cycle().take(n as usize) {
-                    let request = actix_test::TestRequest::get().uri(path).to_request();
-                    let response = actix_test::call_service(self, request).await;
-                    std::hint::black_box(actix_test::read_body(response).await);
-                }
-                start.elapsed()
-            })
-        }
+    /// Time for `n` requests on `service`, `GET` on each of `paths` in turn.
+    pub(crate) fn run(
+        system: &actix_web::rt::SystemRunner,
+        service: &dyn ActixCalls,
+        paths: &[String],
+        n: u64,
+    ) -> Duration {
+        let start = Instant::now();
+        system.block_on(service.get_each(paths, n));
+        start.elapsed()
     }
 
     fn handler() -> actix_web::Route {
@@ -120,7 +97,7 @@ mod actix_side {
     /// (name, service), built on `system`.
     pub(crate) fn variants(
         system: &actix_web::rt::SystemRunner,
-    ) -> Vec<(&'static str, Box<dyn CallN>)> {
+    ) -> Vec<(&'static str, Box<dyn ActixCalls>)> {
         system.block_on(async {
             let metrics = http_metrics_core::HttpMetrics::new();
             let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("api")
@@ -145,7 +122,7 @@ mod actix_side {
             )
             .await;
             vec![
-                ("bare actix-web", Box::new(bare) as Box<dyn CallN>),
+                ("bare actix-web", Box::new(bare) as Box<dyn ActixCalls>),
                 ("pass-through", Box::new(passing)),
                 ("actix-metrics", Box::new(ours)),
                 ("actix-web-prom", Box::new(theirs)),
@@ -208,7 +185,7 @@ fn main() {
     let mut group = criterion.benchmark_group("actix-web GET /users/{id}");
     for (name, service) in &actix_variants {
         group.bench_function(*name, |b| {
-            b.iter_custom(|n| system.block_on(service.call_n(&one_path, n)))
+            b.iter_custom(|n| actix_side::run(&system, &**service, &one_path, n))
         });
     }
     group.finish();
@@ -220,7 +197,7 @@ fn main() {
     });
     let names: Vec<&str> = actix_variants.iter().map(|(n, _)| *n).collect();
     summary("actix-web, one path", &names, |i, n| {
-        system.block_on(actix_variants[i].1.call_n(&one_path, n))
+        actix_side::run(&system, &*actix_variants[i].1, &one_path, n)
     });
     // actix-metrics keeps the route of the paths each worker saw last: far more distinct
     // paths than it keeps, in turn, show the cost of a path it does not have.
@@ -235,6 +212,6 @@ fn main() {
         }
         let paths = &distinct[next..next + n as usize];
         next += n as usize;
-        system.block_on(actix_variants[i].1.call_n(paths, n))
+        actix_side::run(&system, &*actix_variants[i].1, paths, n)
     });
 }

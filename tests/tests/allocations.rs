@@ -178,6 +178,7 @@ mod actix_requests {
     use super::*;
     use actix_web::test as actix_test;
     use actix_web::{web, App, HttpResponse};
+    use tests::drive::ActixCalls;
 
     /// Allocations per request added by the middleware, over `paths` in turn.
     fn added_per_request(paths: &[String]) -> (u64, u64) {
@@ -195,11 +196,11 @@ mod actix_requests {
             )
             .await;
             let mut counts = Vec::new();
-            for service in [&bare as &dyn CallOnce, &wrapped] {
+            for service in [&bare as &dyn ActixCalls, &wrapped] {
                 // Warm-up: round all the paths, so that the path memo's buffers have grown.
-                service.call_n(paths, paths.len().max(100) as u64).await;
+                service.get_each(paths, paths.len().max(100) as u64).await;
                 let before = ALLOCATIONS.with(Cell::get);
-                service.call_n(paths, REQUESTS).await;
+                service.get_each(paths, REQUESTS).await;
                 counts.push(ALLOCATIONS.with(Cell::get) - before);
             }
             counts
@@ -236,41 +237,5 @@ mod actix_requests {
             3 * REQUESTS,
             "bare actix-web: {bare} allocations for {REQUESTS} requests"
         );
-    }
-
-    /// Calls a test service `n` times with `GET` on each of `paths` in turn, reading each body.
-    trait CallOnce {
-        fn call_n<'a>(
-            &'a self,
-            paths: &'a [String],
-            n: u64,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
-    }
-
-    impl<S, B> CallOnce for S
-    where
-        S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-        B: actix_web::body::MessageBody,
-    {
-        fn call_n<'a>(
-            &'a self,
-            paths: &'a [String],
-            n: u64,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
-            Box::pin(async move {
-                for path in paths.iter().cycle().take(n as usize) {
-                    let response = actix_test::call_service(
-                        self,
-                        actix_test::TestRequest::get().uri(path).to_request(),
-                    )
-                    .await;
-                    let _ = actix_test::read_body(response).await;
-                }
-            })
-        }
     }
 }

@@ -92,7 +92,8 @@ where
         let method = MethodLabel::from_token(req.method().as_str());
         // Before routing, actix-web can only match the path against the resource patterns
         // (guards aside), one regular expression each: a function of the path, memoised per
-        // worker. Good enough for the in-flight gauge; corrected from the response once routed.
+        // worker. Good enough for the in-flight gauge; the request moves to the routed resource
+        // once the response exists.
         let shared = &self.shared;
         let guard = shared
             .routes

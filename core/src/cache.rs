@@ -157,14 +157,14 @@ impl LocalRouteCache {
         })
     }
 
-    /// After routing: records `guard` under `route` (`None`: no route matched) if that is
-    /// not the route it is already on. Costs a string comparison when routing agreed with the
-    /// route the request entered on.
+    /// After routing: moves `guard` to `route` (`None`: no route matched) if that is not the
+    /// route it is already on (see [`RequestGuard::set_route`]). Costs a string comparison
+    /// when routing agreed with the route the request entered on.
     #[inline]
     pub fn settle(&self, metrics: &HttpMetrics, guard: &mut RequestGuard, route: Option<&str>) {
         // One entry per template, the unmatched value's included: the template says it all.
         let template = route.unwrap_or(metrics.unmatched_entry().template());
-        if guard.recorded_on().template() != template {
+        if guard.entry().template() != template {
             self.with(metrics, route, |handle| guard.set_route(handle));
         }
     }
@@ -359,7 +359,7 @@ mod tests {
             .expect("not excluded");
         cache.settle(&metrics, &mut guard, Some("unmatched"));
         assert!(std::sync::Arc::ptr_eq(
-            guard.recorded_on(),
+            guard.entry(),
             &metrics.unmatched_entry().0
         ));
         guard.finish_with_status(200);

@@ -1,6 +1,7 @@
 //! The per-request guard: one in-flight increment, and exactly one decrement and one
 //! recorded request however the request ends.
 
+use std::num::NonZeroU16;
 use std::sync::Arc;
 
 use crate::series::RouteEntry;
@@ -56,12 +57,11 @@ impl RouteHandle {
         }
         self.0.enter(method);
         Some(RequestGuard {
-            entered: self.0.clone(),
-            route: None,
-            method,
-            start: clock().raw(),
-            head_nanos: None,
+            entry: self.0.clone(),
+            clock: clock().raw(),
             status: None,
+            method,
+            measured: false,
             finished: false,
         })
     }
@@ -82,61 +82,78 @@ impl RouteHandle {
 ///
 /// Adapters move the guard from the request future into the response body so that the body's
 /// end, or its drop, is what records the request.
+///
+/// The guard is 24 bytes, and `Option<RequestGuard>` too: it travels inside every response
+/// body, which frameworks move several times per request, so its size is part of the cost
+/// of every request.
 #[derive(Debug)]
 #[must_use = "dropping the guard records the request as cancelled"]
 pub struct RequestGuard {
-    /// The route whose in-flight gauge this request entered, and leaves.
-    entered: Arc<RouteEntry>,
-    /// The route to record under when routing settled on another one.
-    route: Option<Arc<RouteEntry>>,
+    /// The route the request is on: its in-flight gauge counts the request, and the request
+    /// is recorded there. Never an excluded route while the request is in flight.
+    entry: Arc<RouteEntry>,
+    /// The raw clock reading at the start; once `measured`, the duration in nanoseconds.
+    clock: u64,
+    status: Option<NonZeroU16>,
     method: MethodLabel,
-    /// Raw clock reading at the start.
-    start: u64,
-    /// The duration up to the response head, when that is what is measured.
-    head_nanos: Option<u64>,
-    status: Option<u16>,
+    /// The duration was taken at the response head ([`crate::DurationEnd::Head`]).
+    measured: bool,
+    /// Recorded, or moved to an excluded route: nothing more to do.
     finished: bool,
 }
+
+// A compile-time check of the size promised above.
+const _: () = assert!(std::mem::size_of::<Option<RequestGuard>>() == 24);
 
 impl RequestGuard {
     /// Notes the response status once the response head exists; the request is recorded with
     /// it when the guard finishes or is dropped.
     #[inline]
     pub fn set_status(&mut self, status: u16) {
-        self.status = Some(status);
-        if self.entered.settings().duration_end == crate::DurationEnd::Head {
-            self.head_nanos
-                .get_or_insert_with(|| elapsed_nanos(self.start));
+        // 0 is no HTTP status; it would be recorded as 100 either way (see `StatusLabel::key`).
+        self.status = Some(NonZeroU16::new(status).unwrap_or(NonZeroU16::MIN));
+        if !self.measured && self.entry.settings().duration_end == crate::DurationEnd::Head {
+            self.clock = elapsed_nanos(self.clock);
+            self.measured = true;
         }
     }
 
-    /// Records the request under `route` instead of the route it started on, for frameworks
-    /// that only know the final route after routing (actix-web's guards). The in-flight
-    /// gauge is still left on the route it was entered on, so it stays balanced; if `route`
-    /// is excluded, the request is not counted.
+    /// Moves the request to `route`, for frameworks that only know the final route after
+    /// routing (actix-web's guards): the request leaves the in-flight gauge of the route it
+    /// was on for that of `route`, and is recorded there. If `route` is excluded, the request
+    /// leaves the in-flight gauge and is not recorded at all.
     pub fn set_route(&mut self, route: &RouteHandle) {
-        self.route = (!Arc::ptr_eq(&route.0, &self.entered)).then(|| route.0.clone());
+        if self.finished || Arc::ptr_eq(&route.0, &self.entry) {
+            return;
+        }
+        self.entry.leave(self.method);
+        if route.0.is_excluded() {
+            self.finished = true;
+        } else {
+            route.0.enter(self.method);
+        }
+        self.entry = route.0.clone();
     }
 
-    /// The route the request will be recorded under.
+    /// The route the request is on, and will be recorded under.
     pub fn route(&self) -> &str {
-        self.recorded_on().template()
+        self.entry.template()
     }
 
-    /// The entry the request will be recorded on.
-    pub(crate) fn recorded_on(&self) -> &Arc<RouteEntry> {
-        self.route.as_ref().unwrap_or(&self.entered)
+    /// The entry the request is on.
+    pub(crate) fn entry(&self) -> &Arc<RouteEntry> {
+        &self.entry
     }
 
     /// The status noted by [`RequestGuard::set_status`], if any.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.status.map(NonZeroU16::get)
     }
 
     /// Records the request now: with its status if one was set, else as cancelled.
     #[inline]
     pub fn finish(mut self) {
-        let outcome = self.status.map_or(Outcome::Cancelled, Outcome::Response);
+        let outcome = self.status().map_or(Outcome::Cancelled, Outcome::Response);
         self.record(outcome);
     }
 
@@ -162,19 +179,20 @@ impl RequestGuard {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
-        let settings = self.entered.settings();
+        let settings = self.entry.settings();
         let code = match outcome {
             Outcome::Response(code) => code,
             Outcome::Error => settings.error_status,
             Outcome::Cancelled => settings.cancelled_status,
             Outcome::Panicked => settings.panic_status,
         };
-        let nanos = self.head_nanos.unwrap_or_else(|| elapsed_nanos(self.start));
-        let route = self.route.as_ref().unwrap_or(&self.entered);
-        if !route.is_excluded() {
-            route.observe(self.method, code, nanos);
-        }
-        self.entered.leave(self.method);
+        let nanos = if self.measured {
+            self.clock
+        } else {
+            elapsed_nanos(self.clock)
+        };
+        self.entry.observe(self.method, code, nanos);
+        self.entry.leave(self.method);
     }
 }
 
@@ -189,7 +207,7 @@ impl Drop for RequestGuard {
         if self.finished {
             return;
         }
-        let outcome = match self.status {
+        let outcome = match self.status() {
             Some(code) => Outcome::Response(code),
             None if std::thread::panicking() => Outcome::Panicked,
             None => Outcome::Cancelled,

@@ -44,19 +44,29 @@ fn recording(c: &mut Criterion) {
             guard.unwrap().finish_with_status(200);
         })
     });
-    let local = LocalRouteCache::default();
-    group.bench_function(
-        "start + settle + finish through the per-path memo (actix-web)",
-        |b| {
+    // actix-web's path: the route before routing from the worker's cache, then settled.
+    for (name, template) in [
+        (
+            "start + settle + finish, route from a learned template (actix-web)",
+            ROUTE,
+        ),
+        (
+            "start + settle + finish, route from the path memo (actix-web, regex segment)",
+            r"/api/users/{user_id:\d+}",
+        ),
+    ] {
+        let local = LocalRouteCache::default();
+        group.bench_function(name, |b| {
             b.iter(|| {
-                let resolve = || Some(ROUTE.to_owned());
-                let guard = local.start_for_path(&metrics, MethodLabel::Get, "/users/42", resolve);
+                let resolve = || Some(template.to_owned());
+                let path = black_box("/api/users/42");
+                let guard = local.start_for_path(&metrics, MethodLabel::Get, path, resolve);
                 let mut guard = guard.unwrap();
-                local.settle(&metrics, &mut guard, Some(black_box(ROUTE)));
+                local.settle(&metrics, &mut guard, Some(black_box(template)));
                 guard.finish_with_status(200);
             })
-        },
-    );
+        });
+    }
     group.bench_function("route lookup, known route (no cache)", |b| {
         b.iter(|| metrics.route(black_box(ROUTE)))
     });

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use crate::templates::LearnedTemplates;
 use crate::{HttpMetrics, MethodLabel, RequestGuard, RouteHandle};
 
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -67,19 +68,24 @@ impl RouteCache {
 /// A per-thread cache of route handles, for adapters whose middleware instance serves every
 /// route of one worker thread (actix-web builds one middleware per worker).
 ///
-/// It holds two maps, both borrowed through a `RefCell`: no lock, no atomic, no contention
-/// with other workers.
+/// Everything in it is borrowed through a `RefCell`: no lock, no atomic, no contention with
+/// other workers.
 ///
 /// - Route template to handle ([`LocalRouteCache::with`]): one entry per template the worker
 ///   has seen, which the application's routes bound.
-/// - Request path to handle ([`LocalRouteCache::start_for_path`]): a memo of the route a
-///   path resolves to, for frameworks where finding the route of a request before it is
-///   routed is much dearer than hashing its path (actix-web matches the path against every
-///   resource pattern in turn, a regular expression each). The memo has a fixed size
-///   ([`LocalRouteCache::PATHS`] paths of at most [`LocalRouteCache::MAX_PATH_LEN`] bytes, two
-///   per hash bucket, the least recently used one replaced), so paths made up by clients
-///   cost memory only while they are among the most recent; a path longer than the limit is
-///   resolved every time.
+/// - The templates it has seen, as segments ([`LocalRouteCache::start_for_path`]): a request
+///   path with the shape of exactly one of them (as many segments, the same literal ones, a
+///   non-empty one for each `{name}` parameter) is on that route, found in a few string
+///   comparisons, for frameworks where finding the route of a request before it is routed
+///   is dear (actix-web matches the path against every resource pattern in turn, a regular
+///   expression each, and returns a new `String`). Templates with other syntax (`{id:\d+}`,
+///   `{tail}*`) are not learned, and a path two templates fit is left to the framework, since
+///   which one wins there depends on the order routes were registered in.
+/// - Request path to handle: a memo of the route the framework gave each path the templates
+///   did not answer for. The memo has a fixed size ([`LocalRouteCache::PATHS`] paths of at
+///   most [`LocalRouteCache::MAX_PATH_LEN`] bytes, two per hash bucket, the least recently
+///   used one replaced), so paths made up by clients cost memory only while they are among
+///   the most recent; a path longer than the limit is resolved every time.
 ///
 /// ```
 /// use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
@@ -87,9 +93,16 @@ impl RouteCache {
 /// let metrics = HttpMetrics::new();
 /// let cache = LocalRouteCache::default();
 /// let resolve = || Some("/users/{id}".to_owned());
-/// // The first request on a path resolves it; later ones find it in the memo.
+/// // The first request resolves its path; the template it gets is learned, so later
+/// // requests on paths of that shape need no resolving.
 /// let mut guard = cache.start_for_path(&metrics, MethodLabel::Get, "/users/42", resolve).unwrap();
-/// let again = cache.start_for_path(&metrics, MethodLabel::Get, "/users/42", || unreachable!());
+/// let other = cache.start_for_path(&metrics, MethodLabel::Get, "/users/7", || unreachable!());
+/// other.unwrap().finish_with_status(200);
+/// // A template in another syntax is not learned: its path goes to the memo.
+/// let digits = || Some(r"/orders/{id:\d+}".to_owned());
+/// let order = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", digits).unwrap();
+/// let again = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", || unreachable!());
+/// order.finish_with_status(200);
 /// again.unwrap().finish_with_status(200);
 /// // Routing settled on another route: record there.
 /// cache.settle(&metrics, &mut guard, Some("/users/{name}"));
@@ -99,6 +112,7 @@ impl RouteCache {
 #[derive(Debug, Default)]
 pub struct LocalRouteCache {
     routes: RefCell<FastMap<Box<str>, RouteHandle>>,
+    templates: RefCell<LearnedTemplates>,
     paths: RefCell<PathMemo>,
 }
 
@@ -109,6 +123,10 @@ impl LocalRouteCache {
     pub const MAX_PATH_LEN: usize = 256;
 
     /// Calls `f` with the handle of `route` (`None`: no route matched).
+    ///
+    /// The first time, a template in the plain `{name}` syntax is learned for
+    /// [`LocalRouteCache::start_for_path`], unless its route is excluded (an excluded route
+    /// records nothing, so a request is only ever kept off it on the framework's word).
     pub fn with<R>(
         &self,
         metrics: &HttpMetrics,
@@ -123,17 +141,26 @@ impl LocalRouteCache {
         }
         let handle = metrics.route(template);
         let result = f(&handle);
+        if !handle.is_excluded() {
+            self.templates.borrow_mut().learn(template, &handle);
+        }
         self.routes.borrow_mut().insert(template.into(), handle);
         result
     }
 
-    /// Starts a request on the route `path` resolves to, calling `resolve` only when the
-    /// path is not in the memo.
+    /// Starts a request on the route `path` resolves to: the one learned template the path
+    /// fits, or else the path memo, or else `resolve`, whose answer the memo keeps.
     ///
     /// `resolve` returns the route template (`None`: no route matches) and must depend on
     /// the path alone, never on anything else about the request, since its answer is reused
     /// for every later request on the same path: actix-web's `match_pattern()` before
     /// routing is such a function of the worker's resource map and the path.
+    ///
+    /// The answer is the route the request is in flight on until routing says otherwise
+    /// ([`LocalRouteCache::settle`]). A learned template can stand in for one the framework
+    /// would prefer and this cache has not seen yet (registered earlier, written with a
+    /// regular expression): such a request is in flight on the learned route until it is
+    /// routed, then moves, and is counted where it was routed.
     #[inline]
     pub fn start_for_path(
         &self,
@@ -142,6 +169,9 @@ impl LocalRouteCache {
         path: &str,
         resolve: impl FnOnce() -> Option<String>,
     ) -> Option<RequestGuard> {
+        if let Some(handle) = self.templates.borrow().find(path) {
+            return handle.start(method);
+        }
         let hash = {
             let mut memo = self.paths.borrow_mut();
             let hash = memo.hash(path);
@@ -267,14 +297,15 @@ mod tests {
     fn a_path_is_resolved_once_then_answered_from_the_memo() {
         let metrics = HttpMetrics::new();
         let cache = LocalRouteCache::default();
-        let users = Some("/users/{id}");
+        // A regular-expression segment: not learned, so the memo answers.
+        let users = Some(r"/users/{id:\d+}");
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            ("/users/{id}".into(), true)
+            (r"/users/{id:\d+}".into(), true)
         );
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            ("/users/{id}".into(), false)
+            (r"/users/{id:\d+}".into(), false)
         );
         // A path no route matches is kept too, as unmatched.
         assert_eq!(
@@ -288,7 +319,7 @@ mod tests {
         // Another path of the same route is a different key.
         assert_eq!(
             request(&cache, &metrics, "/users/2", users),
-            ("/users/{id}".into(), true)
+            (r"/users/{id:\d+}".into(), true)
         );
     }
 
@@ -298,7 +329,7 @@ mod tests {
         let cache = LocalRouteCache::default();
         let at_limit = format!("/{}", "a".repeat(LocalRouteCache::MAX_PATH_LEN - 1));
         let past_limit = format!("/{}", "a".repeat(LocalRouteCache::MAX_PATH_LEN));
-        let route = Some("/{name}");
+        let route = Some("/{name}*");
         assert!(request(&cache, &metrics, &at_limit, route).1);
         assert!(!request(&cache, &metrics, &at_limit, route).1);
         assert!(request(&cache, &metrics, &past_limit, route).1);
@@ -318,7 +349,7 @@ mod tests {
             .take(2)
             .collect();
         let (a, b, c) = ("/p/0", same[0].as_str(), same[1].as_str());
-        let route = Some("/p/{i}");
+        let route = Some(r"/p/{i:\d+}");
         assert!(request(&cache, &metrics, a, route).1);
         assert!(request(&cache, &metrics, b, route).1);
         assert!(
@@ -332,6 +363,68 @@ mod tests {
         assert!(!request(&cache, &metrics, a, route).1);
         assert!(!request(&cache, &metrics, c, route).1);
         assert!(request(&cache, &metrics, b, route).1, "b was replaced");
+    }
+
+    #[test]
+    fn a_learned_template_answers_for_every_path_of_its_shape() {
+        let metrics = HttpMetrics::new();
+        let cache = LocalRouteCache::default();
+        let users = Some("/users/{id}");
+        assert_eq!(
+            request(&cache, &metrics, "/users/1", users),
+            ("/users/{id}".into(), true)
+        );
+        for path in ["/users/1", "/users/2", "/users/abc"] {
+            assert_eq!(
+                request(&cache, &metrics, path, users),
+                ("/users/{id}".into(), false),
+                "{path}"
+            );
+        }
+        // Another shape is resolved (and kept in the memo, since it fits no template).
+        assert_eq!(
+            request(&cache, &metrics, "/users/1/x", None),
+            ("unmatched".into(), true)
+        );
+        assert_eq!(
+            request(&cache, &metrics, "/users/1/x", None),
+            ("unmatched".into(), false)
+        );
+        // A second template the same paths fit makes them ambiguous: the framework decides,
+        // once per path.
+        let mut guard = cache
+            .start_for_path(&metrics, MethodLabel::Get, "/users/3", || unreachable!())
+            .expect("not excluded");
+        cache.settle(&metrics, &mut guard, Some("/users/{name}"));
+        guard.finish_with_status(200);
+        let name = Some("/users/{name}");
+        assert_eq!(
+            request(&cache, &metrics, "/users/4", name),
+            ("/users/{name}".into(), true)
+        );
+        assert_eq!(
+            request(&cache, &metrics, "/users/4", None),
+            ("/users/{name}".into(), false)
+        );
+    }
+
+    #[test]
+    fn an_excluded_template_is_not_learned() {
+        let metrics = HttpMetrics::builder()
+            .exclude_route("/internal/{key}")
+            .build()
+            .expect("valid configuration");
+        let cache = LocalRouteCache::default();
+        let resolves = Cell::new(0);
+        for path in ["/internal/a", "/internal/b", "/internal/a"] {
+            let guard = cache.start_for_path(&metrics, MethodLabel::Get, path, || {
+                resolves.set(resolves.get() + 1);
+                Some("/internal/{key}".to_owned())
+            });
+            assert!(guard.is_none(), "{path}");
+        }
+        // Each new path asks the framework; the memo keeps its answer.
+        assert_eq!(resolves.get(), 2);
     }
 
     #[test]

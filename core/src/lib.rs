@@ -12,6 +12,7 @@ mod method;
 mod metrics;
 mod series;
 mod status;
+mod templates;
 #[cfg(test)]
 mod tests;
 

@@ -231,3 +231,67 @@ async fn a_panicking_handler_is_a_500_and_head_is_not_get() {
     );
     assert_eq!(total(&m, "HEAD", "/get", "405"), Some(1.0));
 }
+
+/// The gauge of every route the test app has, read from the registry.
+fn in_flight_by_route(metrics: &HttpMetrics, routes: &[&str]) -> Vec<f64> {
+    let m = Exposition::parse(
+        &metrics
+            .encode(http_metrics_core::Format::OpenMetrics)
+            .unwrap(),
+    );
+    routes
+        .iter()
+        .map(|route| {
+            m.get(
+                "http_requests_in_flight",
+                &[("method", "GET"), ("route", route)],
+            )
+            .unwrap_or(0.0)
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_learned_template_standing_in_for_an_earlier_route_hands_the_request_over() {
+    // `/users/{id:\d+}` is registered first, so actix-web routes digits there; the worker
+    // cannot learn its shape (a regular expression), but learns `/users/{name}`.
+    const ROUTES: [&str; 2] = [r"/users/{id:\d+}", "/users/{name}"];
+    let metrics = HttpMetrics::new();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let app = {
+        let (metrics, seen) = (metrics.clone(), seen.clone());
+        App::new()
+            .wrap(actix_metrics::Metrics::new(&metrics))
+            .route(
+                ROUTES[0],
+                web::get().to(move || {
+                    seen.borrow_mut()
+                        .push(in_flight_by_route(&metrics, &ROUTES));
+                    async { "id" }
+                }),
+            )
+            .route(ROUTES[1], web::get().to(|| async { "name" }))
+    };
+    let app = actix_web::test::init_service(app).await;
+    let get = |path: &'static str| actix_web::test::TestRequest::get().uri(path).to_request();
+    for (path, answer) in [
+        ("/users/1", "id"),
+        ("/users/ann", "name"),
+        ("/users/2", "id"),
+    ] {
+        let body = actix_web::test::call_and_read_body(&app, get(path)).await;
+        assert_eq!(body, answer, "{path}");
+    }
+    // In the handler: the first request was in flight on the route actix-web matched
+    // before routing; the third, after `/users/{name}` was learned, on that one until it
+    // was routed. Either way, one request in flight.
+    assert_eq!(*seen.borrow(), [vec![1.0, 0.0], vec![0.0, 1.0]]);
+    let m = Exposition::parse(
+        &metrics
+            .encode(http_metrics_core::Format::OpenMetrics)
+            .unwrap(),
+    );
+    assert_eq!(total(&m, "GET", ROUTES[0], "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", ROUTES[1], "200"), Some(1.0));
+    assert_eq!(in_flight_by_route(&metrics, &ROUTES), [0.0, 0.0]);
+}

@@ -180,19 +180,20 @@ mod actix_requests {
     use actix_web::{web, App, HttpResponse};
     use tests::drive::ActixCalls;
 
-    /// Allocations per request added by the middleware, over `paths` in turn.
-    fn added_per_request(paths: &[String]) -> (u64, u64) {
+    /// Allocations per request added by the middleware on a route with the template
+    /// `route`, over `paths` in turn.
+    fn added_per_request(route: &str, paths: &[String]) -> (u64, u64) {
         let metrics = HttpMetrics::new();
         let counts = actix_web::rt::System::new().block_on(async {
             let handler = || {
                 web::get()
                     .to(|id: web::Path<u32>| async move { HttpResponse::Ok().body(id.to_string()) })
             };
-            let bare = actix_test::init_service(App::new().route("/users/{id}", handler())).await;
+            let bare = actix_test::init_service(App::new().route(route, handler())).await;
             let wrapped = actix_test::init_service(
                 App::new()
                     .wrap(actix_metrics::Metrics::new(&metrics))
-                    .route("/users/{id}", handler()),
+                    .route(route, handler()),
             )
             .await;
             let mut counts = Vec::new();
@@ -210,8 +211,8 @@ mod actix_requests {
 
     #[test]
     fn the_actix_middleware_adds_only_the_string_match_pattern_builds() {
-        let (bare, added) = added_per_request(&["/users/42".to_owned()]);
-        // Before routing, the route of a path the worker has seen comes from its path memo.
+        let (bare, added) = added_per_request("/users/{id}", &["/users/42".to_owned()]);
+        // Before routing, the route comes from the template the worker learned.
         // After routing (for the resource actually chosen, guards included), actix-web's
         // `HttpRequest::match_pattern()` returns a new `String`, and actix-web offers no
         // borrowed alternative. Nothing else is allocated per request.
@@ -221,14 +222,28 @@ mod actix_requests {
         );
     }
 
-    #[test]
-    fn a_path_the_worker_has_not_kept_costs_a_second_match_by_actix_web() {
-        // Far more distinct paths than the memo holds, in turn (64 per slot on average, so
-        // that no slot keeps one of them): every request misses it.
-        let paths: Vec<String> = (0..64 * LocalRouteCache::PATHS)
+    /// Far more distinct paths than the path memo holds (64 per slot on average, so that no
+    /// slot keeps one of them when they come in turn).
+    fn new_paths() -> Vec<String> {
+        (0..64 * LocalRouteCache::PATHS)
             .map(|i| format!("/users/{i}"))
-            .collect();
-        let (bare, added) = added_per_request(&paths);
+            .collect()
+    }
+
+    #[test]
+    fn a_new_path_of_a_learned_template_costs_no_more_than_a_known_one() {
+        let (bare, added) = added_per_request("/users/{id}", &new_paths());
+        assert_eq!(
+            added, REQUESTS,
+            "bare actix-web: {bare} allocations for {REQUESTS} requests"
+        );
+    }
+
+    #[test]
+    fn a_new_path_of_a_regex_route_costs_a_second_match_by_actix_web() {
+        // A template the worker cannot learn (a regular-expression segment): every request
+        // misses the memo.
+        let (bare, added) = added_per_request(r"/users/{id:\d+}", &new_paths());
         // The miss asks actix-web to match the path before routing: a second `String`, and
         // the captures of the regular expression it matches with. The memo reuses its slots'
         // buffers, so it allocates nothing once they have grown.

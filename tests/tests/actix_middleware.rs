@@ -295,3 +295,40 @@ async fn a_learned_template_standing_in_for_an_earlier_route_hands_the_request_o
     assert_eq!(total(&m, "GET", ROUTES[1], "200"), Some(1.0));
     assert_eq!(in_flight_by_route(&metrics, &ROUTES), [0.0, 0.0]);
 }
+
+#[actix_web::test]
+async fn a_request_routing_turned_away_is_recorded_on_the_pattern_its_path_matches() {
+    let metrics = HttpMetrics::new();
+    let app = actix_web::test::init_service(
+        App::new()
+            .wrap(actix_metrics::Metrics::new(&metrics))
+            // `App::route` guards the resource itself: a POST matches no resource.
+            .route("/x/{id}", web::get().to(HttpResponse::Ok))
+            .service(
+                web::resource("/admin/{page}")
+                    .guard(guard::Header("x-admin", "1"))
+                    .to(HttpResponse::Ok),
+            ),
+    )
+    .await;
+    let requests = [
+        actix_web::test::TestRequest::post().uri("/x/1"),
+        actix_web::test::TestRequest::get().uri("/admin/users"),
+        actix_web::test::TestRequest::get().uri("/nothing/here"),
+    ];
+    for request in requests {
+        let response = actix_web::test::call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), 404);
+    }
+    // actix-web's default service answered all three. `match_pattern()` then matches the
+    // path against the patterns, guards aside: the first two were on a route's path.
+    let m = Exposition::parse(
+        &metrics
+            .encode(http_metrics_core::Format::OpenMetrics)
+            .unwrap(),
+    );
+    assert_eq!(total(&m, "POST", "/x/{id}", "404"), Some(1.0));
+    assert_eq!(total(&m, "GET", "/admin/{page}", "404"), Some(1.0));
+    assert_eq!(total(&m, "GET", "unmatched", "404"), Some(1.0));
+    assert_eq!(m.series("http_requests_total").len(), 3);
+}

@@ -3,13 +3,35 @@
 # alternating rounds within one run. Reports throughput and latency percentiles, and each
 # instrumented server's throughput as a share of its bare twin's.
 #
-# Usage: scripts/load.sh [SECONDS_PER_RUN] [ROUNDS]   (defaults: 10 s, 3 rounds)
+# Usage: scripts/load.sh [SECONDS_PER_RUN] [ROUNDS] [PATHS]   (defaults: 10 s, 3 rounds, one)
+#   PATHS: `one` sends every request to /users/42; `many` gives every request a new id
+#   (/users/1, /users/2, ...), as a service whose ids come from a large space sees them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools.sh
 
 seconds=${1:-10}
 rounds=${2:-3}
+paths=${3:-one}
+wrk_args=()
+case "$paths" in
+    one) ;;
+    many)
+        script=$(mktemp --suffix .lua)
+        cat >"$script" <<'LUA'
+local id = 0
+request = function()
+    id = id + 1
+    return wrk.format("GET", "/users/" .. id)
+end
+LUA
+        wrk_args=(-s "$script")
+        ;;
+    *)
+        echo "PATHS must be 'one' or 'many', not '$paths'" >&2
+        exit 2
+        ;;
+esac
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 cargo build --release -q -p tests --bin bench-server
 server=target/release/bench-server
@@ -38,7 +60,8 @@ to_us() {
 results=$(mktemp)
 for round in $(seq "$rounds"); do
     for name in axum-bare axum-metrics actix-bare actix-metrics; do
-        out=$(wrk -t1 -c32 -d"${seconds}s" --latency "http://127.0.0.1:${port[$name]}/users/42")
+        out=$(wrk -t1 -c32 -d"${seconds}s" --latency "${wrk_args[@]}" \
+            "http://127.0.0.1:${port[$name]}/users/42")
         rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
         p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_us)
         p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_us)
@@ -48,7 +71,7 @@ for round in $(seq "$rounds"); do
 done
 
 echo
-echo "wrk -t1 -c32 -d${seconds}s, $rounds alternating rounds, one server worker thread each; medians:"
+echo "wrk -t1 -c32 -d${seconds}s, paths: $paths, $rounds alternating rounds, one server worker thread each; medians:"
 echo
 echo "| server | requests/s | p50 µs | p99 µs | throughput vs bare |"
 echo "|---|---|---|---|---|"

@@ -45,28 +45,43 @@ fn recording(c: &mut Criterion) {
         })
     });
     // actix-web's path: the route before routing from the worker's cache, then settled.
-    for (name, template) in [
-        (
-            "start + settle + finish, route from a learned template (actix-web)",
-            ROUTE,
-        ),
-        (
-            "start + settle + finish, route from the path memo (actix-web, regex segment)",
-            r"/api/users/{user_id:\d+}",
-        ),
-    ] {
-        let local = LocalRouteCache::default();
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                let resolve = || Some(template.to_owned());
-                let path = black_box("/api/users/42");
-                let guard = local.start_for_path(&metrics, MethodLabel::Get, path, resolve);
-                let mut guard = guard.unwrap();
-                local.settle(&metrics, &mut guard, Some(black_box(template)));
-                guard.finish_with_status(200);
-            })
-        });
+    let one_path = vec!["/api/users/42".to_owned()];
+    // Far more paths than the path memo keeps, in turn: each one is new to it.
+    let new_paths: Vec<String> = (0..64 * LocalRouteCache::PATHS)
+        .map(|i| format!("/api/users/{i}"))
+        .collect();
+    let local = LocalRouteCache::default();
+    bench_start_for_path(
+        &mut group,
+        &metrics,
+        &local,
+        "start + settle + finish, a path the memo has (actix-web)",
+        &one_path,
+    );
+    bench_start_for_path(
+        &mut group,
+        &metrics,
+        &local,
+        "start + settle + finish, a new path of a learned template (actix-web)",
+        &new_paths,
+    );
+    // The same among a hundred other routes the worker has learned.
+    let local = LocalRouteCache::default();
+    for i in 0..50 {
+        for other in [
+            format!("/api/items{i}/{{id}}"),
+            format!("/api/{{kind}}/{i}/x"),
+        ] {
+            local.with(&metrics, Some(&other), |_| ());
+        }
     }
+    bench_start_for_path(
+        &mut group,
+        &metrics,
+        &local,
+        "start + settle + finish, a new path of a learned template among 101 (actix-web)",
+        &new_paths,
+    );
     group.bench_function("route lookup, known route (no cache)", |b| {
         b.iter(|| metrics.route(black_box(ROUTE)))
     });
@@ -83,6 +98,28 @@ fn recording(c: &mut Criterion) {
         )
     });
     group.finish();
+}
+
+/// Benchmarks requests on `paths` in turn through `local`, all on [`ROUTE`].
+fn bench_start_for_path(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    metrics: &HttpMetrics,
+    local: &LocalRouteCache,
+    name: &str,
+    paths: &[String],
+) {
+    let mut next = 0;
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let path = &paths[next];
+            next = (next + 1) % paths.len();
+            let resolve = || Some(ROUTE.to_owned());
+            let guard = local.start_for_path(metrics, MethodLabel::Get, path, resolve);
+            let mut guard = guard.unwrap();
+            local.settle(metrics, &mut guard, Some(black_box(ROUTE)));
+            guard.finish_with_status(200);
+        })
+    });
 }
 
 fn contention(c: &mut Criterion) {

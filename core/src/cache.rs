@@ -73,19 +73,21 @@ impl RouteCache {
 ///
 /// - Route template to handle ([`LocalRouteCache::with`]): one entry per template the worker
 ///   has seen, which the application's routes bound.
-/// - The templates it has seen, as segments ([`LocalRouteCache::start_for_path`]): a request
+/// - Request path to handle ([`LocalRouteCache::start_for_path`]): a memo of the route of
+///   each recent path, for frameworks where finding the route of a request before it is
+///   routed is much dearer than hashing its path (actix-web matches the path against every
+///   resource pattern in turn, a regular expression each, and returns a new `String`). The
+///   memo has a fixed size ([`LocalRouteCache::PATHS`] paths of at most
+///   [`LocalRouteCache::MAX_PATH_LEN`] bytes, two per hash bucket, the least recently used
+///   one replaced), so paths made up by clients cost memory only while they are among the
+///   most recent; a path longer than the limit is never kept.
+/// - The templates it has seen, as a tree of segments, for paths the memo does not have: a
 ///   path with the shape of exactly one of them (as many segments, the same literal ones, a
-///   non-empty one for each `{name}` parameter) is on that route, found in a few string
-///   comparisons, for frameworks where finding the route of a request before it is routed
-///   is dear (actix-web matches the path against every resource pattern in turn, a regular
-///   expression each, and returns a new `String`). Templates with other syntax (`{id:\d+}`,
-///   `{tail}*`) are not learned, and a path two templates fit is left to the framework, since
-///   which one wins there depends on the order routes were registered in.
-/// - Request path to handle: a memo of the route the framework gave each path the templates
-///   did not answer for. The memo has a fixed size ([`LocalRouteCache::PATHS`] paths of at
-///   most [`LocalRouteCache::MAX_PATH_LEN`] bytes, two per hash bucket, the least recently
-///   used one replaced), so paths made up by clients cost memory only while they are among
-///   the most recent; a path longer than the limit is resolved every time.
+///   non-empty one for each `{name}` parameter) is on that route, found in a walk as deep as
+///   the path, whatever the number of routes, so that paths carrying ids need not ask the
+///   framework. Templates with other syntax (`{id:\d+}`, `{tail}*`) are not learned, and a
+///   path two templates fit is left to the framework, since which one wins there depends on
+///   the order routes were registered in.
 ///
 /// ```
 /// use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
@@ -148,8 +150,8 @@ impl LocalRouteCache {
         result
     }
 
-    /// Starts a request on the route `path` resolves to: the one learned template the path
-    /// fits, or else the path memo, or else `resolve`, whose answer the memo keeps.
+    /// Starts a request on the route `path` resolves to: the path memo's answer, or else the
+    /// one learned template the path fits, or else `resolve`'s answer; the memo keeps it.
     ///
     /// `resolve` returns the route template (`None`: no route matches) and must depend on
     /// the path alone, never on anything else about the request, since its answer is reused
@@ -169,13 +171,14 @@ impl LocalRouteCache {
         path: &str,
         resolve: impl FnOnce() -> Option<String>,
     ) -> Option<RequestGuard> {
-        if let Some(handle) = self.templates.borrow().find(path) {
-            return handle.start(method);
-        }
         let hash = {
             let mut memo = self.paths.borrow_mut();
             let hash = memo.hash(path);
             if let Some(handle) = memo.get(hash, path) {
+                return handle.start(method);
+            }
+            if let Some(handle) = self.templates.borrow().find(path) {
+                memo.insert(hash, path, handle);
                 return handle.start(method);
             }
             hash

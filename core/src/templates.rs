@@ -7,8 +7,9 @@ use crate::RouteHandle;
 /// paths take the memo and the framework's own match).
 const MAX_SEGMENTS: usize = 16;
 
-/// Templates in the `{name}` syntax axum and actix-web share, each a list of segments, kept
-/// by segment count so that a path is compared only with templates of its own length.
+/// Templates in the `{name}` syntax axum and actix-web share, kept as a tree of segments (a
+/// literal child per literal segment, one child for any parameter), so that finding a path's
+/// template costs a walk as deep as the path, whatever the number of routes.
 ///
 /// Only templates whose every segment is a literal or a whole-segment parameter (`{id}`) are
 /// learned: such a template matches a path exactly when both have the same number of
@@ -23,19 +24,25 @@ const MAX_SEGMENTS: usize = 16;
 /// answers nothing and the caller asks the framework.
 #[derive(Debug, Default)]
 pub(crate) struct LearnedTemplates {
-    /// Index: a template's segment count.
-    by_segments: Vec<Vec<Template>>,
+    root: Node,
 }
 
-#[derive(Debug)]
-struct Template {
-    segments: Box<[Segment]>,
-    handle: RouteHandle,
+#[derive(Debug, Default)]
+struct Node {
+    /// Bit `n` set: a template ends `n` segments below this node. A path with another
+    /// number of segments left is not looked for here.
+    ends_below: u32,
+    /// Children by literal segment, sorted.
+    literals: Vec<(Box<str>, Node)>,
+    /// The child for a parameter segment.
+    param: Option<Box<Node>>,
+    /// The routes of the templates that end here: more than one makes their paths
+    /// ambiguous.
+    routes: Vec<RouteHandle>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Segment {
-    Literal(Box<str>),
+enum Segment<'a> {
+    Literal(&'a str),
     Param,
 }
 
@@ -45,22 +52,30 @@ impl LearnedTemplates {
         let Some(segments) = parse(template) else {
             return false;
         };
+        let mut node = &mut self.root;
         let count = segments.len();
-        if self.by_segments.len() <= count {
-            self.by_segments.resize_with(count + 1, Vec::new);
+        for (depth, segment) in segments.into_iter().enumerate() {
+            node.ends_below |= 1 << (count - depth);
+            node = match segment {
+                Segment::Param => node.param.get_or_insert_with(Box::default),
+                Segment::Literal(literal) => {
+                    let at = match node.literal_at(literal) {
+                        Ok(at) => at,
+                        Err(at) => {
+                            node.literals.insert(at, (literal.into(), Node::default()));
+                            at
+                        }
+                    };
+                    &mut node.literals[at].1
+                }
+            };
         }
-        let bucket = &mut self.by_segments[count];
-        let same_route = |known: &Template| std::sync::Arc::ptr_eq(&known.handle.0, &handle.0);
-        if bucket
-            .iter()
-            .any(|known| known.segments == segments && same_route(known))
-        {
+        node.ends_below |= 1;
+        let same_route = |known: &RouteHandle| std::sync::Arc::ptr_eq(&known.0, &handle.0);
+        if node.routes.iter().any(same_route) {
             return false;
         }
-        bucket.push(Template {
-            segments,
-            handle: handle.clone(),
-        });
+        node.routes.push(handle.clone());
         true
     }
 
@@ -69,54 +84,88 @@ impl LearnedTemplates {
     #[inline]
     pub(crate) fn find(&self, path: &str) -> Option<&RouteHandle> {
         let rest = path.strip_prefix('/')?;
-        let count = 1 + rest.bytes().filter(|&b| b == b'/').count();
-        let mut found = None;
-        for template in self.by_segments.get(count)? {
-            if template.matches(rest) {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some(&template.handle);
-            }
+        let segments = 1 + rest.bytes().filter(|&b| b == b'/').count();
+        if segments > MAX_SEGMENTS {
+            return None;
         }
-        found
+        let mut found = Found::None;
+        self.root.find(rest, segments, &mut found);
+        match found {
+            Found::One(handle) => Some(handle),
+            Found::None | Found::Ambiguous => None,
+        }
     }
 }
 
-impl Template {
-    /// Whether the path (without its leading `/`, and with as many segments) matches.
+enum Found<'a> {
+    None,
+    One(&'a RouteHandle),
+    Ambiguous,
+}
+
+impl Node {
+    /// Where `segment` is or would go among the literals, sorted by length, then bytes:
+    /// most comparisons stop at the length.
+    fn literal_at(&self, segment: &str) -> Result<usize, usize> {
+        self.literals.binary_search_by(|(literal, _)| {
+            (literal.len().cmp(&segment.len())).then_with(|| (**literal).cmp(segment))
+        })
+    }
+
+    /// The child for the literal `segment`.
     #[inline]
-    fn matches(&self, rest: &str) -> bool {
-        let mut rest = rest.as_bytes();
-        let Some((last, init)) = self.segments.split_last() else {
-            return false;
-        };
-        for segment in init {
-            let end = match segment {
-                Segment::Literal(literal) => {
-                    let literal = literal.as_bytes();
-                    if !(rest.starts_with(literal) && rest.get(literal.len()) == Some(&b'/')) {
-                        return false;
-                    }
-                    literal.len()
-                }
-                Segment::Param => match rest.iter().position(|&b| b == b'/') {
-                    Some(0) | None => return false,
-                    Some(end) => end,
-                },
-            };
-            rest = &rest[end + 1..];
+    fn literal(&self, segment: &str) -> Option<&Node> {
+        if self.literals.len() <= 8 {
+            self.literals
+                .iter()
+                .find(|(literal, _)| **literal == *segment)
+                .map(|(_, child)| child)
+        } else {
+            self.literal_at(segment).ok().map(|at| &self.literals[at].1)
         }
-        match last {
-            Segment::Literal(literal) => rest == literal.as_bytes(),
-            // The segment count matched: no `/` is left.
-            Segment::Param => !rest.is_empty(),
+    }
+
+    /// Adds the routes matching `rest` (the path from this node's segment on, `segments`
+    /// segments) to `found`, stopping once two are found. Each node is visited at most once
+    /// per path.
+    fn find<'a>(&'a self, rest: &str, segments: usize, found: &mut Found<'a>) {
+        if self.ends_below & (1 << segments) == 0 {
+            return;
+        }
+        let (segment, tail) = match rest.bytes().position(|b| b == b'/') {
+            Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+            None => (rest, None),
+        };
+        if let Some(child) = self.literal(segment) {
+            child.visit(tail, segments, found);
+        }
+        if let Some(child) = self.param.as_deref() {
+            if !segment.is_empty() && !matches!(found, Found::Ambiguous) {
+                child.visit(tail, segments, found);
+            }
+        }
+    }
+
+    /// Goes on below this node with the rest of the path, or counts its routes if the path
+    /// ends here.
+    #[inline]
+    fn visit<'a>(&'a self, tail: Option<&str>, segments: usize, found: &mut Found<'a>) {
+        match tail {
+            Some(tail) => self.find(tail, segments - 1, found),
+            None => {
+                for handle in &self.routes {
+                    *found = match found {
+                        Found::None => Found::One(handle),
+                        Found::One(_) | Found::Ambiguous => Found::Ambiguous,
+                    };
+                }
+            }
         }
     }
 }
 
 /// The segments of a learnable template, or `None`.
-fn parse(template: &str) -> Option<Box<[Segment]>> {
+fn parse(template: &str) -> Option<Vec<Segment<'_>>> {
     let rest = template.strip_prefix('/')?;
     let segments = rest
         .split('/')
@@ -127,9 +176,9 @@ fn parse(template: &str) -> Option<Box<[Segment]>> {
                 plain.then_some(Segment::Param)
             }
             None if segment.contains(['{', '}', '*']) => None,
-            None => Some(Segment::Literal(segment.into())),
+            None => Some(Segment::Literal(segment)),
         })
-        .collect::<Option<Box<[Segment]>>>()?;
+        .collect::<Option<Vec<_>>>()?;
     (segments.len() <= MAX_SEGMENTS).then_some(segments)
 }
 
@@ -192,6 +241,14 @@ mod tests {
         assert_eq!(find(&learned, "/users/me"), None);
         let (_metrics, learned) = learn_all(&["/items/{id}", "/items/{key}"]);
         assert_eq!(find(&learned, "/items/1"), None);
+        // Overlapping at different depths.
+        let (_metrics, learned) = learn_all(&["/a/{x}/c", "/a/b/{y}", "/a/{x}/{y}/d"]);
+        assert_eq!(find(&learned, "/a/b/c"), None);
+        assert_eq!(find(&learned, "/a/b/d"), Some("/a/b/{y}"));
+        assert_eq!(find(&learned, "/a/z/c"), Some("/a/{x}/c"));
+        assert_eq!(find(&learned, "/a/z/d"), None);
+        assert_eq!(find(&learned, "/a/b/c/d"), Some("/a/{x}/{y}/d"));
+        assert_eq!(find(&learned, "/a//c"), None);
     }
 
     #[test]

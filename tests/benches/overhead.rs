@@ -19,19 +19,8 @@ const ROUNDS: usize = 25;
 
 mod axum_side {
     use super::*;
-    use axum::body::Body;
-    use axum::extract::Path;
-    use axum::routing::get;
     use axum::Router;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-
-    fn router() -> Router {
-        Router::new().route(
-            "/users/{id}",
-            get(|Path(id): Path<u32>| async move { id.to_string() }),
-        )
-    }
+    use tests::drive::axum_users as router;
 
     /// (name, app), each finalised with `with_state` as `axum::serve` does.
     pub(crate) fn variants() -> Vec<(&'static str, Router)> {
@@ -57,26 +46,18 @@ mod axum_side {
 
     /// Time for `n` requests, each read to the end of its body.
     pub(crate) fn run(rt: &tokio::runtime::Runtime, app: &Router, n: u64) -> Duration {
-        rt.block_on(async {
-            let start = Instant::now();
-            for _ in 0..n {
-                let request = axum::http::Request::get("/users/42")
-                    .body(Body::empty())
-                    .unwrap();
-                let response = app.clone().oneshot(request).await.unwrap();
-                std::hint::black_box(response.into_body().collect().await.unwrap());
-            }
-            start.elapsed()
-        })
+        let start = Instant::now();
+        tests::drive::axum_get(rt, app, n);
+        start.elapsed()
     }
 }
 
 mod actix_side {
     use super::*;
     use actix_web::test as actix_test;
-    use actix_web::{web, App, HttpResponse};
+    use actix_web::App;
 
-    use tests::drive::ActixCalls;
+    use tests::drive::{actix_users as handler, ActixCalls};
 
     /// Time for `n` requests on `service`, `GET` on each of `paths` in turn.
     pub(crate) fn run(
@@ -88,10 +69,6 @@ mod actix_side {
         let start = Instant::now();
         system.block_on(service.get_each(paths, n));
         start.elapsed()
-    }
-
-    fn handler() -> actix_web::Route {
-        web::get().to(|id: web::Path<u32>| async move { HttpResponse::Ok().body(id.to_string()) })
     }
 
     /// (name, service), built on `system`, each serving `GET route`.

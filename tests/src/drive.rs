@@ -1,5 +1,6 @@
-//! Drives an in-process actix-web test service with many requests, for the benches and the
-//! allocation test, which must send exactly the same traffic.
+//! Drives in-process axum and actix-web services with many requests, for the benches, the
+//! allocation test and the instruction counter, which must send exactly the same traffic to
+//! the same trivial route: `GET /users/{id}`, answering the id.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -38,4 +39,38 @@ where
             }
         })
     }
+}
+
+/// The axum app every in-process measurement uses: `GET /users/{id}` answers the id.
+pub fn axum_users() -> axum::Router {
+    use axum::extract::Path;
+    axum::Router::new().route(
+        "/users/{id}",
+        axum::routing::get(|Path(id): Path<u32>| async move { id.to_string() }),
+    )
+}
+
+/// Sends `n` requests, `GET /users/42`, to `app` on `rt`, reading each body to its end.
+///
+/// Finalise `app` with `with_state(())` first, as `axum::serve` does: called as a service
+/// without it, a `Router<()>` builds each handler's route, layers included, per request.
+pub fn axum_get(rt: &tokio::runtime::Runtime, app: &axum::Router, n: u64) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    rt.block_on(async {
+        for _ in 0..n {
+            let request = axum::http::Request::get("/users/42")
+                .body(axum::body::Body::empty())
+                .expect("a valid request");
+            let response = app.clone().oneshot(request).await.expect("infallible");
+            std::hint::black_box(response.into_body().collect().await.expect("a full body"));
+        }
+    });
+}
+
+/// The actix-web handler every in-process measurement uses, for a route `/users/{id}` (or a
+/// pattern of the same paths): answers the id.
+pub fn actix_users() -> actix_web::Route {
+    use actix_web::{web, HttpResponse};
+    web::get().to(|id: web::Path<u32>| async move { HttpResponse::Ok().body(id.to_string()) })
 }

@@ -85,34 +85,15 @@ fn the_core_recording_path_allocates_nothing_once_a_series_exists() {
 mod axum_requests {
     use super::*;
     use axum::body::Body;
-    use axum::extract::Path;
-    use axum::routing::get;
     use axum::Router;
     use http_body_util::BodyExt;
+    use tests::drive::axum_users as router;
     use tower::ServiceExt;
 
-    fn router() -> Router {
-        Router::new().route(
-            "/users/{id}",
-            get(|Path(id): Path<u32>| async move { id.to_string() }),
-        )
-    }
-
     fn per_request(app: &Router, rt: &tokio::runtime::Runtime) -> u64 {
-        // What `axum::serve` does first: finalise the routes once. Called as a service
-        // without it, a `Router<()>` builds each handler's route, layers included, per request.
+        // What `axum::serve` does first: finalise the routes once.
         let app = &app.clone().with_state::<()>(());
-        let run = |n: u64| {
-            rt.block_on(async {
-                for _ in 0..n {
-                    let request = axum::http::Request::get("/users/42")
-                        .body(Body::empty())
-                        .unwrap();
-                    let response = app.clone().oneshot(request).await.unwrap();
-                    response.into_body().collect().await.unwrap();
-                }
-            })
-        };
+        let run = |n: u64| tests::drive::axum_get(rt, app, n);
         run(100); // warm-up: series, caches, lazily built state
         allocations(|| run(REQUESTS))
     }
@@ -177,7 +158,8 @@ mod axum_requests {
 mod actix_requests {
     use super::*;
     use actix_web::test as actix_test;
-    use actix_web::{web, App, HttpResponse};
+    use actix_web::App;
+    use tests::drive::actix_users as handler;
     use tests::drive::ActixCalls;
 
     /// Allocations per request added by the middleware on a route with the template
@@ -185,10 +167,6 @@ mod actix_requests {
     fn added_per_request(route: &str, paths: &[String]) -> (u64, u64) {
         let metrics = HttpMetrics::new();
         let counts = actix_web::rt::System::new().block_on(async {
-            let handler = || {
-                web::get()
-                    .to(|id: web::Path<u32>| async move { HttpResponse::Ok().body(id.to_string()) })
-            };
             let bare = actix_test::init_service(App::new().route(route, handler())).await;
             let wrapped = actix_test::init_service(
                 App::new()

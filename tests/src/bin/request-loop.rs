@@ -1,0 +1,107 @@
+//! Runs one in-process variant of the benchmark route (`GET /users/{id}`) in a loop, for
+//! counting the instructions a request executes under callgrind: `scripts/instructions.sh`
+//! runs every variant and prints the counts side by side. Instruction counts do not depend
+//! on the machine's load, so they compare variants where timings on a shared machine are too
+//! noisy to.
+//!
+//! `request-loop VARIANT REQUESTS`, VARIANT one of:
+//! `axum-bare`, `axum-pass-through`, `axum-unrecorded`, `axum-metrics`,
+//! `actix-bare`, `actix-pass-through`, `actix-unrecorded`, `actix-metrics`.
+//!
+//! `pass-through` wraps the response body and does nothing else; `unrecorded` is this
+//! workspace's middleware with the route excluded, so everything but the recording itself.
+//! 200 requests warm up first (series, caches, the clock's calibration); only the calls
+//! inside [`measured`] are to be counted (`--toggle-collect=request_loop::measured`).
+
+use std::process::ExitCode;
+
+use http_metrics_core::HttpMetrics;
+use tests::drive::{actix_users, axum_get, axum_users, ActixCalls};
+
+const VARIANTS: [&str; 8] = [
+    "axum-bare",
+    "axum-pass-through",
+    "axum-unrecorded",
+    "axum-metrics",
+    "actix-bare",
+    "actix-pass-through",
+    "actix-unrecorded",
+    "actix-metrics",
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (variant, requests) = match args.as_slice() {
+        [variant, requests] if VARIANTS.contains(&variant.as_str()) => match requests.parse() {
+            Ok(requests) => (variant.as_str(), requests),
+            Err(_) => return usage(&format!("not a number of requests: {requests}")),
+        },
+        _ => return usage("expected a variant and a number of requests"),
+    };
+    let metrics = HttpMetrics::new();
+    let unrecorded = HttpMetrics::builder()
+        .exclude_route("/users/{id}")
+        .build()
+        .expect("a valid configuration");
+    if let Some(variant) = variant.strip_prefix("axum-") {
+        let app = match variant {
+            "bare" => axum_users(),
+            "pass-through" => axum_users().layer(tests::pass_through::PassThroughLayer),
+            "unrecorded" => axum_users().layer(tower_metrics::MetricsLayer::new(&unrecorded)),
+            _ => axum_users().layer(tower_metrics::MetricsLayer::new(&metrics)),
+        }
+        .with_state(());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let run = |n| axum_get(&rt, &app, n);
+        warm_up(&run);
+        measured(&run, requests);
+    } else {
+        let system = actix_web::rt::System::new();
+        let paths = ["/users/42".to_owned()];
+        system.block_on(async {
+            use actix_web::{test::init_service, App};
+            let app = || App::new().route("/users/{id}", actix_users());
+            let service: Box<dyn ActixCalls> = match variant {
+                "actix-bare" => Box::new(init_service(app()).await),
+                "actix-pass-through" => {
+                    Box::new(init_service(app().wrap(tests::pass_through::PassThrough)).await)
+                }
+                "actix-unrecorded" => Box::new(
+                    init_service(app().wrap(actix_metrics::Metrics::new(&unrecorded))).await,
+                ),
+                _ => Box::new(init_service(app().wrap(actix_metrics::Metrics::new(&metrics))).await),
+            };
+            let run = |n| complete_now(service.get_each(&paths, n));
+            warm_up(&run);
+            measured(&run, requests);
+        });
+    }
+    ExitCode::SUCCESS
+}
+
+/// Drives a future to completion on the current thread (inside actix's system, whose
+/// services are `!Send` and need no I/O here).
+fn complete_now<F: std::future::Future>(future: F) -> F::Output {
+    futures_util::FutureExt::now_or_never(future).expect("an in-process request completes at once")
+}
+
+#[inline(never)]
+fn warm_up(run: &dyn Fn(u64)) {
+    run(200);
+}
+
+/// The requests to count.
+#[inline(never)]
+fn measured(run: &dyn Fn(u64), requests: u64) {
+    run(requests);
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!(
+        "request-loop: {problem}\nusage: request-loop VARIANT REQUESTS\nvariants: {}",
+        VARIANTS.join(" ")
+    );
+    ExitCode::from(2)
+}

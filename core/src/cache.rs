@@ -100,12 +100,15 @@ impl RouteCache {
 /// let mut guard = cache.start_for_path(&metrics, MethodLabel::Get, "/users/42", resolve).unwrap();
 /// let other = cache.start_for_path(&metrics, MethodLabel::Get, "/users/7", || unreachable!());
 /// other.unwrap().finish_with_status(200);
-/// // A template in another syntax is not learned: its path goes to the memo.
+/// // A template in another syntax is not learned: a path of it is resolved once, then
+/// // answered by the memo, and each new path is resolved.
 /// let digits = || Some(r"/orders/{id:\d+}".to_owned());
 /// let order = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", digits).unwrap();
 /// let again = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", || unreachable!());
-/// order.finish_with_status(200);
-/// again.unwrap().finish_with_status(200);
+/// let next = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/2", digits).unwrap();
+/// for guard in [order, again.unwrap(), next] {
+///     guard.finish_with_status(200);
+/// }
 /// // Routing settled on another route: record there.
 /// cache.settle(&metrics, &mut guard, Some("/users/{name}"));
 /// assert_eq!(guard.route(), "/users/{name}");

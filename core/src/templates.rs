@@ -1,5 +1,6 @@
 //! Route templates an adapter has already seen, matched against request paths without asking
-//! the framework: the first step of [`crate::LocalRouteCache::start_for_path`].
+//! the framework: what [`crate::LocalRouteCache::start_for_path`] tries when its path memo
+//! does not have the path.
 
 use crate::RouteHandle;
 

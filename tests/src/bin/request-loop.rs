@@ -71,7 +71,9 @@ fn main() -> ExitCode {
                 "actix-unrecorded" => Box::new(
                     init_service(app().wrap(actix_metrics::Metrics::new(&unrecorded))).await,
                 ),
-                _ => Box::new(init_service(app().wrap(actix_metrics::Metrics::new(&metrics))).await),
+                _ => {
+                    Box::new(init_service(app().wrap(actix_metrics::Metrics::new(&metrics))).await)
+                }
             };
             let run = |n| complete_now(service.get_each(&paths, n));
             warm_up(&run);

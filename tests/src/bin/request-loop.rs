@@ -4,9 +4,11 @@
 //! on the machine's load, so they compare variants where timings on a shared machine are too
 //! noisy to.
 //!
-//! `request-loop VARIANT REQUESTS`, VARIANT one of:
+//! `request-loop VARIANT REQUESTS [PATHS]`, VARIANT one of:
 //! `axum-bare`, `axum-pass-through`, `axum-unrecorded`, `axum-metrics`,
-//! `actix-bare`, `actix-pass-through`, `actix-unrecorded`, `actix-metrics`.
+//! `actix-bare`, `actix-pass-through`, `actix-unrecorded`, `actix-metrics`;
+//! PATHS `one` (default: every request on `/users/42`) or, on actix-web, `many` (a new path
+//! every request, far more distinct paths than actix-metrics' path memo keeps).
 //!
 //! `pass-through` wraps the response body and does nothing else; `unrecorded` is this
 //! workspace's middleware with the route excluded, so everything but the recording itself.
@@ -31,11 +33,19 @@ const VARIANTS: [&str; 8] = [
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (variant, requests) = match args.as_slice() {
-        [variant, requests] if VARIANTS.contains(&variant.as_str()) => match requests.parse() {
-            Ok(requests) => (variant.as_str(), requests),
-            Err(_) => return usage(&format!("not a number of requests: {requests}")),
-        },
+    let (variant, requests, many) = match args.as_slice() {
+        [variant, requests, rest @ ..] if VARIANTS.contains(&variant.as_str()) => {
+            let many = match rest {
+                [] => false,
+                [paths] if paths == "one" => false,
+                [paths] if paths == "many" && variant.starts_with("actix-") => true,
+                _ => return usage("PATHS is `one`, or `many` on actix-web"),
+            };
+            match requests.parse() {
+                Ok(requests) => (variant.as_str(), requests, many),
+                Err(_) => return usage(&format!("not a number of requests: {requests}")),
+            }
+        }
         _ => return usage("expected a variant and a number of requests"),
     };
     let metrics = HttpMetrics::new();
@@ -59,7 +69,13 @@ fn main() -> ExitCode {
         measured(&run, requests);
     } else {
         let system = actix_web::rt::System::new();
-        let paths = ["/users/42".to_owned()];
+        let paths: Vec<String> = if many {
+            (0..64 * http_metrics_core::LocalRouteCache::PATHS)
+                .map(|i| format!("/users/{i}"))
+                .collect()
+        } else {
+            vec!["/users/42".to_owned()]
+        };
         system.block_on(async {
             use actix_web::{test::init_service, App};
             let app = || App::new().route("/users/{id}", actix_users());
@@ -75,6 +91,9 @@ fn main() -> ExitCode {
                     Box::new(init_service(app().wrap(actix_metrics::Metrics::new(&metrics))).await)
                 }
             };
+            // Warm-up: every path once, so that the path memo's buffers have grown; the
+            // measured requests then start again from the first path.
+            complete_now(service.get_each(&paths, paths.len() as u64));
             let run = |n| complete_now(service.get_each(&paths, n));
             warm_up(&run);
             measured(&run, requests);
@@ -102,7 +121,7 @@ fn measured(run: &dyn Fn(u64), requests: u64) {
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!(
-        "request-loop: {problem}\nusage: request-loop VARIANT REQUESTS\nvariants: {}",
+        "request-loop: {problem}\nusage: request-loop VARIANT REQUESTS [one|many]\nvariants: {}",
         VARIANTS.join(" ")
     );
     ExitCode::from(2)

@@ -30,9 +30,6 @@ pub(crate) struct LearnedTemplates {
 
 #[derive(Debug, Default)]
 struct Node {
-    /// Bit `n` set: a template ends `n` segments below this node. A path with another
-    /// number of segments left is not looked for here.
-    ends_below: u32,
     /// Children by literal segment, sorted.
     literals: Vec<(Box<str>, Node)>,
     /// The child for a parameter segment.
@@ -54,9 +51,7 @@ impl LearnedTemplates {
             return false;
         };
         let mut node = &mut self.root;
-        let count = segments.len();
-        for (depth, segment) in segments.into_iter().enumerate() {
-            node.ends_below |= 1 << (count - depth);
+        for segment in segments {
             node = match segment {
                 Segment::Param => node.param.get_or_insert_with(Box::default),
                 Segment::Literal(literal) => {
@@ -71,7 +66,6 @@ impl LearnedTemplates {
                 }
             };
         }
-        node.ends_below |= 1;
         let same_route = |known: &RouteHandle| std::sync::Arc::ptr_eq(&known.0, &handle.0);
         if node.routes.iter().any(same_route) {
             return false;
@@ -85,12 +79,8 @@ impl LearnedTemplates {
     #[inline]
     pub(crate) fn find(&self, path: &str) -> Option<&RouteHandle> {
         let rest = path.strip_prefix('/')?;
-        let segments = 1 + rest.bytes().filter(|&b| b == b'/').count();
-        if segments > MAX_SEGMENTS {
-            return None;
-        }
         let mut found = Found::None;
-        self.root.find(rest, segments, &mut found);
+        self.root.find(rest, &mut found);
         match found {
             Found::One(handle) => Some(handle),
             Found::None | Found::Ambiguous => None,
@@ -126,23 +116,20 @@ impl Node {
         }
     }
 
-    /// Adds the routes matching `rest` (the path from this node's segment on, `segments`
-    /// segments) to `found`, stopping once two are found. Each node is visited at most once
-    /// per path.
-    fn find<'a>(&'a self, rest: &str, segments: usize, found: &mut Found<'a>) {
-        if self.ends_below & (1 << segments) == 0 {
-            return;
-        }
+    /// Adds the routes matching `rest` (the path from this node's segment on) to `found`,
+    /// stopping once two are found. Each node is visited at most once per path, and no
+    /// deeper than the deepest template.
+    fn find<'a>(&'a self, rest: &str, found: &mut Found<'a>) {
         let (segment, tail) = match rest.bytes().position(|b| b == b'/') {
             Some(end) => (&rest[..end], Some(&rest[end + 1..])),
             None => (rest, None),
         };
         if let Some(child) = self.literal(segment) {
-            child.visit(tail, segments, found);
+            child.visit(tail, found);
         }
         if let Some(child) = self.param.as_deref() {
             if !segment.is_empty() && !matches!(found, Found::Ambiguous) {
-                child.visit(tail, segments, found);
+                child.visit(tail, found);
             }
         }
     }
@@ -150,9 +137,9 @@ impl Node {
     /// Goes on below this node with the rest of the path, or counts its routes if the path
     /// ends here.
     #[inline]
-    fn visit<'a>(&'a self, tail: Option<&str>, segments: usize, found: &mut Found<'a>) {
+    fn visit<'a>(&'a self, tail: Option<&str>, found: &mut Found<'a>) {
         match tail {
-            Some(tail) => self.find(tail, segments - 1, found),
+            Some(tail) => self.find(tail, found),
             None => {
                 for handle in &self.routes {
                     *found = match found {
@@ -233,6 +220,9 @@ mod tests {
         assert_eq!(find(&learned, "/healthz"), None);
         assert_eq!(find(&learned, "health"), None);
         assert_eq!(find(&learned, ""), None);
+        // A hostile path goes no deeper than the templates do.
+        assert_eq!(find(&learned, &"/users".repeat(100_000)), None);
+        assert_eq!(find(&learned, &"/".repeat(100_000)), None);
     }
 
     #[test]

@@ -37,6 +37,41 @@ fn recording(c: &mut Criterion) {
             guard.finish();
         })
     });
+    // What recording a request costs with prometheus-client's own types, as the usual
+    // middleware does it: a histogram observation (a mutex per observation) and a counter,
+    // each found in its `Family` by a label set built for the request. No clock reads here.
+    {
+        use prometheus_client::metrics::counter::Counter;
+        use prometheus_client::metrics::family::Family;
+        use prometheus_client::metrics::histogram::Histogram;
+        type Labels = Vec<(&'static str, String)>;
+        let labels = || -> Labels {
+            vec![
+                ("method", "GET".to_owned()),
+                ("route", ROUTE.to_owned()),
+                ("status", "200".to_owned()),
+            ]
+        };
+        let histogram = Histogram::new(http_metrics_core::DEFAULT_BUCKETS.iter().copied());
+        group.bench_function(
+            "prometheus-client Histogram::observe alone (for comparison)",
+            |b| b.iter(|| histogram.observe(black_box(0.003))),
+        );
+        let histograms = Family::<Labels, Histogram>::new_with_constructor(|| {
+            Histogram::new(http_metrics_core::DEFAULT_BUCKETS.iter().copied())
+        });
+        let counters = Family::<Labels, Counter>::default();
+        group.bench_function(
+            "prometheus-client Family lookups + observe + inc, per request (for comparison)",
+            |b| {
+                b.iter(|| {
+                    let labels = labels();
+                    histograms.get_or_create(&labels).observe(black_box(0.003));
+                    counters.get_or_create(&labels).inc();
+                })
+            },
+        );
+    }
     let cache = RouteCache::default();
     group.bench_function("start + finish through the per-route cache", |b| {
         b.iter(|| {
@@ -129,33 +164,68 @@ fn contention(c: &mut Criterion) {
         .start(MethodLabel::Get)
         .unwrap()
         .finish_with_status(200);
+    let histogram = prometheus_client::metrics::histogram::Histogram::new(
+        http_metrics_core::DEFAULT_BUCKETS.iter().copied(),
+    );
+    let counter = prometheus_client::metrics::counter::Counter::<u64>::default();
+    let gauge = prometheus_client::metrics::gauge::Gauge::<i64>::default();
     let mut group = c.benchmark_group("contention");
     for threads in [1usize, 2] {
         group.bench_function(
             format!("{threads} thread(s) on one series, per request"),
             |b| {
                 b.iter_custom(|iters| {
-                    let per_thread = iters / threads as u64 + 1;
-                    let start = Instant::now();
-                    std::thread::scope(|s| {
-                        for _ in 0..threads {
-                            s.spawn(|| {
-                                for _ in 0..per_thread {
-                                    route
-                                        .start(MethodLabel::Get)
-                                        .unwrap()
-                                        .finish_with_status(200);
-                                }
-                            });
-                        }
-                    });
-                    // Wall time per request across all threads.
-                    start.elapsed() / threads as u32
+                    hammer(threads, iters, || {
+                        route
+                            .start(MethodLabel::Get)
+                            .unwrap()
+                            .finish_with_status(200)
+                    })
+                })
+            },
+        );
+        group.bench_function(
+            format!(
+                "{threads} thread(s) on one prometheus-client Histogram, per observation \
+                 (for comparison)"
+            ),
+            |b| b.iter_custom(|iters| hammer(threads, iters, || histogram.observe(0.003))),
+        );
+        group.bench_function(
+            format!(
+                "{threads} thread(s), prometheus-client gauge + histogram + counter, handles \
+                 resolved once, per request (for comparison)"
+            ),
+            |b| {
+                b.iter_custom(|iters| {
+                    hammer(threads, iters, || {
+                        gauge.inc();
+                        histogram.observe(0.003);
+                        counter.inc();
+                        gauge.dec();
+                    })
                 })
             },
         );
     }
     group.finish();
+}
+
+/// Runs `iters` calls of `f` shared among `threads` threads; returns the wall time per call
+/// across all threads.
+fn hammer(threads: usize, iters: u64, f: impl Fn() + Sync) -> std::time::Duration {
+    let per_thread = iters / threads as u64 + 1;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per_thread {
+                    f();
+                }
+            });
+        }
+    });
+    start.elapsed() / threads as u32
 }
 
 criterion_group!(benches, recording, contention);

@@ -10,13 +10,26 @@ use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel, RouteCache};
 
 const ROUTE: &str = "/api/users/{user_id}";
 
-fn recording(c: &mut Criterion) {
+/// A registry whose `GET` `200` series on [`ROUTE`] exists already.
+fn known_series() -> (HttpMetrics, http_metrics_core::RouteHandle) {
     let metrics = HttpMetrics::new();
     let route = metrics.route(ROUTE);
     route
         .start(MethodLabel::Get)
         .unwrap()
         .finish_with_status(200);
+    (metrics, route)
+}
+
+/// prometheus-client's own histogram, with the same buckets.
+fn prometheus_histogram() -> prometheus_client::metrics::histogram::Histogram {
+    prometheus_client::metrics::histogram::Histogram::new(
+        http_metrics_core::DEFAULT_BUCKETS.iter().copied(),
+    )
+}
+
+fn recording(c: &mut Criterion) {
+    let (metrics, route) = known_series();
 
     let mut group = c.benchmark_group("recording");
     group.bench_function("two std::time::Instant reads", |b| {
@@ -52,14 +65,12 @@ fn recording(c: &mut Criterion) {
                 ("status", "200".to_owned()),
             ]
         };
-        let histogram = Histogram::new(http_metrics_core::DEFAULT_BUCKETS.iter().copied());
+        let histogram = prometheus_histogram();
         group.bench_function(
             "prometheus-client Histogram::observe alone (for comparison)",
             |b| b.iter(|| histogram.observe(black_box(0.003))),
         );
-        let histograms = Family::<Labels, Histogram>::new_with_constructor(|| {
-            Histogram::new(http_metrics_core::DEFAULT_BUCKETS.iter().copied())
-        });
+        let histograms = Family::<Labels, Histogram>::new_with_constructor(prometheus_histogram);
         let counters = Family::<Labels, Counter>::default();
         group.bench_function(
             "prometheus-client Family lookups + observe + inc, per request (for comparison)",
@@ -158,15 +169,8 @@ fn bench_start_for_path(
 }
 
 fn contention(c: &mut Criterion) {
-    let metrics = HttpMetrics::new();
-    let route = metrics.route(ROUTE);
-    route
-        .start(MethodLabel::Get)
-        .unwrap()
-        .finish_with_status(200);
-    let histogram = prometheus_client::metrics::histogram::Histogram::new(
-        http_metrics_core::DEFAULT_BUCKETS.iter().copied(),
-    );
+    let (_metrics, route) = known_series();
+    let histogram = prometheus_histogram();
     let counter = prometheus_client::metrics::counter::Counter::<u64>::default();
     let gauge = prometheus_client::metrics::gauge::Gauge::<i64>::default();
     let mut group = c.benchmark_group("contention");

@@ -176,12 +176,10 @@ fn main() {
         actix_side::run(&system, &*actix_variants[i].1, &one_path, n)
     });
     // Far more distinct paths than actix-metrics' path memo keeps, in turn. On a route it
-    // has learned the template of, a new path costs no more than a known one; on a route
-    // with a regular-expression segment it cannot learn, every request misses the memo and
-    // pays actix-web's match before routing.
-    let distinct: Vec<String> = (0..64 * http_metrics_core::LocalRouteCache::PATHS)
-        .map(|i| format!("/users/{i}"))
-        .collect();
+    // has learned the template of, a new path costs the memo's miss and refill and a walk
+    // down the learned templates; on a route with a regular-expression segment it cannot
+    // learn, every request pays actix-web's match before routing.
+    let distinct = tests::drive::new_paths();
     let regex_variants = actix_side::variants(&system, r"/users/{id:\d+}");
     for (title, variants) in [
         ("actix-web, a new path every request", &actix_variants),

@@ -41,6 +41,14 @@ where
     }
 }
 
+/// Paths of the `/users/{id}` route, far more distinct ones than actix-metrics' path memo
+/// keeps (64 per memo slot on average): sent in turn, every one is new to the memo.
+pub fn new_paths() -> Vec<String> {
+    (0..64 * http_metrics_core::LocalRouteCache::PATHS)
+        .map(|i| format!("/users/{i}"))
+        .collect()
+}
+
 /// The axum app every in-process measurement uses: `GET /users/{id}` answers the id.
 pub fn axum_users() -> axum::Router {
     use axum::extract::Path;

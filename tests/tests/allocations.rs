@@ -13,7 +13,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
+use http_metrics_core::{HttpMetrics, MethodLabel};
 
 struct Counting;
 
@@ -200,17 +200,9 @@ mod actix_requests {
         );
     }
 
-    /// Far more distinct paths than the path memo holds (64 per slot on average, so that no
-    /// slot keeps one of them when they come in turn).
-    fn new_paths() -> Vec<String> {
-        (0..64 * LocalRouteCache::PATHS)
-            .map(|i| format!("/users/{i}"))
-            .collect()
-    }
-
     #[test]
     fn a_new_path_of_a_learned_template_costs_no_more_than_a_known_one() {
-        let (bare, added) = added_per_request("/users/{id}", &new_paths());
+        let (bare, added) = added_per_request("/users/{id}", &tests::drive::new_paths());
         assert_eq!(
             added, REQUESTS,
             "bare actix-web: {bare} allocations for {REQUESTS} requests"
@@ -221,7 +213,7 @@ mod actix_requests {
     fn a_new_path_of_a_regex_route_costs_a_second_match_by_actix_web() {
         // A template the worker cannot learn (a regular-expression segment): every request
         // misses the memo.
-        let (bare, added) = added_per_request(r"/users/{id:\d+}", &new_paths());
+        let (bare, added) = added_per_request(r"/users/{id:\d+}", &tests::drive::new_paths());
         // The miss asks actix-web to match the path before routing: a second `String`, and
         // the captures of the regular expression it matches with. The memo reuses its slots'
         // buffers, so it allocates nothing once they have grown.

@@ -70,9 +70,7 @@ fn main() -> ExitCode {
     } else {
         let system = actix_web::rt::System::new();
         let paths: Vec<String> = if many {
-            (0..64 * http_metrics_core::LocalRouteCache::PATHS)
-                .map(|i| format!("/users/{i}"))
-                .collect()
+            tests::drive::new_paths()
         } else {
             vec!["/users/42".to_owned()]
         };

@@ -13,6 +13,7 @@ use crate::{MethodLabel, Outcome};
 // cannot be trusted. The guard keeps the raw reading and scales only the difference, once,
 // and goes to the clock directly rather than through `quanta::Instant::now()`, which first
 // looks for a thread-local mock clock: about 20 ns for the two reads.
+#[inline]
 fn clock() -> &'static quanta::Clock {
     static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)

@@ -94,8 +94,33 @@ impl MethodLabel {
 }
 
 impl From<&http::Method> for MethodLabel {
+    /// Comparing `http::Method`s compares their variants for the standard methods, so the
+    /// common case costs a few instructions rather than string comparisons.
+    #[inline]
     fn from(method: &http::Method) -> Self {
-        Self::from_token(method.as_str())
+        use http::Method as M;
+        if *method == M::GET {
+            Self::Get
+        } else if *method == M::POST {
+            Self::Post
+        } else if *method == M::HEAD {
+            Self::Head
+        } else if *method == M::PUT {
+            Self::Put
+        } else if *method == M::DELETE {
+            Self::Delete
+        } else if *method == M::PATCH {
+            Self::Patch
+        } else if *method == M::OPTIONS {
+            Self::Options
+        } else if *method == M::CONNECT {
+            Self::Connect
+        } else if *method == M::TRACE {
+            Self::Trace
+        } else {
+            // An extension method, however it is spelt (`get` included) is `_OTHER`.
+            Self::Other
+        }
     }
 }
 
@@ -116,6 +141,23 @@ mod tests {
                 assert_eq!(MethodLabel::from_token(label.as_str()), label);
             }
         }
+    }
+
+    #[test]
+    fn an_http_method_gets_the_label_of_its_token() {
+        for token in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "get",
+            "Post", "PURGE", "QUERY",
+        ] {
+            let method = http::Method::from_bytes(token.as_bytes()).unwrap();
+            assert_eq!(
+                MethodLabel::from(&method),
+                MethodLabel::from_token(token),
+                "{token}"
+            );
+        }
+        assert_eq!(MethodLabel::from(&http::Method::PATCH), MethodLabel::Patch);
+        assert_eq!(MethodLabel::from(&http::Method::TRACE), MethodLabel::Trace);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub enum StatusLabel {
 impl StatusLabel {
     /// The series key a status code is recorded under: the code itself, or the first code of
     /// its class. Codes outside `100..=999` (which `http` cannot produce) are clamped into it.
+    #[inline]
     pub fn key(self, code: u16) -> u16 {
         let code = code.clamp(100, 999);
         match self {

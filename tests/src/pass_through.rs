@@ -2,22 +2,43 @@
 //! body-wrapping middleware has, against which the metrics middleware is compared
 //! (allocations test, overhead bench). A tower layer, the shape of `tower_metrics::Metrics`,
 //! and an actix-web `Transform`, the shape of `actix_metrics::Metrics`.
+//!
+//! The route-reading variants ([`PassThroughLayer::ROUTE`], [`PassThrough::ROUTE`]) also read the
+//! request's route template the way the framework's public API offers it, and throw it away:
+//! the least any middleware that labels requests by route pays in that framework. On axum
+//! that is a lookup of `MatchedPath` in the request's extensions; on actix-web, after
+//! routing, `match_pattern()`, which builds a new `String` every time.
 
 /// A layer that does nothing but wrap the response body in a type of its own, as the
 /// metrics layer must, keeping its size hint: the same shape as `tower_metrics::Metrics`,
 /// minus the metrics.
 #[derive(Clone, Copy, Debug)]
-pub struct PassThroughLayer;
+pub struct PassThroughLayer {
+    reads_route: bool,
+}
+
+impl PassThroughLayer {
+    /// Wraps the body only.
+    pub const BODY: Self = Self { reads_route: false };
+    /// Wraps the body and reads each request's `MatchedPath`.
+    pub const ROUTE: Self = Self { reads_route: true };
+}
 
 /// Its service.
 #[derive(Clone, Debug)]
-pub struct PassThroughService<S>(S);
+pub struct PassThroughService<S> {
+    inner: S,
+    reads_route: bool,
+}
 
 impl<S> tower::Layer<S> for PassThroughLayer {
     type Service = PassThroughService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PassThroughService(inner)
+        PassThroughService {
+            inner,
+            reads_route: self.reads_route,
+        }
     }
 }
 
@@ -38,13 +59,18 @@ where
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<(), S::Error>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: axum::http::Request<axum::body::Body>) -> Self::Future {
+        if self.reads_route {
+            let extensions = request.extensions();
+            let route = extensions.get::<axum::extract::MatchedPath>();
+            std::hint::black_box(route.map(axum::extract::MatchedPath::as_str));
+        }
         let wrap: fn(axum::http::Response<B>) -> axum::http::Response<Passed<B>> =
             |response| response.map(Passed);
-        futures_util::TryFutureExt::map_ok(self.0.call(request), wrap)
+        futures_util::TryFutureExt::map_ok(self.inner.call(request), wrap)
     }
 }
 
@@ -77,12 +103,22 @@ impl<B: http_body::Body + Unpin> http_body::Body for Passed<B> {
 /// as the metrics middleware must: the same shape as `actix_metrics::Metrics`, minus the
 /// metrics.
 #[derive(Clone, Copy, Debug)]
-pub struct PassThrough;
+pub struct PassThrough {
+    reads_route: bool,
+}
+
+impl PassThrough {
+    /// Wraps the body only.
+    pub const BODY: Self = Self { reads_route: false };
+    /// Wraps the body and calls `match_pattern()` on each response's request.
+    pub const ROUTE: Self = Self { reads_route: true };
+}
 
 /// Its service.
 #[derive(Debug)]
 pub struct PassThroughMiddleware<S> {
     service: S,
+    reads_route: bool,
 }
 
 impl<S, B> actix_web::dev::Transform<S, actix_web::dev::ServiceRequest> for PassThrough
@@ -101,7 +137,10 @@ where
     type Future = std::future::Ready<Result<Self::Transform, ()>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        std::future::ready(Ok(PassThroughMiddleware { service }))
+        std::future::ready(Ok(PassThroughMiddleware {
+            service,
+            reads_route: self.reads_route,
+        }))
     }
 }
 
@@ -124,10 +163,17 @@ where
     actix_service::forward_ready!(service);
 
     fn call(&self, request: actix_web::dev::ServiceRequest) -> Self::Future {
-        let wrap: fn(
+        type Wrap<B> = fn(
             actix_web::dev::ServiceResponse<B>,
-        ) -> actix_web::dev::ServiceResponse<PassedActix<B>> =
-            |response| response.map_body(|_, body| PassedActix::new(body));
+        ) -> actix_web::dev::ServiceResponse<PassedActix<B>>;
+        let wrap: Wrap<B> = if self.reads_route {
+            |response| {
+                std::hint::black_box(response.request().match_pattern());
+                response.map_body(|_, body| PassedActix::new(body))
+            }
+        } else {
+            |response| response.map_body(|_, body| PassedActix::new(body))
+        };
         futures_util::TryFutureExt::map_ok(self.service.call(request), wrap)
     }
 }

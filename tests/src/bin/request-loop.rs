@@ -5,13 +5,16 @@
 //! noisy to.
 //!
 //! `request-loop VARIANT REQUESTS [PATHS]`, VARIANT one of:
-//! `axum-bare`, `axum-pass-through`, `axum-unrecorded`, `axum-metrics`,
-//! `actix-bare`, `actix-pass-through`, `actix-unrecorded`, `actix-metrics`;
+//! `axum-bare`, `axum-pass-through`, `axum-route-reading`, `axum-unrecorded`, `axum-metrics`,
+//! `actix-bare`, `actix-pass-through`, `actix-route-reading`, `actix-unrecorded`,
+//! `actix-metrics`;
 //! PATHS `one` (default: every request on `/users/42`) or, on actix-web, `many` (a new path
 //! every request, far more distinct paths than actix-metrics' path memo keeps).
 //!
-//! `pass-through` wraps the response body and does nothing else; `unrecorded` is this
-//! workspace's middleware with the route excluded, so everything but the recording itself.
+//! `pass-through` wraps the response body and does nothing else; `route-reading` also reads
+//! the route the way the framework offers it (see `tests::pass_through`), the least any
+//! middleware labelling by route pays; `unrecorded` is this workspace's middleware with the
+//! route excluded, so everything but the recording itself.
 //! 200 requests warm up first (series, caches, the clock's calibration); only the calls
 //! inside [`measured`] are to be counted (`--toggle-collect=request_loop::measured`).
 
@@ -20,13 +23,15 @@ use std::process::ExitCode;
 use http_metrics_core::HttpMetrics;
 use tests::drive::{actix_users, axum_get, axum_users, ActixCalls};
 
-const VARIANTS: [&str; 8] = [
+const VARIANTS: [&str; 10] = [
     "axum-bare",
     "axum-pass-through",
+    "axum-route-reading",
     "axum-unrecorded",
     "axum-metrics",
     "actix-bare",
     "actix-pass-through",
+    "actix-route-reading",
     "actix-unrecorded",
     "actix-metrics",
 ];
@@ -56,7 +61,8 @@ fn main() -> ExitCode {
     if let Some(variant) = variant.strip_prefix("axum-") {
         let app = match variant {
             "bare" => axum_users(),
-            "pass-through" => axum_users().layer(tests::pass_through::PassThroughLayer),
+            "pass-through" => axum_users().layer(tests::pass_through::PassThroughLayer::BODY),
+            "route-reading" => axum_users().layer(tests::pass_through::PassThroughLayer::ROUTE),
             "unrecorded" => axum_users().layer(tower_metrics::MetricsLayer::new(&unrecorded)),
             _ => axum_users().layer(tower_metrics::MetricsLayer::new(&metrics)),
         }
@@ -80,8 +86,11 @@ fn main() -> ExitCode {
             let service: Box<dyn ActixCalls> = match variant {
                 "actix-bare" => Box::new(init_service(app()).await),
                 "actix-pass-through" => {
-                    Box::new(init_service(app().wrap(tests::pass_through::PassThrough)).await)
+                    Box::new(init_service(app().wrap(tests::pass_through::PassThrough::BODY)).await)
                 }
+                "actix-route-reading" => Box::new(
+                    init_service(app().wrap(tests::pass_through::PassThrough::ROUTE)).await,
+                ),
                 "actix-unrecorded" => Box::new(
                     init_service(app().wrap(actix_metrics::Metrics::new(&unrecorded))).await,
                 ),

@@ -90,8 +90,8 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let method = MethodLabel::from_token(req.method().as_str());
-        // Before routing, the route comes from the worker's memo of recent paths, or from
-        // the templates it has learned (a path with the shape of exactly one), or else from
+        // Before routing, the route comes from the templates the worker has learned (a path
+        // with the shape of exactly one), or from its memo of recent paths, or else from
         // actix-web matching the path against the resource patterns (guards aside, one
         // regular expression each). Good enough for the in-flight gauge; the request moves
         // to the routed resource once the response exists.

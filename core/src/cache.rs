@@ -73,21 +73,24 @@ impl RouteCache {
 ///
 /// - Route template to handle ([`LocalRouteCache::with`]): one entry per template the worker
 ///   has seen, which the application's routes bound.
-/// - Request path to handle ([`LocalRouteCache::start_for_path`]): a memo of the route of
-///   each recent path, for frameworks where finding the route of a request before it is
+/// - The templates it has seen, as a tree of segments, asked first
+///   ([`LocalRouteCache::start_for_path`]): a path with the shape of exactly one of them (as
+///   many segments, the same literal ones, a non-empty one for each `{name}` parameter) is on
+///   that route, found in a walk as deep as the path, whatever the number of routes, so that
+///   paths carrying ids, new on most requests, need not ask the framework and cost no more
+///   than paths seen before. Templates with other syntax (`{id:\d+}`, `{tail}*`) are not
+///   learned; a path two templates fit is left to the framework, since which one wins there
+///   depends on the order routes were registered in; and a path whose one template is an
+///   excluded route is left to it too (an excluded route records nothing, so a request is
+///   only ever kept off the metrics on the framework's word).
+/// - Request path to handle, for the paths the templates do not answer: a memo of the route
+///   of each recent one, for frameworks where finding the route of a request before it is
 ///   routed is much dearer than hashing its path (actix-web matches the path against every
 ///   resource pattern in turn, a regular expression each, and returns a new `String`). The
 ///   memo has a fixed size ([`LocalRouteCache::PATHS`] paths of at most
 ///   [`LocalRouteCache::MAX_PATH_LEN`] bytes, two per hash bucket, the least recently used
 ///   one replaced), so paths made up by clients cost memory only while they are among the
 ///   most recent; a path longer than the limit is never kept.
-/// - The templates it has seen, as a tree of segments, for paths the memo does not have: a
-///   path with the shape of exactly one of them (as many segments, the same literal ones, a
-///   non-empty one for each `{name}` parameter) is on that route, found in a walk as deep as
-///   the path, whatever the number of routes, so that paths carrying ids need not ask the
-///   framework. Templates with other syntax (`{id:\d+}`, `{tail}*`) are not learned, and a
-///   path two templates fit is left to the framework, since which one wins there depends on
-///   the order routes were registered in.
 ///
 /// ```
 /// use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel};
@@ -130,8 +133,9 @@ impl LocalRouteCache {
     /// Calls `f` with the handle of `route` (`None`: no route matched).
     ///
     /// The first time, a template in the plain `{name}` syntax is learned for
-    /// [`LocalRouteCache::start_for_path`], unless its route is excluded (an excluded route
-    /// records nothing, so a request is only ever kept off it on the framework's word).
+    /// [`LocalRouteCache::start_for_path`]; an excluded route's too, so that the paths it
+    /// shares with another template are known to be ambiguous, though it never answers for a
+    /// path itself.
     pub fn with<R>(
         &self,
         metrics: &HttpMetrics,
@@ -146,15 +150,14 @@ impl LocalRouteCache {
         }
         let handle = metrics.route(template);
         let result = f(&handle);
-        if !handle.is_excluded() {
-            self.templates.borrow_mut().learn(template, &handle);
-        }
+        self.templates.borrow_mut().learn(template, &handle);
         self.routes.borrow_mut().insert(template.into(), handle);
         result
     }
 
-    /// Starts a request on the route `path` resolves to: the path memo's answer, or else the
-    /// one learned template the path fits, or else `resolve`'s answer; the memo keeps it.
+    /// Starts a request on the route `path` resolves to: the one learned template the path
+    /// fits, or else the path memo's answer, or else `resolve`'s answer, which the memo
+    /// keeps.
     ///
     /// `resolve` returns the route template (`None`: no route matches) and must depend on
     /// the path alone, never on anything else about the request, since its answer is reused
@@ -163,9 +166,9 @@ impl LocalRouteCache {
     ///
     /// The answer is the route the request is in flight on until routing says otherwise
     /// ([`LocalRouteCache::settle`]). A learned template can stand in for one the framework
-    /// would prefer and this cache has not seen yet (registered earlier, written with a
-    /// regular expression): such a request is in flight on the learned route until it is
-    /// routed, then moves, and is counted where it was routed.
+    /// would prefer and this cache cannot learn (registered earlier, written with a regular
+    /// expression), or has not seen yet: such a request is in flight on the learned route
+    /// until it is routed, then moves, and is counted where it was routed.
     #[inline]
     pub fn start_for_path(
         &self,
@@ -174,14 +177,13 @@ impl LocalRouteCache {
         path: &str,
         resolve: impl FnOnce() -> Option<String>,
     ) -> Option<RequestGuard> {
+        if let Some(handle) = self.templates.borrow().find(path) {
+            return handle.start(method);
+        }
         let hash = {
             let mut memo = self.paths.borrow_mut();
             let hash = memo.hash(path);
             if let Some(handle) = memo.get(hash, path) {
-                return handle.start(method);
-            }
-            if let Some(handle) = self.templates.borrow().find(path) {
-                memo.insert(hash, path, handle);
                 return handle.start(method);
             }
             hash
@@ -415,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn an_excluded_template_is_not_learned() {
+    fn an_excluded_template_never_answers_for_a_path() {
         let metrics = HttpMetrics::builder()
             .exclude_route("/internal/{key}")
             .build()
@@ -431,6 +433,45 @@ mod tests {
         }
         // Each new path asks the framework; the memo keeps its answer.
         assert_eq!(resolves.get(), 2);
+    }
+
+    #[test]
+    fn an_excluded_template_makes_the_paths_it_shares_with_another_ambiguous() {
+        let metrics = HttpMetrics::new(); // `/metrics` is excluded by default
+        let cache = LocalRouteCache::default();
+        let page = Some("/{page}");
+        assert_eq!(
+            request(&cache, &metrics, "/about", page),
+            ("/{page}".into(), true)
+        );
+        // Before routing has ever named `/metrics`, `/{page}` is the only template its path
+        // fits; routing then keeps the request off the metrics.
+        let mut guard = cache
+            .start_for_path(&metrics, MethodLabel::Get, "/metrics", || unreachable!())
+            .expect("in flight on /{page} until routed");
+        cache.settle(&metrics, &mut guard, Some("/metrics"));
+        assert_eq!(guard.route(), "/metrics");
+        drop(guard); // records nothing: the route is excluded
+                     // From then on the path fits two templates: the framework decides, once.
+        let resolves = Cell::new(0);
+        for _ in 0..2 {
+            let guard = cache.start_for_path(&metrics, MethodLabel::Get, "/metrics", || {
+                resolves.set(resolves.get() + 1);
+                Some("/metrics".to_owned())
+            });
+            assert!(guard.is_none());
+        }
+        assert_eq!(resolves.get(), 1);
+        assert_eq!(
+            request(&cache, &metrics, "/contact", None),
+            ("/{page}".into(), false)
+        );
+        let scrape = metrics.encode(crate::Format::OpenMetrics).expect("encodes");
+        assert!(!scrape.contains(r#"route="/metrics""#), "{scrape}");
+        assert!(
+            scrape.contains(r#"http_requests_total{method="GET",route="/{page}",status="200"} 2"#),
+            "{scrape}"
+        );
     }
 
     #[test]

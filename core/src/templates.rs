@@ -82,8 +82,8 @@ impl LearnedTemplates {
         let mut found = Found::None;
         self.root.find(rest, &mut found);
         match found {
-            Found::One(handle) => Some(handle),
-            Found::None | Found::Ambiguous => None,
+            Found::One(handle) if !handle.is_excluded() => Some(handle),
+            Found::One(_) | Found::None | Found::Ambiguous => None,
         }
     }
 }

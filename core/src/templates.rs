@@ -119,35 +119,56 @@ impl Node {
     /// Adds the routes matching `rest` (the path from this node's segment on) to `found`,
     /// stopping once two are found. Each node is visited at most once per path, and no
     /// deeper than the deepest template.
-    fn find<'a>(&'a self, rest: &str, found: &mut Found<'a>) {
-        let (segment, tail) = match rest.bytes().position(|b| b == b'/') {
-            Some(end) => (&rest[..end], Some(&rest[end + 1..])),
-            None => (rest, None),
-        };
-        if let Some(child) = self.literal(segment) {
-            child.visit(tail, found);
-        }
-        if let Some(child) = self.param.as_deref() {
-            if !segment.is_empty() && !matches!(found, Found::Ambiguous) {
-                child.visit(tail, found);
+    ///
+    /// A loop down the one child that fits each segment, the common case; only a segment
+    /// that both a literal child and the parameter child fit branches, into a call.
+    fn find<'a>(&'a self, mut rest: &str, found: &mut Found<'a>) {
+        let mut node = self;
+        loop {
+            let (segment, tail) = match rest.bytes().position(|b| b == b'/') {
+                Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+                None => (rest, None),
+            };
+            let literal = node.literal(segment);
+            let param = node.param.as_deref().filter(|_| !segment.is_empty());
+            let next = match (literal, param) {
+                (Some(literal), Some(param)) => {
+                    literal.visit(tail, found);
+                    if matches!(found, Found::Ambiguous) {
+                        return;
+                    }
+                    param
+                }
+                (Some(child), None) | (None, Some(child)) => child,
+                (None, None) => return,
+            };
+            match tail {
+                Some(tail) => {
+                    node = next;
+                    rest = tail;
+                }
+                None => return next.count(found),
             }
         }
     }
 
     /// Goes on below this node with the rest of the path, or counts its routes if the path
     /// ends here.
-    #[inline]
     fn visit<'a>(&'a self, tail: Option<&str>, found: &mut Found<'a>) {
         match tail {
             Some(tail) => self.find(tail, found),
-            None => {
-                for handle in &self.routes {
-                    *found = match found {
-                        Found::None => Found::One(handle),
-                        Found::One(_) | Found::Ambiguous => Found::Ambiguous,
-                    };
-                }
-            }
+            None => self.count(found),
+        }
+    }
+
+    /// The path ends here: adds this node's routes to `found`.
+    #[inline]
+    fn count<'a>(&'a self, found: &mut Found<'a>) {
+        for handle in &self.routes {
+            *found = match found {
+                Found::None => Found::One(handle),
+                Found::One(_) | Found::Ambiguous => Found::Ambiguous,
+            };
         }
     }
 }

@@ -75,14 +75,15 @@ impl RouteCache {
 ///   has seen, which the application's routes bound.
 /// - The templates it has seen, as a tree of segments, asked first
 ///   ([`LocalRouteCache::start_for_path`]): a path with the shape of exactly one of them (as
-///   many segments, the same literal ones, a non-empty one for each `{name}` parameter) is on
-///   that route, found in a walk as deep as the path, whatever the number of routes, so that
-///   paths carrying ids, new on most requests, need not ask the framework and cost no more
-///   than paths seen before. Templates with other syntax (`{id:\d+}`, `{tail}*`) are not
-///   learned; a path two templates fit is left to the framework, since which one wins there
-///   depends on the order routes were registered in; and a path whose one template is an
-///   excluded route is left to it too (an excluded route records nothing, so a request is
-///   only ever kept off the metrics on the framework's word).
+///   many segments, the same literal ones, a non-empty one for each `{name}` parameter, one
+///   of ASCII digits for each `{name:\d+}` or `{name:[0-9]+}`) is on that route, found in a
+///   walk as deep as the path, whatever the number of routes, so that paths carrying ids, new
+///   on most requests, need not ask the framework and cost no more than paths seen before.
+///   Templates with other syntax (`{id:\d{1,9}}`, `{tail}*`) are not learned; a path two
+///   templates fit is left to the framework, since which one wins there depends on the order
+///   routes were registered in; and a path whose one template is an excluded route is left to
+///   it too (an excluded route records nothing, so a request is only ever kept off the
+///   metrics on the framework's word).
 /// - Request path to handle, for the paths the templates do not answer: a memo of the route
 ///   of each recent one, for frameworks where finding the route of a request before it is
 ///   routed is much dearer than hashing its path (actix-web matches the path against every
@@ -105,10 +106,10 @@ impl RouteCache {
 /// other.unwrap().finish_with_status(200);
 /// // A template in another syntax is not learned: a path of it is resolved once, then
 /// // answered by the memo, and each new path is resolved.
-/// let digits = || Some(r"/orders/{id:\d+}".to_owned());
-/// let order = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", digits).unwrap();
+/// let bounded = || Some(r"/orders/{id:\d{1,9}}".to_owned());
+/// let order = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", bounded).unwrap();
 /// let again = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", || unreachable!());
-/// let next = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/2", digits).unwrap();
+/// let next = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/2", bounded).unwrap();
 /// for guard in [order, again.unwrap(), next] {
 ///     guard.finish_with_status(200);
 /// }
@@ -132,7 +133,7 @@ impl LocalRouteCache {
 
     /// Calls `f` with the handle of `route` (`None`: no route matched).
     ///
-    /// The first time, a template in the plain `{name}` syntax is learned for
+    /// The first time, a template in the syntax of [`LocalRouteCache`]'s tree is learned for
     /// [`LocalRouteCache::start_for_path`]; an excluded route's too, so that the paths it
     /// shares with another template are known to be ambiguous, though it never answers for a
     /// path itself.
@@ -306,14 +307,14 @@ mod tests {
         let metrics = HttpMetrics::new();
         let cache = LocalRouteCache::default();
         // A regular-expression segment: not learned, so the memo answers.
-        let users = Some(r"/users/{id:\d+}");
+        let users = Some(r"/users/{id:\d{1,9}}");
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            (r"/users/{id:\d+}".into(), true)
+            (r"/users/{id:\d{1,9}}".into(), true)
         );
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            (r"/users/{id:\d+}".into(), false)
+            (r"/users/{id:\d{1,9}}".into(), false)
         );
         // A path no route matches is kept too, as unmatched.
         assert_eq!(
@@ -327,7 +328,7 @@ mod tests {
         // Another path of the same route is a different key.
         assert_eq!(
             request(&cache, &metrics, "/users/2", users),
-            (r"/users/{id:\d+}".into(), true)
+            (r"/users/{id:\d{1,9}}".into(), true)
         );
     }
 
@@ -357,7 +358,7 @@ mod tests {
             .take(2)
             .collect();
         let (a, b, c) = ("/p/0", same[0].as_str(), same[1].as_str());
-        let route = Some(r"/p/{i:\d+}");
+        let route = Some(r"/p/{i:\d{1,9}}");
         assert!(request(&cache, &metrics, a, route).1);
         assert!(request(&cache, &metrics, b, route).1);
         assert!(

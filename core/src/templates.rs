@@ -9,15 +9,24 @@ use crate::RouteHandle;
 const MAX_SEGMENTS: usize = 16;
 
 /// Templates in the `{name}` syntax axum and actix-web share, kept as a tree of segments (a
-/// literal child per literal segment, one child for any parameter), so that finding a path's
-/// template costs a walk as deep as the path, whatever the number of routes.
+/// literal child per literal segment, one child for any parameter, one for any digits
+/// parameter), so that finding a path's template costs a walk as deep as the path, whatever
+/// the number of routes.
 ///
-/// Only templates whose every segment is a literal or a whole-segment parameter (`{id}`) are
-/// learned: such a template matches a path exactly when both have the same number of
-/// segments, every literal segment is equal and every parameter segment is not empty (the
-/// `[^/]+` both frameworks give a parameter). Anything else (a regular-expression segment
-/// `{id:\d+}`, a tail `{tail}*`, a parameter inside a segment) is refused, and its paths are
-/// left to the framework.
+/// Only templates whose every segment is one of these are learned:
+///
+/// - a literal, equal to the path's segment;
+/// - a whole-segment parameter (`{id}`), which any non-empty segment fits (the `[^/]+` both
+///   frameworks give a parameter);
+/// - a whole-segment parameter of digits, in actix-web's regular-expression syntax
+///   (`{id:\d+}` or `{id:[0-9]+}`), which a non-empty segment of ASCII digits fits and any
+///   other ASCII segment does not. A segment with other bytes (non-ASCII, which `\d` may
+///   match as Unicode digits, or `%`, which actix-web may decode into digits) cannot be told
+///   apart here: such a path is left to the framework.
+///
+/// A template matches a path when both have the same number of segments and each segment
+/// fits. Anything else (other regular expressions, a tail `{tail}*`, a parameter inside a
+/// segment) is refused, and its paths are left to the framework.
 ///
 /// A path that more than one learned template matches (`/items/{id}` and `/items/{key}`,
 /// `/users/me` and `/users/{id}`) is *ambiguous*: which one the framework picks depends on
@@ -34,6 +43,8 @@ struct Node {
     literals: Vec<(Box<str>, Node)>,
     /// The child for a parameter segment.
     param: Option<Box<Node>>,
+    /// The child for a parameter segment of digits.
+    digits: Option<Box<Node>>,
     /// The routes of the templates that end here: more than one makes their paths
     /// ambiguous.
     routes: Vec<RouteHandle>,
@@ -42,6 +53,7 @@ struct Node {
 enum Segment<'a> {
     Literal(&'a str),
     Param,
+    Digits,
 }
 
 impl LearnedTemplates {
@@ -54,6 +66,7 @@ impl LearnedTemplates {
         for segment in segments {
             node = match segment {
                 Segment::Param => node.param.get_or_insert_with(Box::default),
+                Segment::Digits => node.digits.get_or_insert_with(Box::default),
                 Segment::Literal(literal) => {
                     let at = match node.literal_at(literal) {
                         Ok(at) => at,
@@ -91,6 +104,7 @@ impl LearnedTemplates {
 enum Found<'a> {
     None,
     One(&'a RouteHandle),
+    /// Two routes match, or a segment could not be told apart: the framework decides.
     Ambiguous,
 }
 
@@ -121,7 +135,7 @@ impl Node {
     /// deeper than the deepest template.
     ///
     /// A loop down the one child that fits each segment, the common case; only a segment
-    /// that both a literal child and the parameter child fit branches, into a call.
+    /// that several children fit branches, into a call for each but the last.
     fn find<'a>(&'a self, mut rest: &str, found: &mut Found<'a>) {
         let mut node = self;
         loop {
@@ -129,19 +143,30 @@ impl Node {
                 Some(end) => (&rest[..end], Some(&rest[end + 1..])),
                 None => (rest, None),
             };
-            let literal = node.literal(segment);
-            let param = node.param.as_deref().filter(|_| !segment.is_empty());
-            let next = match (literal, param) {
-                (Some(literal), Some(param)) => {
-                    literal.visit(tail, found);
+            let mut fits = [node.literal(segment), None, None];
+            if !segment.is_empty() {
+                fits[1] = node.param.as_deref();
+                if let Some(digits) = node.digits.as_deref() {
+                    match all_digits(segment) {
+                        Some(true) => fits[2] = Some(digits),
+                        Some(false) => {}
+                        None => {
+                            *found = Found::Ambiguous;
+                            return;
+                        }
+                    }
+                }
+            }
+            let mut next = None;
+            for child in fits.into_iter().flatten() {
+                if let Some(earlier) = next.replace(child) {
+                    earlier.visit(tail, found);
                     if matches!(found, Found::Ambiguous) {
                         return;
                     }
-                    param
                 }
-                (Some(child), None) | (None, Some(child)) => child,
-                (None, None) => return,
-            };
+            }
+            let Some(next) = next else { return };
             match tail {
                 Some(tail) => {
                     node = next;
@@ -173,16 +198,36 @@ impl Node {
     }
 }
 
+/// Whether a path segment is all ASCII digits, or `None` if it has a byte that makes it
+/// impossible to tell without the framework: non-ASCII (`\d` matches Unicode digits) or `%`
+/// (actix-web decodes some escapes before matching).
+#[inline]
+fn all_digits(segment: &str) -> Option<bool> {
+    let mut digits = true;
+    for byte in segment.bytes() {
+        if !byte.is_ascii() || byte == b'%' {
+            return None;
+        }
+        digits &= byte.is_ascii_digit();
+    }
+    Some(digits)
+}
+
 /// The segments of a learnable template, or `None`.
 fn parse(template: &str) -> Option<Vec<Segment<'_>>> {
     let rest = template.strip_prefix('/')?;
     let segments = rest
         .split('/')
         .map(|segment| match segment.strip_prefix('{') {
-            Some(name) => {
-                let name = name.strip_suffix('}')?;
+            Some(param) => {
+                let param = param.strip_suffix('}')?;
+                let (name, kind) = match param.split_once(':') {
+                    None => (param, Segment::Param),
+                    Some((name, r"\d+" | "[0-9]+")) => (name, Segment::Digits),
+                    Some(_) => return None,
+                };
                 let plain = !name.is_empty() && !name.contains(['{', '}', ':', '*']);
-                plain.then_some(Segment::Param)
+                plain.then_some(kind)
             }
             None if segment.contains(['{', '}', '*']) => None,
             None => Some(Segment::Literal(segment)),
@@ -264,13 +309,46 @@ mod tests {
     }
 
     #[test]
+    fn a_digits_parameter_fits_ascii_digits_and_defers_bytes_it_cannot_judge() {
+        let (_metrics, learned) =
+            learn_all(&[r"/users/{id:\d+}", "/orders/{id:[0-9]+}/items", "/users/me"]);
+        assert_eq!(find(&learned, "/users/42"), Some(r"/users/{id:\d+}"));
+        assert_eq!(
+            find(&learned, "/users/0123456789"),
+            Some(r"/users/{id:\d+}")
+        );
+        assert_eq!(
+            find(&learned, "/orders/7/items"),
+            Some("/orders/{id:[0-9]+}/items")
+        );
+        assert_eq!(find(&learned, "/users/me"), Some("/users/me"));
+        // Other ASCII is not digits.
+        assert_eq!(find(&learned, "/users/4x2"), None);
+        assert_eq!(find(&learned, "/users/-1"), None);
+        assert_eq!(find(&learned, "/users/"), None);
+        assert_eq!(find(&learned, "/orders/a/items"), None);
+        // Unicode digits, and escapes actix-web may decode into digits, are the framework's
+        // to judge: no answer, even where another template would fit.
+        let (_metrics, learned) = learn_all(&[r"/users/{id:\d+}", "/users/{name}"]);
+        assert_eq!(find(&learned, "/users/\u{663}"), None);
+        assert_eq!(find(&learned, "/users/%31"), None);
+        assert_eq!(find(&learned, "/users/ann"), Some("/users/{name}"));
+        // Digits fit both: which route wins is registration order, unknown here.
+        assert_eq!(find(&learned, "/users/42"), None);
+    }
+
+    #[test]
     fn templates_the_segment_rules_cannot_express_are_refused() {
         let metrics = HttpMetrics::new();
         let mut learned = LearnedTemplates::default();
         let handle = metrics.route("/x");
         let too_long = "/a".repeat(MAX_SEGMENTS + 1);
         for template in [
-            r"/users/{id:\d+}",
+            r"/users/{id:\d{1,9}}",
+            r"/users/{id:[0-9a-f]+}",
+            r"/users/{id:\d+}x",
+            r"/users/{:\d+}",
+            r"/users/{id:\d+}*",
             "/static/{tail}*",
             "/files/{name}.txt",
             "/files/x{name}",

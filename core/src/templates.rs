@@ -143,30 +143,39 @@ impl Node {
                 Some(end) => (&rest[..end], Some(&rest[end + 1..])),
                 None => (rest, None),
             };
-            let mut fits = [node.literal(segment), None, None];
-            if !segment.is_empty() {
-                fits[1] = node.param.as_deref();
-                if let Some(digits) = node.digits.as_deref() {
-                    match all_digits(segment) {
-                        Some(true) => fits[2] = Some(digits),
-                        Some(false) => {}
-                        None => {
-                            *found = Found::Ambiguous;
+            let literal = node.literal(segment);
+            let (param, digits) = match (segment.is_empty(), node.digits.as_deref()) {
+                (true, _) => (None, None),
+                (false, None) => (node.param.as_deref(), None),
+                (false, Some(digits)) => match all_digits(segment) {
+                    Some(fits) => (node.param.as_deref(), fits.then_some(digits)),
+                    None => {
+                        *found = Found::Ambiguous;
+                        return;
+                    }
+                },
+            };
+            let next = match (literal, param, digits) {
+                (None, None, None) => return,
+                (Some(child), None, None)
+                | (None, Some(child), None)
+                | (None, None, Some(child)) => child,
+                _ => {
+                    // Several fit: the last goes on in this loop, the others in calls.
+                    let mut fits = [literal, param, digits];
+                    let last = fits.iter_mut().rev().find_map(Option::take);
+                    for child in fits.into_iter().flatten() {
+                        child.visit(tail, found);
+                        if matches!(found, Found::Ambiguous) {
                             return;
                         }
                     }
-                }
-            }
-            let mut next = None;
-            for child in fits.into_iter().flatten() {
-                if let Some(earlier) = next.replace(child) {
-                    earlier.visit(tail, found);
-                    if matches!(found, Found::Ambiguous) {
-                        return;
+                    match last {
+                        Some(last) => last,
+                        None => return,
                     }
                 }
-            }
-            let Some(next) = next else { return };
+            };
             match tail {
                 Some(tail) => {
                     node = next;

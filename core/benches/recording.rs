@@ -99,17 +99,23 @@ fn recording(c: &mut Criterion) {
     let local = LocalRouteCache::default();
     bench_start_for_path(
         &mut group,
-        &metrics,
-        &local,
-        "start + settle + finish, a path the memo has (actix-web)",
+        (&metrics, &local, ROUTE),
+        "start + settle + finish, a known path of a learned template (actix-web)",
         &one_path,
     );
     bench_start_for_path(
         &mut group,
-        &metrics,
-        &local,
+        (&metrics, &local, ROUTE),
         "start + settle + finish, a new path of a learned template (actix-web)",
         &new_paths,
+    );
+    // A template the worker cannot learn: the path memo answers for a path it has.
+    let bounded = r"/api/users/{user_id:\d{1,9}}";
+    bench_start_for_path(
+        &mut group,
+        (&metrics, &LocalRouteCache::default(), bounded),
+        "start + settle + finish, a known path the memo has (actix-web)",
+        &one_path,
     );
     // The same among a hundred other routes the worker has learned.
     let local = LocalRouteCache::default();
@@ -123,8 +129,7 @@ fn recording(c: &mut Criterion) {
     }
     bench_start_for_path(
         &mut group,
-        &metrics,
-        &local,
+        (&metrics, &local, ROUTE),
         "start + settle + finish, a new path of a learned template among 101 (actix-web)",
         &new_paths,
     );
@@ -146,11 +151,10 @@ fn recording(c: &mut Criterion) {
     group.finish();
 }
 
-/// Benchmarks requests on `paths` in turn through `local`, all on [`ROUTE`].
+/// Benchmarks requests on `paths` in turn through `local`, all on `route`.
 fn bench_start_for_path(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    metrics: &HttpMetrics,
-    local: &LocalRouteCache,
+    (metrics, local, route): (&HttpMetrics, &LocalRouteCache, &str),
     name: &str,
     paths: &[String],
 ) {
@@ -159,10 +163,10 @@ fn bench_start_for_path(
         b.iter(|| {
             let path = &paths[next];
             next = (next + 1) % paths.len();
-            let resolve = || Some(ROUTE.to_owned());
+            let resolve = || Some(route.to_owned());
             let guard = local.start_for_path(metrics, MethodLabel::Get, path, resolve);
             let mut guard = guard.unwrap();
-            local.settle(metrics, &mut guard, Some(black_box(ROUTE)));
+            local.settle(metrics, &mut guard, Some(black_box(route)));
             guard.finish_with_status(200);
         })
     });

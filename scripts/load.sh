@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Loopback load test: bare and instrumented servers, on axum and actix-web, measured by wrk in
 # alternating rounds within one run. Reports throughput and latency percentiles, and each
-# instrumented server's throughput as a share of its bare twin's.
+# instrumented server's throughput as a share of its bare twin's: the ratio of the medians,
+# and the median (and range) of the ratios within each round, where bare and instrumented
+# ran back to back, in turn first (so that the machine's drift falls on both alike).
 #
 # Usage: scripts/load.sh [SECONDS_PER_RUN] [ROUNDS] [PATHS]   (defaults: 10 s, 3 rounds, one)
 #   PATHS: `one` sends every request to /users/42; `many` gives every request a new id
@@ -59,7 +61,9 @@ to_us() {
 
 results=$(mktemp)
 for round in $(seq "$rounds"); do
-    for name in axum-bare axum-metrics actix-bare actix-metrics; do
+    order="axum-bare axum-metrics actix-bare actix-metrics"
+    [ $((round % 2)) = 0 ] && order="axum-metrics axum-bare actix-metrics actix-bare"
+    for name in $order; do
         out=$(wrk -t1 -c32 -d"${seconds}s" --latency "${wrk_args[@]}" \
             "http://127.0.0.1:${port[$name]}/users/42")
         rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -73,8 +77,8 @@ done
 echo
 echo "wrk -t1 -c32 -d${seconds}s, paths: $paths, $rounds alternating rounds, one server worker thread each; medians:"
 echo
-echo "| server | requests/s | p50 µs | p99 µs | throughput vs bare |"
-echo "|---|---|---|---|---|"
+echo "| server | requests/s | p50 µs | p99 µs | throughput vs bare | paired, per round: median (range) |"
+echo "|---|---|---|---|---|---|"
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for framework in axum actix; do
     bare=$(awk -v n="$framework-bare" '$1==n {print $3}' "$results" | median)
@@ -84,7 +88,11 @@ for framework in axum actix; do
         p50=$(awk -v n="$name" '$1==n {print $4}' "$results" | sort -g | median)
         p99=$(awk -v n="$name" '$1==n {print $5}' "$results" | sort -g | median)
         share=$(awk -v a="$rps" -v b="$bare" 'BEGIN {printf "%.1f %%", 100 * a / b}')
-        echo "| $name | $rps | $p50 | $p99 | $share |"
+        paired=$(awk -v f="$framework" -v n="$name" '
+            $1==f"-bare" {b[$2]=$3} $1==n {m[$2]=$3}
+            END {for (r in m) printf "%.1f\n", 100 * m[r] / b[r]}' "$results" | sort -g |
+            awk '{a[NR]=$1} END {printf "%.1f %% (%.1f–%.1f)", a[int((NR+1)/2)], a[1], a[NR]}')
+        echo "| $name | $rps | $p50 | $p99 | $share | $paired |"
     done
 done
 rm -f "$results"

@@ -89,7 +89,11 @@ where
     actix_service::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let method = MethodLabel::from_token(req.method().as_str());
+        // Most requests are GETs: a tag comparison answers them without comparing text.
+        let method = match req.method() {
+            m if *m == actix_web::http::Method::GET => MethodLabel::Get,
+            m => MethodLabel::from_token(m.as_str()),
+        };
         // Before routing, the route comes from the templates the worker has learned (a path
         // with the shape of exactly one), or from its memo of recent paths, or else from
         // actix-web matching the path against the resource patterns (guards aside, one

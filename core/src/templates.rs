@@ -117,16 +117,23 @@ impl Node {
         })
     }
 
-    /// The child for the literal `segment`.
+    /// The literal child that is the first segment of `rest`, and that segment's length.
+    ///
+    /// With few literals, each is compared with the start of `rest` where it would end, at
+    /// a `/` or the end of the path: no scan of the segment for its end.
     #[inline]
-    fn literal(&self, segment: &str) -> Option<&Node> {
+    fn literal_prefix(&self, rest: &str) -> Option<(&Node, usize)> {
         if self.literals.len() <= 8 {
-            self.literals
-                .iter()
-                .find(|(literal, _)| **literal == *segment)
-                .map(|(_, child)| child)
+            let bytes = rest.as_bytes();
+            self.literals.iter().find_map(|(literal, child)| {
+                let len = literal.len();
+                let ends = matches!(bytes.get(len), None | Some(b'/'));
+                (ends && bytes.get(..len) == Some(literal.as_bytes())).then_some((child, len))
+            })
         } else {
-            self.literal_at(segment).ok().map(|at| &self.literals[at].1)
+            let len = segment_len(rest);
+            let at = self.literal_at(&rest[..len]).ok()?;
+            Some((&self.literals[at].1, len))
         }
     }
 
@@ -139,11 +146,14 @@ impl Node {
     fn find<'a>(&'a self, mut rest: &str, found: &mut Found<'a>) {
         let mut node = self;
         loop {
-            let (segment, tail) = match rest.bytes().position(|b| b == b'/') {
-                Some(end) => (&rest[..end], Some(&rest[end + 1..])),
-                None => (rest, None),
+            let (literal, len) = match node.literal_prefix(rest) {
+                Some((child, len)) => (Some(child), len),
+                None if node.param.is_none() && node.digits.is_none() => return,
+                None => (None, segment_len(rest)),
             };
-            let literal = node.literal(segment);
+            let segment = &rest[..len];
+            // After the segment, a `/` and the rest, or the end of the path.
+            let tail = rest.get(len + 1..);
             let (param, digits) = match (segment.is_empty(), node.digits.as_deref()) {
                 (true, _) => (None, None),
                 (false, None) => (node.param.as_deref(), None),
@@ -205,6 +215,12 @@ impl Node {
             };
         }
     }
+}
+
+/// The length of the first segment of `rest`: up to its first `/`, or all of it.
+#[inline]
+fn segment_len(rest: &str) -> usize {
+    rest.bytes().position(|b| b == b'/').unwrap_or(rest.len())
 }
 
 /// Whether a path segment is all ASCII digits, or `None` if it has a byte that makes it

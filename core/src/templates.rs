@@ -143,6 +143,7 @@ impl Node {
     ///
     /// A loop down the one child that fits each segment, the common case; only a segment
     /// that several children fit branches, into a call for each but the last.
+    #[inline]
     fn find<'a>(&'a self, mut rest: &str, found: &mut Found<'a>) {
         let mut node = self;
         loop {

@@ -306,7 +306,7 @@ mod tests {
     fn a_path_is_resolved_once_then_answered_from_the_memo() {
         let metrics = HttpMetrics::new();
         let cache = LocalRouteCache::default();
-        // A regular-expression segment: not learned, so the memo answers.
+        // A regular expression other than digits: not learned, so the memo answers.
         let users = Some(r"/users/{id:\d{1,9}}");
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
@@ -452,8 +452,9 @@ mod tests {
             .expect("in flight on /{page} until routed");
         cache.settle(&metrics, &mut guard, Some("/metrics"));
         assert_eq!(guard.route(), "/metrics");
-        drop(guard); // records nothing: the route is excluded
-                     // From then on the path fits two templates: the framework decides, once.
+        // Dropped, it records nothing: the route is excluded.
+        drop(guard);
+        // From then on the path fits two templates: the framework decides, once.
         let resolves = Cell::new(0);
         for _ in 0..2 {
             let guard = cache.start_for_path(&metrics, MethodLabel::Get, "/metrics", || {

@@ -35,8 +35,8 @@ for run in "axum one" "actix one" "actix many"; do
     read -r framework paths <<<"$run"
     bare='' floor=''
     variants="bare pass-through route-reading unrecorded metrics"
-    # On new paths an excluded route is not learned (only actix-web's own match may keep a
-    # request off the metrics), so `unrecorded` would measure that match, not the rest.
+    # On new paths an excluded route's learned template never answers (only actix-web's own
+    # match may keep a request off the metrics), so `unrecorded` would measure that match.
     [ "$paths" = many ] && variants="bare pass-through route-reading metrics"
     for variant in $variants; do
         per=$(count "$framework-$variant" "$paths")

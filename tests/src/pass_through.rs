@@ -3,10 +3,10 @@
 //! (allocations test, overhead bench). A tower layer, the shape of `tower_metrics::Metrics`,
 //! and an actix-web `Transform`, the shape of `actix_metrics::Metrics`.
 //!
-//! The route-reading variants ([`PassThroughLayer::ROUTE`], [`PassThrough::ROUTE`]) also read the
-//! request's route template the way the framework's public API offers it, and throw it away:
-//! the least any middleware that labels requests by route pays in that framework. On axum
-//! that is a lookup of `MatchedPath` in the request's extensions; on actix-web, after
+//! The route-reading variants ([`PassThroughLayer::ROUTE`], [`PassThrough::ROUTE`]) also
+//! read the request's route template the way the framework's public API offers it, and throw
+//! it away: the least any middleware that labels requests by route pays in that framework. On
+//! axum that is a lookup of `MatchedPath` in the request's extensions; on actix-web, after
 //! routing, `match_pattern()`, which builds a new `String` every time.
 
 /// A layer that does nothing but wrap the response body in a type of its own, as the

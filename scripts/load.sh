@@ -38,13 +38,22 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 cargo build --release -q -p tests --bin bench-server
 server=target/release/bench-server
 
+# On a machine with two CPUs or more, the servers share one CPU and wrk has another: the two
+# sides never take turns on one CPU, and the servers idle between rounds, one at a time.
+pin_server=()
+pin_client=()
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    pin_server=(taskset -c 1)
+    pin_client=(taskset -c 0)
+fi
+
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 declare -A port=([axum-bare]=18081 [axum-metrics]=18082 [actix-bare]=18083 [actix-metrics]=18084)
 for name in axum-bare axum-metrics actix-bare actix-metrics; do
-    "$server" "${name%-*}" "${name#*-}" "${port[$name]}" &
+    "${pin_server[@]}" "$server" "${name%-*}" "${name#*-}" "${port[$name]}" &
     pids+=($!)
 done
 for name in "${!port[@]}"; do
@@ -64,7 +73,7 @@ for round in $(seq "$rounds"); do
     order="axum-bare axum-metrics actix-bare actix-metrics"
     [ $((round % 2)) = 0 ] && order="axum-metrics axum-bare actix-metrics actix-bare"
     for name in $order; do
-        out=$(wrk -t1 -c32 -d"${seconds}s" --latency "${wrk_args[@]}" \
+        out=$("${pin_client[@]}" wrk -t1 -c32 -d"${seconds}s" --latency "${wrk_args[@]}" \
             "http://127.0.0.1:${port[$name]}/users/42")
         rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
         p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_us)

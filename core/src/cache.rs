@@ -79,11 +79,13 @@ impl RouteCache {
 ///   of ASCII digits for each `{name:\d+}` or `{name:[0-9]+}`) is on that route, found in a
 ///   walk as deep as the path, whatever the number of routes, so that paths carrying ids, new
 ///   on most requests, need not ask the framework and cost no more than paths seen before.
-///   Templates with other syntax (`{id:\d{1,9}}`, `{tail}*`) are not learned; a path two
-///   templates fit is left to the framework, since which one wins there depends on the order
-///   routes were registered in; and a path whose one template is an excluded route is left to
-///   it too (an excluded route records nothing, so a request is only ever kept off the
-///   metrics on the framework's word).
+///   A segment with a parameter in another syntax (`{id:[0-9a-f]+}`, `{name}.{ext}`) is taken
+///   for one any non-empty segment fits: its regular expression is the framework's to judge,
+///   at routing. Templates with segments it cannot split (a tail, `{tail}*`, or a `/` inside a
+///   regular expression) are not learned. A path two templates fit is left to the framework,
+///   since which one wins there depends on the order routes were registered in; and a path
+///   whose one template is an excluded route is left to it too (an excluded route records
+///   nothing, so a request is only ever kept off the metrics on the framework's word).
 /// - Request path to handle, for the paths the templates do not answer: a memo of the route
 ///   of each recent one, for frameworks where finding the route of a request before it is
 ///   routed is much dearer than hashing its path (actix-web matches the path against every
@@ -104,13 +106,14 @@ impl RouteCache {
 /// let mut guard = cache.start_for_path(&metrics, MethodLabel::Get, "/users/42", resolve).unwrap();
 /// let other = cache.start_for_path(&metrics, MethodLabel::Get, "/users/7", || unreachable!());
 /// other.unwrap().finish_with_status(200);
-/// // A template in another syntax is not learned: a path of it is resolved once, then
-/// // answered by the memo, and each new path is resolved.
-/// let bounded = || Some(r"/orders/{id:\d{1,9}}".to_owned());
-/// let order = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", bounded).unwrap();
-/// let again = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/1", || unreachable!());
-/// let next = cache.start_for_path(&metrics, MethodLabel::Get, "/orders/2", bounded).unwrap();
-/// for guard in [order, again.unwrap(), next] {
+/// // A tail spans segments and is not learned: a path of it is resolved once, then answered
+/// // by the memo, and each new path is resolved.
+/// let tail = || Some("/static/{tail}*".to_owned());
+/// let (get, app) = (MethodLabel::Get, "/static/app.js");
+/// let file = cache.start_for_path(&metrics, get, app, tail).unwrap();
+/// let again = cache.start_for_path(&metrics, get, app, || unreachable!());
+/// let next = cache.start_for_path(&metrics, get, "/static/app.css", tail).unwrap();
+/// for guard in [file, again.unwrap(), next] {
 ///     guard.finish_with_status(200);
 /// }
 /// // Routing settled on another route: record there.
@@ -306,15 +309,15 @@ mod tests {
     fn a_path_is_resolved_once_then_answered_from_the_memo() {
         let metrics = HttpMetrics::new();
         let cache = LocalRouteCache::default();
-        // A regular expression other than digits: not learned, so the memo answers.
-        let users = Some(r"/users/{id:\d{1,9}}");
+        // A tail: not learned, so the memo answers.
+        let users = Some("/users/{tail}*");
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            (r"/users/{id:\d{1,9}}".into(), true)
+            ("/users/{tail}*".into(), true)
         );
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            (r"/users/{id:\d{1,9}}".into(), false)
+            ("/users/{tail}*".into(), false)
         );
         // A path no route matches is kept too, as unmatched.
         assert_eq!(
@@ -328,7 +331,7 @@ mod tests {
         // Another path of the same route is a different key.
         assert_eq!(
             request(&cache, &metrics, "/users/2", users),
-            (r"/users/{id:\d{1,9}}".into(), true)
+            ("/users/{tail}*".into(), true)
         );
     }
 
@@ -358,7 +361,7 @@ mod tests {
             .take(2)
             .collect();
         let (a, b, c) = ("/p/0", same[0].as_str(), same[1].as_str());
-        let route = Some(r"/p/{i:\d{1,9}}");
+        let route = Some("/p/{tail}*");
         assert!(request(&cache, &metrics, a, route).1);
         assert!(request(&cache, &metrics, b, route).1);
         assert!(

@@ -22,11 +22,15 @@ const MAX_SEGMENTS: usize = 16;
 ///   (`{id:\d+}` or `{id:[0-9]+}`), which a non-empty segment of ASCII digits fits and any
 ///   other ASCII segment does not. A segment with other bytes (non-ASCII, which `\d` may
 ///   match as Unicode digits, or `%`, which actix-web may decode into digits) cannot be told
-///   apart here: such a path is left to the framework.
+///   apart here: such a path is left to the framework;
+/// - any other segment with parameters, in actix-web's syntax (`{id:[0-9a-f]+}`,
+///   `{id:\d{1,9}}`, `{name}.{ext}`), taken for a parameter: any non-empty segment fits it
+///   here, and routing has the last word (see [`crate::LocalRouteCache::start_for_path`]).
 ///
 /// A template matches a path when both have the same number of segments and each segment
-/// fits. Anything else (other regular expressions, a tail `{tail}*`, a parameter inside a
-/// segment) is refused, and its paths are left to the framework.
+/// fits. Templates whose segments cannot be told apart by `/` (a tail, `{tail}*`, or a
+/// regular expression with a `/` in it) are refused, and their paths are left to the
+/// framework.
 ///
 /// A path that more than one learned template matches (`/items/{id}` and `/items/{key}`,
 /// `/users/me` and `/users/{id}`) is *ambiguous*: which one the framework picks depends on
@@ -244,22 +248,68 @@ fn parse(template: &str) -> Option<Vec<Segment<'_>>> {
     let rest = template.strip_prefix('/')?;
     let segments = rest
         .split('/')
-        .map(|segment| match segment.strip_prefix('{') {
-            Some(param) => {
-                let param = param.strip_suffix('}')?;
-                let (name, kind) = match param.split_once(':') {
-                    None => (param, Segment::Param),
-                    Some((name, r"\d+" | "[0-9]+")) => (name, Segment::Digits),
-                    Some(_) => return None,
-                };
-                let plain = !name.is_empty() && !name.contains(['{', '}', ':', '*']);
-                plain.then_some(kind)
-            }
-            None if segment.contains(['{', '}', '*']) => None,
-            None => Some(Segment::Literal(segment)),
-        })
+        .map(parse_segment)
         .collect::<Option<Vec<_>>>()?;
     (segments.len() <= MAX_SEGMENTS).then_some(segments)
+}
+
+/// One segment of a template (between two `/`): `None` if it is not learnable.
+fn parse_segment(segment: &str) -> Option<Segment<'_>> {
+    if !segment.contains(['{', '}', '*']) {
+        return Some(Segment::Literal(segment));
+    }
+    if let Some(param) = segment.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+        match param.split_once(':') {
+            None if plain_name(param) => return Some(Segment::Param),
+            Some((name, r"\d+" | "[0-9]+")) if plain_name(name) => return Some(Segment::Digits),
+            _ => {}
+        }
+    }
+    // Any other segment with parameters (`{id:[0-9a-f]+}`, `{name}.{ext}`): no `/` inside it
+    // (a `/` in a regular expression would split it here, and leave its braces unbalanced),
+    // so as a parameter it is one segment. Whether it fits is for the framework's regular
+    // expression to say; it is learned as a parameter that any non-empty segment fits, so
+    // that where it is the only template of a path's shape, the request is in flight on it
+    // until routing confirms the route or moves the request.
+    well_formed(segment).then_some(Segment::Param)
+}
+
+/// A parameter's name: not empty, and nothing a pattern would read as syntax.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['{', '}', ':', '*'])
+}
+
+/// Whether a segment is literal text and `{name}` or `{name:regex}` parameters, with the
+/// braces inside each regular expression balanced, and no `*` outside them (a tail, `{tail}*`,
+/// spans segments).
+fn well_formed(segment: &str) -> bool {
+    let mut rest = segment;
+    while let Some(at) = rest.find(['{', '}', '*']) {
+        if !rest[at..].starts_with('{') {
+            return false;
+        }
+        // A parameter: its name, then its regular expression up to the brace closing it.
+        let param = &rest[at + 1..];
+        let mut depth = 1usize;
+        let Some(end) = param.char_indices().find_map(|(i, c)| {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            (depth == 0).then_some(i)
+        }) else {
+            return false;
+        };
+        let name = param[..end]
+            .split_once(':')
+            .map_or(&param[..end], |(name, _)| name);
+        if !plain_name(name) {
+            return false;
+        }
+        rest = &param[end + 1..];
+    }
+    true
 }
 
 #[cfg(test)]
@@ -364,20 +414,51 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_in_another_syntax_is_one_segment_routing_judges() {
+        let (_metrics, learned) = learn_all(&[
+            r"/users/{id:\d{1,9}}",
+            "/keys/{id:[0-9a-f]+}/value",
+            "/files/{name}.{ext}",
+            "/v{version}/health",
+            "/items/me",
+            r"/items/{id:[a-z]{2}\d+}",
+        ]);
+        // Any non-empty segment fits here; actix-web's regular expression decides at routing.
+        assert_eq!(find(&learned, "/users/42"), Some(r"/users/{id:\d{1,9}}"));
+        assert_eq!(find(&learned, "/users/abc"), Some(r"/users/{id:\d{1,9}}"));
+        assert_eq!(
+            find(&learned, "/keys/zz/value"),
+            Some("/keys/{id:[0-9a-f]+}/value")
+        );
+        assert_eq!(find(&learned, "/files/a.txt"), Some("/files/{name}.{ext}"));
+        assert_eq!(find(&learned, "/v2/health"), Some("/v{version}/health"));
+        assert_eq!(
+            find(&learned, "/items/ab12"),
+            Some(r"/items/{id:[a-z]{2}\d+}")
+        );
+        // Still one segment, never an empty one, and no less ambiguous than `{name}`.
+        assert_eq!(find(&learned, "/users/"), None);
+        assert_eq!(find(&learned, "/users/4/2"), None);
+        assert_eq!(find(&learned, "/keys/ab/cd/value"), None);
+        assert_eq!(find(&learned, "/items/me"), None);
+        let (_metrics, learned) = learn_all(&[r"/users/{id:\d{1,9}}", "/users/{name}"]);
+        assert_eq!(find(&learned, "/users/ann"), None);
+    }
+
+    #[test]
     fn templates_the_segment_rules_cannot_express_are_refused() {
         let metrics = HttpMetrics::new();
         let mut learned = LearnedTemplates::default();
         let handle = metrics.route("/x");
         let too_long = "/a".repeat(MAX_SEGMENTS + 1);
         for template in [
-            r"/users/{id:\d{1,9}}",
-            r"/users/{id:[0-9a-f]+}",
-            r"/users/{id:\d+}x",
             r"/users/{:\d+}",
             r"/users/{id:\d+}*",
+            r"/users/{id:\d{1,9}",
+            r"/users/{id:[^/]+}",
             "/static/{tail}*",
-            "/files/{name}.txt",
-            "/files/x{name}",
+            "/static/{tail}*/x",
+            "/files/{name}.{}",
             "/a/{}",
             "/a/{{b}}",
             "/a/b}",

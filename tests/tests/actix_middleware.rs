@@ -292,8 +292,8 @@ async fn in_flight_on_users(routes: [&'static str; 2]) -> (Vec<Vec<f64>>, Exposi
 #[actix_web::test]
 async fn a_learned_template_standing_in_for_an_earlier_route_hands_the_request_over() {
     // The digits route is registered first, so actix-web routes digits there; the worker
-    // cannot learn its shape (a bounded repetition), but learns `/users/{name}`.
-    const ROUTES: [&str; 2] = [r"/users/{id:\d{1,9}}", "/users/{name}"];
+    // cannot learn its shape (a `/` in a regular expression), but learns `/users/{name}`.
+    const ROUTES: [&str; 2] = [r"/users/{id:\d+/?}", "/users/{name}"];
     let (seen, m) = in_flight_on_users(ROUTES).await;
     // In the handler: the first request was in flight on the route actix-web matched
     // before routing; the third, after `/users/{name}` was learned, on that one until it
@@ -312,6 +312,47 @@ async fn a_learned_digits_template_keeps_digits_off_a_plain_parameter() {
     assert_eq!(seen, [vec![1.0, 0.0], vec![1.0, 0.0]]);
     assert_eq!(total(&m, "GET", ROUTES[0], "200"), Some(2.0));
     assert_eq!(total(&m, "GET", ROUTES[1], "200"), Some(1.0));
+}
+
+#[actix_web::test]
+async fn a_path_a_regular_expression_turns_away_leaves_the_route_it_was_in_flight_on() {
+    // Learned as a parameter: before routing, every path of its shape is in flight on it;
+    // actix-web's regular expression has the last word.
+    const ROUTES: [&str; 2] = [r"/users/{id:\d{1,9}}", "unmatched"];
+    let metrics = HttpMetrics::new();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let app = {
+        let (probed, seen) = (metrics.clone(), seen.clone());
+        App::new()
+            // Inside the metrics middleware, before routing.
+            .wrap_fn(move |request, service| {
+                seen.borrow_mut().push(in_flight_by_route(&probed, &ROUTES));
+                service.call(request)
+            })
+            .wrap(actix_metrics::Metrics::new(&metrics))
+            .route(ROUTES[0], web::get().to(HttpResponse::Ok))
+    };
+    let app = actix_web::test::init_service(app).await;
+    for (path, status) in [
+        ("/users/1", 200),
+        ("/users/abc", 404),
+        ("/users/1234567890", 404),
+        ("/users/2", 200),
+    ] {
+        let request = actix_web::test::TestRequest::get().uri(path).to_request();
+        let response = actix_web::test::call_service(&app, request).await;
+        assert_eq!(response.status(), status, "{path}");
+    }
+    assert_eq!(*seen.borrow(), vec![vec![1.0, 0.0]; 4]);
+    assert_eq!(in_flight_by_route(&metrics, &ROUTES), [0.0, 0.0]);
+    let m = Exposition::parse(
+        &metrics
+            .encode(http_metrics_core::Format::OpenMetrics)
+            .unwrap(),
+    );
+    assert_eq!(total(&m, "GET", ROUTES[0], "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", ROUTES[0], "404"), None);
+    assert_eq!(total(&m, "GET", "unmatched", "404"), Some(2.0));
 }
 
 #[actix_web::test]

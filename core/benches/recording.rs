@@ -110,10 +110,10 @@ fn recording(c: &mut Criterion) {
         &new_paths,
     );
     // A template the worker cannot learn: the path memo answers for a path it has.
-    let tail = "/api/users/{tail}*";
+    let unlearnable = r"/api/users/{user_id:\d+/?}";
     bench_start_for_path(
         &mut group,
-        (&metrics, &LocalRouteCache::default(), tail),
+        (&metrics, &LocalRouteCache::default(), unlearnable),
         "start + settle + finish, a known path the memo has (actix-web)",
         &one_path,
     );

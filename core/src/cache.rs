@@ -81,11 +81,13 @@ impl RouteCache {
 ///   on most requests, need not ask the framework and cost no more than paths seen before.
 ///   A segment with a parameter in another syntax (`{id:[0-9a-f]+}`, `{name}.{ext}`) is taken
 ///   for one any non-empty segment fits: its regular expression is the framework's to judge,
-///   at routing. Templates with segments it cannot split (a tail, `{tail}*`, or a `/` inside a
-///   regular expression) are not learned. A path two templates fit is left to the framework,
-///   since which one wins there depends on the order routes were registered in; and a path
-///   whose one template is an excluded route is left to it too (an excluded route records
-///   nothing, so a request is only ever kept off the metrics on the framework's word).
+///   at routing. A tail (`/static/{path}*`) fits whatever follows its `/`, for the paths no
+///   template without one fits. Templates it cannot split into segments (a `/` inside a
+///   regular expression, a tail inside a segment) are not learned. A path two templates fit
+///   is left to the framework, since which one wins there depends on the order routes were
+///   registered in; and a path whose one template is an excluded route is left to it too (an
+///   excluded route records nothing, so a request is only ever kept off the metrics on the
+///   framework's word).
 /// - Request path to handle, for the paths the templates do not answer: a memo of the route
 ///   of each recent one, for frameworks where finding the route of a request before it is
 ///   routed is much dearer than hashing its path (actix-web matches the path against every
@@ -106,14 +108,14 @@ impl RouteCache {
 /// let mut guard = cache.start_for_path(&metrics, MethodLabel::Get, "/users/42", resolve).unwrap();
 /// let other = cache.start_for_path(&metrics, MethodLabel::Get, "/users/7", || unreachable!());
 /// other.unwrap().finish_with_status(200);
-/// // A tail spans segments and is not learned: a path of it is resolved once, then answered
-/// // by the memo, and each new path is resolved.
-/// let tail = || Some("/static/{tail}*".to_owned());
-/// let (get, app) = (MethodLabel::Get, "/static/app.js");
-/// let file = cache.start_for_path(&metrics, get, app, tail).unwrap();
-/// let again = cache.start_for_path(&metrics, get, app, || unreachable!());
-/// let next = cache.start_for_path(&metrics, get, "/static/app.css", tail).unwrap();
-/// for guard in [file, again.unwrap(), next] {
+/// // A template with a `/` in a regular expression is not learned: a path of it is resolved
+/// // once, then answered by the memo, and each new path is resolved.
+/// let slash = || Some(r"/orders/{id:\d+/?}".to_owned());
+/// let (get, one) = (MethodLabel::Get, "/orders/1");
+/// let order = cache.start_for_path(&metrics, get, one, slash).unwrap();
+/// let again = cache.start_for_path(&metrics, get, one, || unreachable!());
+/// let next = cache.start_for_path(&metrics, get, "/orders/2/", slash).unwrap();
+/// for guard in [order, again.unwrap(), next] {
 ///     guard.finish_with_status(200);
 /// }
 /// // Routing settled on another route: record there.
@@ -305,19 +307,22 @@ mod tests {
         (recorded, called.get())
     }
 
+    /// A template the tree of learned templates refuses: its paths are the memo's.
+    const UNLEARNABLE: &str = r"/users/{id:\d+/?}";
+
     #[test]
     fn a_path_is_resolved_once_then_answered_from_the_memo() {
         let metrics = HttpMetrics::new();
         let cache = LocalRouteCache::default();
-        // A tail: not learned, so the memo answers.
-        let users = Some("/users/{tail}*");
+        // A `/` in a regular expression: not learned, so the memo answers.
+        let users = Some(UNLEARNABLE);
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            ("/users/{tail}*".into(), true)
+            (UNLEARNABLE.into(), true)
         );
         assert_eq!(
             request(&cache, &metrics, "/users/1", users),
-            ("/users/{tail}*".into(), false)
+            (UNLEARNABLE.into(), false)
         );
         // A path no route matches is kept too, as unmatched.
         assert_eq!(
@@ -331,7 +336,7 @@ mod tests {
         // Another path of the same route is a different key.
         assert_eq!(
             request(&cache, &metrics, "/users/2", users),
-            ("/users/{tail}*".into(), true)
+            (UNLEARNABLE.into(), true)
         );
     }
 
@@ -341,7 +346,7 @@ mod tests {
         let cache = LocalRouteCache::default();
         let at_limit = format!("/{}", "a".repeat(LocalRouteCache::MAX_PATH_LEN - 1));
         let past_limit = format!("/{}", "a".repeat(LocalRouteCache::MAX_PATH_LEN));
-        let route = Some("/{name}*");
+        let route = Some(UNLEARNABLE);
         assert!(request(&cache, &metrics, &at_limit, route).1);
         assert!(!request(&cache, &metrics, &at_limit, route).1);
         assert!(request(&cache, &metrics, &past_limit, route).1);
@@ -361,7 +366,7 @@ mod tests {
             .take(2)
             .collect();
         let (a, b, c) = ("/p/0", same[0].as_str(), same[1].as_str());
-        let route = Some("/p/{tail}*");
+        let route = Some(UNLEARNABLE);
         assert!(request(&cache, &metrics, a, route).1);
         assert!(request(&cache, &metrics, b, route).1);
         assert!(

@@ -25,17 +25,23 @@ const MAX_SEGMENTS: usize = 16;
 ///   apart here: such a path is left to the framework;
 /// - any other segment with parameters, in actix-web's syntax (`{id:[0-9a-f]+}`,
 ///   `{id:\d{1,9}}`, `{name}.{ext}`), taken for a parameter: any non-empty segment fits it
-///   here, and routing has the last word (see [`crate::LocalRouteCache::start_for_path`]).
+///   here, and routing has the last word (see [`crate::LocalRouteCache::start_for_path`]);
+/// - last, a tail (`{path}*`), actix-web's `.*`: whatever follows the `/` before it fits,
+///   slashes and nothing included.
 ///
 /// A template matches a path when both have the same number of segments and each segment
-/// fits. Templates whose segments cannot be told apart by `/` (a tail, `{tail}*`, or a
-/// regular expression with a `/` in it) are refused, and their paths are left to the
-/// framework.
+/// fits, or, for a tail, when the segments before it do. Templates whose segments cannot be
+/// told apart by `/` (a regular expression with a `/` in it, a tail inside a segment) are
+/// refused, and their paths are left to the framework.
 ///
 /// A path that more than one learned template matches (`/items/{id}` and `/items/{key}`,
 /// `/users/me` and `/users/{id}`) is *ambiguous*: which one the framework picks depends on
 /// the order the routes were registered in, which is not known here, so [`Self::find`]
-/// answers nothing and the caller asks the framework.
+/// answers nothing and the caller asks the framework. Tails are the exception: a tail is
+/// taken for a fallback (`/{page}*` for a single-page app, beside its API routes), which
+/// answers only for the paths no template without a tail fits, so that a catch-all does not
+/// make every other route's paths ambiguous. Registered before a route whose paths it also
+/// fits, it would be actix-web's choice: routing then moves the request.
 #[derive(Debug, Default)]
 pub(crate) struct LearnedTemplates {
     root: Node,
@@ -52,12 +58,17 @@ struct Node {
     /// The routes of the templates that end here: more than one makes their paths
     /// ambiguous.
     routes: Vec<RouteHandle>,
+    /// The routes of the templates that end here in a tail (`/{tail}*`): whatever follows
+    /// this node's `/` fits them, nothing included.
+    tails: Vec<RouteHandle>,
 }
 
 enum Segment<'a> {
     Literal(&'a str),
     Param,
     Digits,
+    /// `{name}*`: the rest of the path, slashes and all. Only ever the last segment.
+    Tail,
 }
 
 impl LearnedTemplates {
@@ -67,8 +78,13 @@ impl LearnedTemplates {
             return false;
         };
         let mut node = &mut self.root;
+        let mut in_tail = false;
         for segment in segments {
             node = match segment {
+                Segment::Tail => {
+                    in_tail = true;
+                    break;
+                }
                 Segment::Param => node.param.get_or_insert_with(Box::default),
                 Segment::Digits => node.digits.get_or_insert_with(Box::default),
                 Segment::Literal(literal) => {
@@ -83,26 +99,49 @@ impl LearnedTemplates {
                 }
             };
         }
+        let routes = match in_tail {
+            false => &mut node.routes,
+            true => &mut node.tails,
+        };
         let same_route = |known: &RouteHandle| std::sync::Arc::ptr_eq(&known.0, &handle.0);
-        if node.routes.iter().any(same_route) {
+        if routes.iter().any(same_route) {
             return false;
         }
-        node.routes.push(handle.clone());
+        routes.push(handle.clone());
         true
     }
 
     /// The route of the one learned template `path` matches; `None` when none does or when
-    /// more than one does.
+    /// more than one does. Tails are fallbacks: one answers only for a path no other
+    /// template matches.
     #[inline]
     pub(crate) fn find(&self, path: &str) -> Option<&RouteHandle> {
         let rest = path.strip_prefix('/')?;
-        let mut found = Found::None;
+        let mut found = Fits {
+            whole: Found::None,
+            tail: Found::None,
+        };
         self.root.find(rest, &mut found);
         match found {
-            Found::One(handle) if !handle.is_excluded() => Some(handle),
-            Found::One(_) | Found::None | Found::Ambiguous => None,
+            Fits {
+                whole: Found::One(handle),
+                ..
+            }
+            | Fits {
+                whole: Found::None,
+                tail: Found::One(handle),
+            } if !handle.is_excluded() => Some(handle),
+            Fits { .. } => None,
         }
     }
+}
+
+/// The routes a path fits, so far.
+struct Fits<'a> {
+    /// Among the templates without a tail.
+    whole: Found<'a>,
+    /// Among the tails.
+    tail: Found<'a>,
 }
 
 enum Found<'a> {
@@ -142,15 +181,19 @@ impl Node {
     }
 
     /// Adds the routes matching `rest` (the path from this node's segment on) to `found`,
-    /// stopping once two are found. Each node is visited at most once per path, and no
+    /// stopping once two templates without a tail are found. Each node is visited at most once per path, and no
     /// deeper than the deepest template.
     ///
     /// A loop down the one child that fits each segment, the common case; only a segment
     /// that several children fit branches, into a call for each but the last.
     #[inline]
-    fn find<'a>(&'a self, mut rest: &str, found: &mut Found<'a>) {
+    fn find<'a>(&'a self, mut rest: &str, found: &mut Fits<'a>) {
         let mut node = self;
         loop {
+            // `rest` follows a `/`: the tails ending here fit it, whatever it is.
+            if !node.tails.is_empty() {
+                add(&node.tails, &mut found.tail);
+            }
             let (literal, len) = match node.literal_prefix(rest) {
                 Some((child, len)) => (Some(child), len),
                 None if node.param.is_none() && node.digits.is_none() => return,
@@ -165,7 +208,7 @@ impl Node {
                 (false, Some(digits)) => match all_digits(segment) {
                     Some(fits) => (node.param.as_deref(), fits.then_some(digits)),
                     None => {
-                        *found = Found::Ambiguous;
+                        found.whole = Found::Ambiguous;
                         return;
                     }
                 },
@@ -181,7 +224,7 @@ impl Node {
                     let last = fits.iter_mut().rev().find_map(Option::take);
                     for child in fits.into_iter().flatten() {
                         child.visit(tail, found);
-                        if matches!(found, Found::Ambiguous) {
+                        if matches!(found.whole, Found::Ambiguous) {
                             return;
                         }
                     }
@@ -203,7 +246,7 @@ impl Node {
 
     /// Goes on below this node with the rest of the path, or counts its routes if the path
     /// ends here.
-    fn visit<'a>(&'a self, tail: Option<&str>, found: &mut Found<'a>) {
+    fn visit<'a>(&'a self, tail: Option<&str>, found: &mut Fits<'a>) {
         match tail {
             Some(tail) => self.find(tail, found),
             None => self.count(found),
@@ -212,13 +255,19 @@ impl Node {
 
     /// The path ends here: adds this node's routes to `found`.
     #[inline]
-    fn count<'a>(&'a self, found: &mut Found<'a>) {
-        for handle in &self.routes {
-            *found = match found {
-                Found::None => Found::One(handle),
-                Found::One(_) | Found::Ambiguous => Found::Ambiguous,
-            };
-        }
+    fn count<'a>(&'a self, found: &mut Fits<'a>) {
+        add(&self.routes, &mut found.whole);
+    }
+}
+
+/// Adds `routes`, which fit the path, to `found`.
+#[inline]
+fn add<'a>(routes: &'a [RouteHandle], found: &mut Found<'a>) {
+    for handle in routes {
+        *found = match found {
+            Found::None => Found::One(handle),
+            Found::One(_) | Found::Ambiguous => Found::Ambiguous,
+        };
     }
 }
 
@@ -246,9 +295,14 @@ fn all_digits(segment: &str) -> Option<bool> {
 /// The segments of a learnable template, or `None`.
 fn parse(template: &str) -> Option<Vec<Segment<'_>>> {
     let rest = template.strip_prefix('/')?;
+    let last = rest.split('/').count() - 1;
     let segments = rest
         .split('/')
-        .map(parse_segment)
+        .enumerate()
+        .map(|(i, segment)| match is_tail(segment) {
+            true if i == last => Some(Segment::Tail),
+            _ => parse_segment(segment),
+        })
         .collect::<Option<Vec<_>>>()?;
     (segments.len() <= MAX_SEGMENTS).then_some(segments)
 }
@@ -272,6 +326,12 @@ fn parse_segment(segment: &str) -> Option<Segment<'_>> {
     // that where it is the only template of a path's shape, the request is in flight on it
     // until routing confirms the route or moves the request.
     well_formed(segment).then_some(Segment::Param)
+}
+
+/// Whether a segment is a tail, `{name}*`: actix-web's `.*` to the end of the path.
+fn is_tail(segment: &str) -> bool {
+    let name = segment.strip_prefix('{').and_then(|s| s.strip_suffix("}*"));
+    name.is_some_and(plain_name)
 }
 
 /// A parameter's name: not empty, and nothing a pattern would read as syntax.
@@ -446,6 +506,27 @@ mod tests {
     }
 
     #[test]
+    fn a_tail_fits_the_rest_of_a_path_no_other_template_fits() {
+        let (_metrics, learned) = learn_all(&["/static/{path}*"]);
+        assert_eq!(find(&learned, "/static/app.js"), Some("/static/{path}*"));
+        assert_eq!(find(&learned, "/static/a/b/c"), Some("/static/{path}*"));
+        assert_eq!(find(&learned, "/static/"), Some("/static/{path}*"));
+        assert_eq!(find(&learned, "/static//x"), Some("/static/{path}*"));
+        assert_eq!(find(&learned, "/static"), None);
+        assert_eq!(find(&learned, "/staticx"), None);
+        // A catch-all answers for the paths the other templates leave; two tails that fit
+        // leave the path to the framework.
+        let (_metrics, learned) =
+            learn_all(&["/{page}*", "/static/{path}*", "/users/{id}", "/users/me"]);
+        assert_eq!(find(&learned, "/users/42"), Some("/users/{id}"));
+        assert_eq!(find(&learned, "/users/me"), None);
+        assert_eq!(find(&learned, "/users/42/x"), Some("/{page}*"));
+        assert_eq!(find(&learned, "/about"), Some("/{page}*"));
+        assert_eq!(find(&learned, "/"), Some("/{page}*"));
+        assert_eq!(find(&learned, "/static/app.js"), None);
+    }
+
+    #[test]
     fn templates_the_segment_rules_cannot_express_are_refused() {
         let metrics = HttpMetrics::new();
         let mut learned = LearnedTemplates::default();
@@ -456,8 +537,9 @@ mod tests {
             r"/users/{id:\d+}*",
             r"/users/{id:\d{1,9}",
             r"/users/{id:[^/]+}",
-            "/static/{tail}*",
             "/static/{tail}*/x",
+            "/static/x{tail}*",
+            "/static/{tail:.*}*",
             "/files/{name}.{}",
             "/a/{}",
             "/a/{{b}}",

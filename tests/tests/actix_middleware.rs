@@ -251,37 +251,76 @@ fn in_flight_by_route(metrics: &HttpMetrics, routes: &[&str]) -> Vec<f64> {
         .collect()
 }
 
-/// Serves `/users/1`, `/users/ann` and `/users/2` on an app with `routes` registered in
-/// that order (digits route first); returns the in-flight gauges of both routes as seen from
-/// inside the first route's handler, once per request it handled, and the exposition after.
-async fn in_flight_on_users(routes: [&'static str; 2]) -> (Vec<Vec<f64>>, Exposition) {
+/// `/users/1`, `/users/ann` and `/users/2`, on an app with a route for digits first, then
+/// `/users/{name}`.
+const USERS: [(&str, u16, &str); 3] = [
+    ("/users/1", 200, "id"),
+    ("/users/ann", 200, "name"),
+    ("/users/2", 200, "id"),
+];
+
+#[actix_web::test]
+async fn a_learned_template_standing_in_for_an_earlier_route_hands_the_request_over() {
+    // The digits route is registered first, so actix-web routes digits there; the worker
+    // cannot learn its shape (a `/` in a regular expression), but learns `/users/{name}`.
+    const ROUTES: [(&str, &str); 2] = [(r"/users/{id:\d+/?}", "id"), ("/users/{name}", "name")];
+    let (seen, m) = in_flight_before_routing(&ROUTES, &USERS).await;
+    // The first two were in flight on the route actix-web matched before routing; the
+    // third, now that `/users/{name}` is learned, on that one until it was routed.
+    let (id, name) = (vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]);
+    assert_eq!(seen, [&id, &name, &name].map(Vec::clone));
+    assert_eq!(total(&m, "GET", ROUTES[0].0, "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", ROUTES[1].0, "200"), Some(1.0));
+}
+
+#[actix_web::test]
+async fn a_learned_digits_template_keeps_digits_off_a_plain_parameter() {
+    // Both templates are learned: a path of digits fits both, so actix-web decides (the
+    // digits route, registered first), before routing too.
+    const ROUTES: [(&str, &str); 2] = [(r"/users/{id:\d+}", "id"), ("/users/{name}", "name")];
+    let (seen, m) = in_flight_before_routing(&ROUTES, &USERS).await;
+    let (id, name) = (vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]);
+    assert_eq!(seen, [&id, &name, &id].map(Vec::clone));
+    assert_eq!(total(&m, "GET", ROUTES[0].0, "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", ROUTES[1].0, "200"), Some(1.0));
+}
+
+/// Serves `paths` in turn, each with its expected status and body, on an app with `routes`
+/// (template, body); returns the in-flight gauges of the routes and of the unmatched route,
+/// as seen inside the metrics middleware before routing, once per request, and the
+/// exposition after.
+async fn in_flight_before_routing(
+    routes: &'static [(&'static str, &'static str)],
+    paths: &[(&str, u16, &str)],
+) -> (Vec<Vec<f64>>, Exposition) {
+    let gauges: Vec<&str> = routes.iter().map(|(route, _)| *route).collect();
+    let gauges = [gauges, vec!["unmatched"]].concat();
     let metrics = HttpMetrics::new();
     let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let app = {
-        let (metrics, seen) = (metrics.clone(), seen.clone());
+    let mut app = {
+        let (probed, seen, gauges) = (metrics.clone(), seen.clone(), gauges.clone());
         App::new()
+            .wrap_fn(move |request, service| {
+                seen.borrow_mut().push(in_flight_by_route(&probed, &gauges));
+                service.call(request)
+            })
             .wrap(actix_metrics::Metrics::new(&metrics))
-            .route(
-                routes[0],
-                web::get().to(move || {
-                    seen.borrow_mut()
-                        .push(in_flight_by_route(&metrics, &routes));
-                    async { "id" }
-                }),
-            )
-            .route(routes[1], web::get().to(|| async { "name" }))
     };
-    let app = actix_web::test::init_service(app).await;
-    let get = |path: &'static str| actix_web::test::TestRequest::get().uri(path).to_request();
-    for (path, answer) in [
-        ("/users/1", "id"),
-        ("/users/ann", "name"),
-        ("/users/2", "id"),
-    ] {
-        let body = actix_web::test::call_and_read_body(&app, get(path)).await;
-        assert_eq!(body, answer, "{path}");
+    for &(route, body) in routes {
+        app = app.route(route, web::get().to(move || async move { body }));
     }
-    assert_eq!(in_flight_by_route(&metrics, &routes), [0.0, 0.0]);
+    let app = actix_web::test::init_service(app).await;
+    for &(path, status, body) in paths {
+        let request = actix_web::test::TestRequest::get().uri(path).to_request();
+        let response = actix_web::test::call_service(&app, request).await;
+        assert_eq!(response.status(), status, "{path}");
+        let read = actix_web::test::read_body(response).await;
+        assert_eq!(read, body, "{path}");
+    }
+    assert_eq!(
+        in_flight_by_route(&metrics, &gauges),
+        vec![0.0; gauges.len()]
+    );
     let exposition = metrics
         .encode(http_metrics_core::Format::OpenMetrics)
         .unwrap();
@@ -290,69 +329,40 @@ async fn in_flight_on_users(routes: [&'static str; 2]) -> (Vec<Vec<f64>>, Exposi
 }
 
 #[actix_web::test]
-async fn a_learned_template_standing_in_for_an_earlier_route_hands_the_request_over() {
-    // The digits route is registered first, so actix-web routes digits there; the worker
-    // cannot learn its shape (a `/` in a regular expression), but learns `/users/{name}`.
-    const ROUTES: [&str; 2] = [r"/users/{id:\d+/?}", "/users/{name}"];
-    let (seen, m) = in_flight_on_users(ROUTES).await;
-    // In the handler: the first request was in flight on the route actix-web matched
-    // before routing; the third, after `/users/{name}` was learned, on that one until it
-    // was routed. Either way, one request in flight.
-    assert_eq!(seen, [vec![1.0, 0.0], vec![0.0, 1.0]]);
-    assert_eq!(total(&m, "GET", ROUTES[0], "200"), Some(2.0));
-    assert_eq!(total(&m, "GET", ROUTES[1], "200"), Some(1.0));
-}
-
-#[actix_web::test]
-async fn a_learned_digits_template_keeps_digits_off_a_plain_parameter() {
-    // Both templates are learned: a path of digits fits both, so actix-web decides (the
-    // digits route, registered first); the handler sees the request in flight there.
-    const ROUTES: [&str; 2] = [r"/users/{id:\d+}", "/users/{name}"];
-    let (seen, m) = in_flight_on_users(ROUTES).await;
-    assert_eq!(seen, [vec![1.0, 0.0], vec![1.0, 0.0]]);
-    assert_eq!(total(&m, "GET", ROUTES[0], "200"), Some(2.0));
-    assert_eq!(total(&m, "GET", ROUTES[1], "200"), Some(1.0));
-}
-
-#[actix_web::test]
 async fn a_path_a_regular_expression_turns_away_leaves_the_route_it_was_in_flight_on() {
     // Learned as a parameter: before routing, every path of its shape is in flight on it;
     // actix-web's regular expression has the last word.
-    const ROUTES: [&str; 2] = [r"/users/{id:\d{1,9}}", "unmatched"];
-    let metrics = HttpMetrics::new();
-    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let app = {
-        let (probed, seen) = (metrics.clone(), seen.clone());
-        App::new()
-            // Inside the metrics middleware, before routing.
-            .wrap_fn(move |request, service| {
-                seen.borrow_mut().push(in_flight_by_route(&probed, &ROUTES));
-                service.call(request)
-            })
-            .wrap(actix_metrics::Metrics::new(&metrics))
-            .route(ROUTES[0], web::get().to(HttpResponse::Ok))
-    };
-    let app = actix_web::test::init_service(app).await;
-    for (path, status) in [
-        ("/users/1", 200),
-        ("/users/abc", 404),
-        ("/users/1234567890", 404),
-        ("/users/2", 200),
-    ] {
-        let request = actix_web::test::TestRequest::get().uri(path).to_request();
-        let response = actix_web::test::call_service(&app, request).await;
-        assert_eq!(response.status(), status, "{path}");
-    }
-    assert_eq!(*seen.borrow(), vec![vec![1.0, 0.0]; 4]);
-    assert_eq!(in_flight_by_route(&metrics, &ROUTES), [0.0, 0.0]);
-    let m = Exposition::parse(
-        &metrics
-            .encode(http_metrics_core::Format::OpenMetrics)
-            .unwrap(),
-    );
-    assert_eq!(total(&m, "GET", ROUTES[0], "200"), Some(2.0));
-    assert_eq!(total(&m, "GET", ROUTES[0], "404"), None);
+    const ROUTE: &str = r"/users/{id:\d{1,9}}";
+    let paths = [
+        ("/users/1", 200, "id"),
+        ("/users/abc", 404, ""),
+        ("/users/1234567890", 404, ""),
+        ("/users/2", 200, "id"),
+    ];
+    let (seen, m) = in_flight_before_routing(&[(ROUTE, "id")], &paths).await;
+    assert_eq!(seen, vec![vec![1.0, 0.0]; 4]);
+    assert_eq!(total(&m, "GET", ROUTE, "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", ROUTE, "404"), None);
     assert_eq!(total(&m, "GET", "unmatched", "404"), Some(2.0));
+}
+
+#[actix_web::test]
+async fn a_catch_all_tail_is_the_route_of_the_paths_the_others_leave() {
+    const ROUTES: [(&str, &str); 2] = [("/users/{id}", "user"), ("/{page}*", "page")];
+    let paths = [
+        ("/users/1", 200, "user"),
+        ("/about", 200, "page"),
+        ("/users/2", 200, "user"),
+        ("/docs/a/b", 200, "page"),
+        ("/users/3/x", 200, "page"),
+    ];
+    let (seen, m) = in_flight_before_routing(&ROUTES, &paths).await;
+    // Once both are learned, the paths of `/users/{id}` are in flight there, and every
+    // other path on the catch-all, before actix-web routes them.
+    let (user, page) = (vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]);
+    assert_eq!(seen, [&user, &page, &user, &page, &page].map(Vec::clone));
+    assert_eq!(total(&m, "GET", ROUTES[0].0, "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", ROUTES[1].0, "200"), Some(3.0));
 }
 
 #[actix_web::test]

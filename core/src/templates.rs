@@ -99,9 +99,10 @@ impl LearnedTemplates {
                 }
             };
         }
-        let routes = match in_tail {
-            false => &mut node.routes,
-            true => &mut node.tails,
+        let routes = if in_tail {
+            &mut node.tails
+        } else {
+            &mut node.routes
         };
         let same_route = |known: &RouteHandle| std::sync::Arc::ptr_eq(&known.0, &handle.0);
         if routes.iter().any(same_route) {

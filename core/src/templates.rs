@@ -182,8 +182,8 @@ impl Node {
     }
 
     /// Adds the routes matching `rest` (the path from this node's segment on) to `found`,
-    /// stopping once two templates without a tail are found. Each node is visited at most once per path, and no
-    /// deeper than the deepest template.
+    /// stopping once two templates without a tail are found. Each node is visited at most
+    /// once per path, and no deeper than the deepest template.
     ///
     /// A loop down the one child that fits each segment, the common case; only a segment
     /// that several children fit branches, into a call for each but the last.
@@ -300,9 +300,12 @@ fn parse(template: &str) -> Option<Vec<Segment<'_>>> {
     let segments = rest
         .split('/')
         .enumerate()
-        .map(|(i, segment)| match is_tail(segment) {
-            true if i == last => Some(Segment::Tail),
-            _ => parse_segment(segment),
+        .map(|(i, segment)| {
+            if i == last && is_tail(segment) {
+                Some(Segment::Tail)
+            } else {
+                parse_segment(segment)
+            }
         })
         .collect::<Option<Vec<_>>>()?;
     (segments.len() <= MAX_SEGMENTS).then_some(segments)

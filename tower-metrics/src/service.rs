@@ -52,6 +52,7 @@ where
         let method = MethodLabel::from(req.method());
         let Shared { metrics, routes } = &*self.shared;
         let guard = routes.start(metrics, method, crate::route::template(&req));
-        ResponseFuture::new(self.inner.call(req), guard.into())
+        let inner = &mut self.inner;
+        ResponseFuture::start(guard.into(), || inner.call(req))
     }
 }

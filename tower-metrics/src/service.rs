@@ -52,7 +52,6 @@ where
         let method = MethodLabel::from(req.method());
         let Shared { metrics, routes } = &*self.shared;
         let guard = routes.start(metrics, method, crate::route::template(&req));
-        let inner = &mut self.inner;
-        ResponseFuture::start(guard.into(), || inner.call(req))
+        ResponseFuture::start(guard.into(), || self.inner.call(req))
     }
 }

@@ -90,6 +90,8 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Most requests are GETs: a tag comparison answers them without comparing text.
+        // (actix-web's `Method` is http 0.2's, so the core's `From<&http::Method>`, for
+        // http 1, does not apply.)
         let method = match req.method() {
             m if *m == actix_web::http::Method::GET => MethodLabel::Get,
             m => MethodLabel::from_token(m.as_str()),

@@ -251,38 +251,44 @@ fn in_flight_by_route(metrics: &HttpMetrics, routes: &[&str]) -> Vec<f64> {
         .collect()
 }
 
-/// `/users/1`, `/users/ann` and `/users/2`, on an app with a route for digits first, then
-/// `/users/{name}`.
-const USERS: [(&str, u16, &str); 3] = [
-    ("/users/1", 200, "id"),
-    ("/users/ann", 200, "name"),
-    ("/users/2", 200, "id"),
-];
+/// Serves `/users/1`, `/users/ann` and `/users/2` on an app with `digits` registered first,
+/// then `/users/{name}`; checks that routing sent the digits to `digits` and `ann` to
+/// `/users/{name}`, and returns the in-flight gauges seen before routing (`digits`,
+/// `/users/{name}`, unmatched), once per request.
+async fn users_with_a_digits_route(digits: &'static str) -> Vec<Vec<f64>> {
+    let routes = [(digits, "id"), ("/users/{name}", "name")];
+    let paths = [
+        ("/users/1", 200, "id"),
+        ("/users/ann", 200, "name"),
+        ("/users/2", 200, "id"),
+    ];
+    let (seen, m) = in_flight_before_routing(&routes, &paths).await;
+    assert_eq!(total(&m, "GET", digits, "200"), Some(2.0));
+    assert_eq!(total(&m, "GET", "/users/{name}", "200"), Some(1.0));
+    seen
+}
+
+/// In flight on the digits route, on `/users/{name}`, as `users_with_a_digits_route` reads
+/// them.
+const ON_DIGITS: [f64; 3] = [1.0, 0.0, 0.0];
+const ON_NAME: [f64; 3] = [0.0, 1.0, 0.0];
 
 #[actix_web::test]
 async fn a_learned_template_standing_in_for_an_earlier_route_hands_the_request_over() {
     // The digits route is registered first, so actix-web routes digits there; the worker
     // cannot learn its shape (a `/` in a regular expression), but learns `/users/{name}`.
-    const ROUTES: [(&str, &str); 2] = [(r"/users/{id:\d+/?}", "id"), ("/users/{name}", "name")];
-    let (seen, m) = in_flight_before_routing(&ROUTES, &USERS).await;
+    let seen = users_with_a_digits_route(r"/users/{id:\d+/?}").await;
     // The first two were in flight on the route actix-web matched before routing; the
     // third, now that `/users/{name}` is learned, on that one until it was routed.
-    let (id, name) = (vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]);
-    assert_eq!(seen, [&id, &name, &name].map(Vec::clone));
-    assert_eq!(total(&m, "GET", ROUTES[0].0, "200"), Some(2.0));
-    assert_eq!(total(&m, "GET", ROUTES[1].0, "200"), Some(1.0));
+    assert_eq!(seen, [ON_DIGITS, ON_NAME, ON_NAME].map(Vec::from));
 }
 
 #[actix_web::test]
 async fn a_learned_digits_template_keeps_digits_off_a_plain_parameter() {
     // Both templates are learned: a path of digits fits both, so actix-web decides (the
     // digits route, registered first), before routing too.
-    const ROUTES: [(&str, &str); 2] = [(r"/users/{id:\d+}", "id"), ("/users/{name}", "name")];
-    let (seen, m) = in_flight_before_routing(&ROUTES, &USERS).await;
-    let (id, name) = (vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]);
-    assert_eq!(seen, [&id, &name, &id].map(Vec::clone));
-    assert_eq!(total(&m, "GET", ROUTES[0].0, "200"), Some(2.0));
-    assert_eq!(total(&m, "GET", ROUTES[1].0, "200"), Some(1.0));
+    let seen = users_with_a_digits_route(r"/users/{id:\d+}").await;
+    assert_eq!(seen, [ON_DIGITS, ON_NAME, ON_DIGITS].map(Vec::from));
 }
 
 /// Serves `paths` in turn, each with its expected status and body, on an app with `routes`
@@ -290,7 +296,7 @@ async fn a_learned_digits_template_keeps_digits_off_a_plain_parameter() {
 /// as seen inside the metrics middleware before routing, once per request, and the
 /// exposition after.
 async fn in_flight_before_routing(
-    routes: &'static [(&'static str, &'static str)],
+    routes: &[(&'static str, &'static str)],
     paths: &[(&str, u16, &str)],
 ) -> (Vec<Vec<f64>>, Exposition) {
     let gauges: Vec<&str> = routes.iter().map(|(route, _)| *route).collect();

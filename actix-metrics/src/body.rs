@@ -43,6 +43,8 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         }
     }
 
+    // Inlined into actix-web's code around it: see `MetricsMiddleware::call`.
+    #[inline]
     fn poll_next(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -46,6 +46,8 @@ where
 {
     type Output = Result<Response<ResponseBody<B>>, E>;
 
+    // Inlined into axum's wrapper around it: see `Metrics::call`.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.active.watch(|| this.inner.poll(cx)));

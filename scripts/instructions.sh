@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 requests=${1:-10000}
 command -v valgrind >/dev/null 2>&1 || apt_install valgrind
 cargo build --release -q -p tests --bin request-loop
-loop=target/release/request-loop
+loop=${CARGO_TARGET_DIR:-target}/release/request-loop
 
 count() { # variant paths
     local collected

@@ -36,7 +36,7 @@ LUA
 esac
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 cargo build --release -q -p tests --bin bench-server
-server=target/release/bench-server
+server=${CARGO_TARGET_DIR:-target}/release/bench-server
 
 # On a machine with two CPUs or more, the servers share one CPU and wrk has another: the two
 # sides never take turns on one CPU, and the servers idle between rounds, one at a time.

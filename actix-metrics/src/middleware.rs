@@ -24,8 +24,8 @@ use crate::ResponseBody;
 /// let metrics = HttpMetrics::new();
 /// let app = App::new()
 ///     .wrap(Metrics::new(&metrics))
-///     .service(metrics_service(&metrics))
-///     .route("/api/users/{user_id}", web::get().to(HttpResponse::Ok));
+///     .route("/api/users/{user_id}", web::get().to(HttpResponse::Ok))
+///     .service(metrics_service(&metrics)); // after the routes: see `metrics_service`
 /// ```
 #[derive(Clone, Debug)]
 pub struct Metrics {

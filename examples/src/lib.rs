@@ -53,13 +53,16 @@ pub fn actix_app(
         InitError = (),
     >,
 > {
-    let app = actix_web::App::new().wrap(actix_metrics::Metrics::new(metrics));
-    let app = if metrics_endpoint {
+    // `/metrics` after the service's routes: actix-web tries resources in the order they were
+    // registered, and the scraper's requests are the rare ones.
+    let app = actix_web::App::new()
+        .wrap(actix_metrics::Metrics::new(metrics))
+        .configure(configure);
+    if metrics_endpoint {
         app.service(actix_metrics::metrics_service(metrics))
     } else {
         app
-    };
-    app.configure(configure)
+    }
 }
 
 /// A framework-neutral HTTP answer: a status code and a JSON body.

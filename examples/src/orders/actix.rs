@@ -23,8 +23,8 @@ pub fn state(metrics: &HttpMetrics, environment: &str) -> Data<OrdersService> {
 /// let state = examples::orders::actix::state(&metrics, "test");
 /// let app = App::new()
 ///     .wrap(actix_metrics::Metrics::new(&metrics))
-///     .service(actix_metrics::metrics_service(&metrics))
-///     .configure(|cfg| examples::orders::actix::configure(cfg, &state));
+///     .configure(|cfg| examples::orders::actix::configure(cfg, &state))
+///     .service(actix_metrics::metrics_service(&metrics));
 /// // the same: examples::actix_app(&metrics, true, &|cfg| examples::orders::actix::configure(cfg, &state));
 /// ```
 pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<OrdersService>) {

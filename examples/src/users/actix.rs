@@ -23,8 +23,8 @@ pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
 /// let state = examples::users::actix::state(&metrics);
 /// let app = App::new()
 ///     .wrap(actix_metrics::Metrics::new(&metrics))
-///     .service(actix_metrics::metrics_service(&metrics))
-///     .configure(|cfg| examples::users::actix::configure(cfg, &state));
+///     .configure(|cfg| examples::users::actix::configure(cfg, &state))
+///     .service(actix_metrics::metrics_service(&metrics));
 /// // the same: examples::actix_app(&metrics, true, &|cfg| examples::users::actix::configure(cfg, &state));
 /// ```
 pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<UsersService>) {

@@ -67,8 +67,10 @@ fn actix_server(metrics: Option<HttpMetrics>, port: u16) {
             Some(metrics) => HttpServer::new(move || {
                 App::new()
                     .wrap(actix_metrics::Metrics::new(&metrics))
-                    .service(actix_metrics::metrics_service(&metrics))
                     .route("/users/{id}", route())
+                    // After the route, as the docs advise: actix-web tries resources in
+                    // order, and `/metrics` first would cost every request a failed match.
+                    .service(actix_metrics::metrics_service(&metrics))
             })
             .workers(1)
             .bind(("127.0.0.1", port))

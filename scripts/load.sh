@@ -103,24 +103,24 @@ echo
 echo "| server | requests/s | p50 µs | p99 µs | throughput vs bare | paired, per round: median (range) | server CPU µs / request | CPU / request vs bare, paired: median (range) |"
 echo "|---|---|---|---|---|---|---|---|"
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# paired FRAMEWORK SERVER COLUMN: column 3 (throughput) or 6 (CPU per request) of each of the
+# server's rounds as a share of bare's in the same round, as "median (range)".
+paired() {
+    awk -v f="$1" -v n="$2" -v c="$3" '
+        $1==f"-bare" {b[$2]=$c} $1==n {m[$2]=$c}
+        END {for (r in m) printf "%.1f\n", 100 * m[r] / b[r]}' "$results" | sort -g |
+        awk '{a[NR]=$1} END {printf "%.1f %% (%.1f–%.1f)", a[int((NR+1)/2)], a[1], a[NR]}'
+}
 for framework in axum actix; do
     bare=$(awk -v n="$framework-bare" '$1==n {print $3}' "$results" | median)
     for variant in bare metrics; do
         name="$framework-$variant"
         rps=$(awk -v n="$name" '$1==n {print $3}' "$results" | median)
-        p50=$(awk -v n="$name" '$1==n {print $4}' "$results" | sort -g | median)
-        p99=$(awk -v n="$name" '$1==n {print $5}' "$results" | sort -g | median)
+        p50=$(awk -v n="$name" '$1==n {print $4}' "$results" | median)
+        p99=$(awk -v n="$name" '$1==n {print $5}' "$results" | median)
         share=$(awk -v a="$rps" -v b="$bare" 'BEGIN {printf "%.1f %%", 100 * a / b}')
-        # Column $3 (throughput) or $6 (CPU per request) of each round, as a share of bare's
-        # in the same round: the median and the range.
-        paired() {
-            awk -v f="$framework" -v n="$name" -v c="$1" '
-                $1==f"-bare" {b[$2]=$c} $1==n {m[$2]=$c}
-                END {for (r in m) printf "%.1f\n", 100 * m[r] / b[r]}' "$results" | sort -g |
-                awk '{a[NR]=$1} END {printf "%.1f %% (%.1f–%.1f)", a[int((NR+1)/2)], a[1], a[NR]}'
-        }
         cpu=$(awk -v n="$name" '$1==n {print $6}' "$results" | median)
-        echo "| $name | $rps | $p50 | $p99 | $share | $(paired 3) | $cpu | $(paired 6) |"
+        echo "| $name | $rps | $p50 | $p99 | $share | $(paired "$framework" "$name" 3) | $cpu | $(paired "$framework" "$name" 6) |"
     done
 done
 rm -f "$results"

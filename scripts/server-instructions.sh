@@ -39,7 +39,7 @@ count() { # framework variant port
         grep -qs '^totals:' "$out".* && break
         sleep 0.5
     done
-    total=$(awk '/^totals:/ {print $2; exit}' "$out".* 2>/dev/null)
+    total=$(awk '/^totals:/ {print $2; exit}' "$out".* 2>/dev/null) || true
     kill -9 "$vpid" 2>/dev/null || true
     wait "$vpid" 2>/dev/null || true
     if [ -z "$total" ] || [ -z "$n" ] || [ "$n" = 0 ]; then

@@ -295,19 +295,16 @@ fn all_digits(segment: &str) -> Option<bool> {
 
 /// The segments of a learnable template, or `None`.
 fn parse(template: &str) -> Option<Vec<Segment<'_>>> {
-    let rest = template.strip_prefix('/')?;
-    let last = rest.split('/').count() - 1;
-    let segments = rest
-        .split('/')
-        .enumerate()
-        .map(|(i, segment)| {
-            if i == last && is_tail(segment) {
-                Some(Segment::Tail)
-            } else {
-                parse_segment(segment)
-            }
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let mut rest = template.strip_prefix('/')?.split('/').peekable();
+    let mut segments = Vec::new();
+    while let Some(segment) = rest.next() {
+        let last = rest.peek().is_none();
+        segments.push(if last && is_tail(segment) {
+            Segment::Tail
+        } else {
+            parse_segment(segment)?
+        });
+    }
     (segments.len() <= MAX_SEGMENTS).then_some(segments)
 }
 

@@ -23,20 +23,11 @@ pin_project! {
 }
 
 impl<F> ResponseFuture<F> {
-    /// The response future of the request `active` tracks, around the future `call` returns
-    /// (the inner service's `call`).
-    ///
-    /// Taking the inner call as a closure, run inside the constructor, lets a release build
-    /// (no debug info) place the inner future where it will stay: under axum, given the
-    /// inner future as a value, it returned it into a temporary, copied it in, and copied
-    /// the whole again for the unwinding path: 320 bytes or more each, on every request.
-    /// If `call` panics, `active` is dropped, and records the request as panicked.
+    /// The response future of the request `active` tracks, around the inner service's
+    /// future.
     #[inline]
-    pub(crate) fn start(active: ActiveRequest, call: impl FnOnce() -> F) -> Self {
-        Self {
-            active,
-            inner: call(),
-        }
+    pub(crate) fn new(inner: F, active: ActiveRequest) -> Self {
+        Self { inner, active }
     }
 }
 

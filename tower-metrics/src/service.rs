@@ -50,12 +50,12 @@ where
 
     // `#[inline]` here, on `ResponseFuture::poll` and on `ResponseBody::poll_frame` lets a
     // release build fold each into the wrapper axum puts around it (`MapFuture`, `MapErr`):
-    // 146 fewer instructions per request (BENCHMARKS.md, section 1b).
+    // 150 fewer instructions per request (BENCHMARKS.md, section 1b).
     #[inline]
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let method = MethodLabel::from(req.method());
         let Shared { metrics, routes } = &*self.shared;
         let guard = routes.start(metrics, method, crate::route::template(&req));
-        ResponseFuture::start(guard.into(), || self.inner.call(req))
+        ResponseFuture::new(self.inner.call(req), guard.into())
     }
 }

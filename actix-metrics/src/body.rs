@@ -3,7 +3,7 @@ use std::task::{ready, Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use bytes::Bytes;
-use http_metrics_core::ActiveRequest;
+use http_metrics_core::adapter::ActiveRequest;
 use pin_project_lite::pin_project;
 
 pin_project! {

@@ -6,26 +6,29 @@ use std::task::{ready, Context, Poll};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::Error;
-use http_metrics_core::{ActiveRequest, HttpMetrics, LocalRouteCache, MethodLabel};
+use http_metrics_core::adapter::{ActiveRequest, MethodLabel};
+use http_metrics_core::HttpMetrics;
 use pin_project_lite::pin_project;
 
+use crate::routes::LocalRouteCache;
 use crate::ResponseBody;
 
 /// Records golden-signal metrics for every request of the `App` it wraps.
 ///
-/// Build the [`HttpMetrics`] once, outside `HttpServer::new`, and give every worker's `App`
-/// a `Metrics` over it: all workers record into the same series.
+/// [`Metrics::new`] records into the process-wide default
+/// ([`HttpMetrics::global`]), which [`metrics_service`](crate::metrics_service) serves;
+/// [`Metrics::with_metrics`] into an explicit [`HttpMetrics`] (tests, several registries,
+/// libraries). Every worker's `App` wraps its own `Metrics`; all of them record into the
+/// same series.
 ///
 /// ```
-/// use actix_web::{web, App, HttpResponse};
 /// use actix_metrics::{metrics_service, Metrics};
-/// use http_metrics_core::HttpMetrics;
+/// use actix_web::{web, App, HttpResponse};
 ///
-/// let metrics = HttpMetrics::new();
 /// let app = App::new()
-///     .wrap(Metrics::new(&metrics))
+///     .wrap(Metrics::new())
 ///     .route("/api/users/{user_id}", web::get().to(HttpResponse::Ok))
-///     .service(metrics_service(&metrics)); // after the routes: see `metrics_service`
+///     .service(metrics_service()); // after the routes: see `metrics_service`
 /// ```
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -33,11 +36,36 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// How many request paths each worker remembers the route of, for the paths its learned
+    /// templates do not answer (see the crate docs, "How the route is found before routing").
+    pub const REMEMBERED_PATHS: usize = LocalRouteCache::PATHS;
+
+    /// Middleware recording into the process-wide default, [`HttpMetrics::global`].
+    pub fn new() -> Self {
+        Self::with_metrics(HttpMetrics::global())
+    }
+
     /// Middleware recording into `metrics`.
-    pub fn new(metrics: &HttpMetrics) -> Self {
+    ///
+    /// ```
+    /// use actix_metrics::{metrics_service_with, HttpMetrics, Metrics};
+    /// use actix_web::App;
+    ///
+    /// let metrics = HttpMetrics::builder().prefix("shop").build().unwrap();
+    /// let app = App::new()
+    ///     .wrap(Metrics::with_metrics(&metrics))
+    ///     .service(metrics_service_with(&metrics));
+    /// ```
+    pub fn with_metrics(metrics: &HttpMetrics) -> Self {
         Self {
             metrics: metrics.clone(),
         }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -89,8 +117,7 @@ where
     actix_service::forward_ready!(service);
 
     // `#[inline]` here, on `MetricsFuture::poll` and on `ResponseBody::poll_next` lets a
-    // release build fold each into actix-web's code around it: 94 fewer instructions per
-    // request (BENCHMARKS.md, section 1b).
+    // release build fold each into actix-web's code around it (BENCHMARKS.md, section 1b).
     #[inline]
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Most requests are GETs: a tag comparison answers them without comparing text.
@@ -104,7 +131,8 @@ where
         // with the shape of exactly one), or from its memo of recent paths, or else from
         // actix-web matching the path against the resource patterns (guards aside, one
         // regular expression each). Good enough for the in-flight gauge; the request moves
-        // to the routed resource once the response exists.
+        // to the routed resource once the response exists, and an excluded route keeps it
+        // off the metrics only if routing agrees.
         let shared = &self.shared;
         let guard = shared
             .routes

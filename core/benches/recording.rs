@@ -6,14 +6,15 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use http_metrics_core::{HttpMetrics, LocalRouteCache, MethodLabel, RouteCache};
+use http_metrics_core::adapter::{MethodLabel, RouteCache, RouteHandle};
+use http_metrics_core::HttpMetrics;
 
 const ROUTE: &str = "/api/users/{user_id}";
 
 /// A registry whose `GET` `200` series on [`ROUTE`] exists already.
-fn known_series() -> (HttpMetrics, http_metrics_core::RouteHandle) {
+fn known_series() -> (HttpMetrics, RouteHandle) {
     let metrics = HttpMetrics::new();
-    let route = metrics.route(ROUTE);
+    let route = RouteHandle::resolve(&metrics, ROUTE);
     route
         .start(MethodLabel::Get)
         .unwrap()
@@ -90,58 +91,15 @@ fn recording(c: &mut Criterion) {
             guard.unwrap().finish_with_status(200);
         })
     });
-    // actix-web's path: the route before routing from the worker's cache, then settled.
-    let one_path = vec!["/api/users/42".to_owned()];
-    // Far more paths than the path memo keeps, in turn: each one is new to it.
-    let new_paths: Vec<String> = (0..64 * LocalRouteCache::PATHS)
-        .map(|i| format!("/api/users/{i}"))
-        .collect();
-    let local = LocalRouteCache::default();
-    bench_start_for_path(
-        &mut group,
-        (&metrics, &local, ROUTE),
-        "start + settle + finish, a known path of a learned template (actix-web)",
-        &one_path,
-    );
-    bench_start_for_path(
-        &mut group,
-        (&metrics, &local, ROUTE),
-        "start + settle + finish, a new path of a learned template (actix-web)",
-        &new_paths,
-    );
-    // A template the worker cannot learn: the path memo answers for a path it has.
-    let unlearnable = r"/api/users/{user_id:\d+/?}";
-    bench_start_for_path(
-        &mut group,
-        (&metrics, &LocalRouteCache::default(), unlearnable),
-        "start + settle + finish, a known path the memo has (actix-web)",
-        &one_path,
-    );
-    // The same among a hundred other routes the worker has learned.
-    let local = LocalRouteCache::default();
-    for i in 0..50 {
-        for other in [
-            format!("/api/items{i}/{{id}}"),
-            format!("/api/{{kind}}/{i}/x"),
-        ] {
-            local.with(&metrics, Some(&other), |_| ());
-        }
-    }
-    bench_start_for_path(
-        &mut group,
-        (&metrics, &local, ROUTE),
-        "start + settle + finish, a new path of a learned template among 101 (actix-web)",
-        &new_paths,
-    );
     group.bench_function("route lookup, known route (no cache)", |b| {
-        b.iter(|| metrics.route(black_box(ROUTE)))
+        b.iter(|| RouteHandle::resolve(&metrics, black_box(ROUTE)))
     });
     group.bench_function("start + finish, first request of a new series", |b| {
         b.iter_batched(
             HttpMetrics::new,
             |fresh| {
-                fresh
-                    .start(MethodLabel::Get, Some(ROUTE))
+                RouteHandle::resolve(&fresh, ROUTE)
+                    .start(MethodLabel::Get)
                     .unwrap()
                     .finish_with_status(201)
             },
@@ -149,27 +107,6 @@ fn recording(c: &mut Criterion) {
         )
     });
     group.finish();
-}
-
-/// Benchmarks requests on `paths` in turn through `local`, all on `route`.
-fn bench_start_for_path(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    (metrics, local, route): (&HttpMetrics, &LocalRouteCache, &str),
-    name: &str,
-    paths: &[String],
-) {
-    let mut next = 0;
-    group.bench_function(name, |b| {
-        b.iter(|| {
-            let path = &paths[next];
-            next = (next + 1) % paths.len();
-            let resolve = || Some(route.to_owned());
-            let guard = local.start_for_path(metrics, MethodLabel::Get, path, resolve);
-            let mut guard = guard.unwrap();
-            local.settle(metrics, &mut guard, Some(black_box(route)));
-            guard.finish_with_status(200);
-        })
-    });
 }
 
 fn contention(c: &mut Criterion) {

@@ -5,7 +5,8 @@
 //! `cargo bench -p http-metrics-core --bench scrape`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use http_metrics_core::{Format, HttpMetrics, MethodLabel, ScrapeRequest};
+use http_metrics_core::adapter::{MethodLabel, RouteHandle, Scrape, ScrapeRequest};
+use http_metrics_core::{Format, HttpMetrics};
 
 const LINES_PER_ROUTE: usize = 19;
 
@@ -13,8 +14,8 @@ fn registry(series: usize) -> HttpMetrics {
     let metrics = HttpMetrics::new();
     for i in 0..series.div_ceil(LINES_PER_ROUTE) {
         let route = format!("/synthetic/{i}/{{id}}");
-        metrics
-            .start(MethodLabel::Get, Some(&route))
+        RouteHandle::resolve(&metrics, &route)
+            .start(MethodLabel::Get)
             .unwrap()
             .finish_with_status(200);
     }
@@ -36,7 +37,7 @@ fn scrape(c: &mut Criterion) {
             .accept("application/openmetrics-text")
             .accept_encoding("gzip");
         group.bench_function(format!("{series} series, OpenMetrics + gzip"), |b| {
-            b.iter(|| metrics.scrape(&gzip))
+            b.iter(|| Scrape::respond(&metrics, &gzip))
         });
     }
     group.finish();

@@ -12,17 +12,8 @@ pub const DEFAULT_BUCKETS: [f64; 14] = [
 /// Bounds are finite, non-negative and strictly increasing; the `+Inf` bucket is implicit.
 /// Each bound is also kept in whole nanoseconds so that recording a request compares
 /// integers, never floats.
-///
-/// ```
-/// use http_metrics_core::Buckets;
-///
-/// let buckets = Buckets::new([0.1, 0.5, 1.0]).unwrap();
-/// assert_eq!(buckets.as_slice(), &[0.1, 0.5, 1.0]);
-/// assert!(Buckets::new([1.0, 0.5]).is_err());
-/// assert_eq!(Buckets::default().as_slice().len(), 14);
-/// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Buckets {
+pub(crate) struct Buckets {
     seconds: Box<[f64]>,
     nanos: Box<[u64]>,
 }
@@ -34,7 +25,7 @@ impl Buckets {
     ///
     /// [`ConfigError::Buckets`] when there are no bounds, or a bound is negative, not finite,
     /// or not greater than the previous one.
-    pub fn new(bounds: impl IntoIterator<Item = f64>) -> Result<Self, ConfigError> {
+    pub(crate) fn new(bounds: impl IntoIterator<Item = f64>) -> Result<Self, ConfigError> {
         let seconds: Box<[f64]> = bounds.into_iter().collect();
         if seconds.is_empty() {
             return Err(ConfigError::Buckets(
@@ -61,13 +52,12 @@ impl Buckets {
     }
 
     /// The bounds in seconds, without the implicit `+Inf`.
-    pub fn as_slice(&self) -> &[f64] {
+    pub(crate) fn as_slice(&self) -> &[f64] {
         &self.seconds
     }
 
     /// The number of buckets including `+Inf`.
-    #[allow(unreachable_pub)] // used across modules; not part of the public API
-    pub fn len_with_inf(&self) -> usize {
+    pub(crate) fn len_with_inf(&self) -> usize {
         self.seconds.len() + 1
     }
 

@@ -32,6 +32,9 @@ pub enum ConfigError {
     Route(String),
     /// The bearer token is not usable.
     Token(String),
+    /// [`HttpMetricsBuilder::install`] was called when the process-wide default already
+    /// existed.
+    GlobalInUse,
 }
 
 impl fmt::Display for ConfigError {
@@ -46,6 +49,11 @@ impl fmt::Display for ConfigError {
             Self::Status(code) => write!(f, "invalid status code {code}: must be 100..=999"),
             Self::Route(why) => write!(f, "invalid route: {why}"),
             Self::Token(why) => write!(f, "invalid bearer token: {why}"),
+            Self::GlobalInUse => f.write_str(
+                "the process-wide HttpMetrics already exists (installed before, or created with \
+                 the default options by a first use: a no-argument constructor or \
+                 HttpMetrics::global()); call install() once, at start-up, before any of them",
+            ),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::num::NonZeroU16;
 use std::sync::Arc;
 
 use crate::series::RouteEntry;
-use crate::{MethodLabel, Outcome};
+use crate::{HttpMetrics, MethodLabel, Outcome};
 
 // The request clock. Two reads of `std::time::Instant` cost about 60 ns on a typical cloud
 // VM, two thirds of the whole recording path; quanta reads the CPU's invariant TSC (calibrated
@@ -13,32 +13,79 @@ use crate::{MethodLabel, Outcome};
 // cannot be trusted. The guard keeps the raw reading and scales only the difference, once,
 // and goes to the clock directly rather than through `quanta::Instant::now()`, which first
 // looks for a thread-local mock clock: about 20 ns for the two reads.
+#[cfg(not(test))]
 #[inline]
 fn clock() -> &'static quanta::Clock {
     static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
+// In the core's own tests, a mock clock per thread that only moves when a test moves it, so
+// that durations are exact and no test has to sleep.
+#[cfg(test)]
+fn clock() -> &'static quanta::Clock {
+    test_clock::CLOCK.with(|(clock, _)| *clock)
+}
+
+#[cfg(test)]
+pub(crate) mod test_clock {
+    use std::sync::Arc;
+
+    thread_local! {
+        pub(super) static CLOCK: (&'static quanta::Clock, Arc<quanta::Mock>) = {
+            let (clock, mock) = quanta::Clock::mock();
+            (Box::leak(Box::new(clock)), mock)
+        };
+    }
+
+    /// Moves this thread's clock forward.
+    pub(crate) fn advance(by: std::time::Duration) {
+        CLOCK.with(|(_, mock)| mock.increment(by));
+    }
+}
+
 /// The route a request is recorded under, resolved once and cheap to clone.
 ///
-/// Adapters obtain one from [`crate::HttpMetrics::route`] (or
-/// [`crate::HttpMetrics::unmatched`]) and may cache it: starting a request from a handle
-/// touches no lock and hashes nothing.
+/// Adapters resolve one with [`RouteHandle::resolve`] (or take [`RouteHandle::unmatched`])
+/// and may cache it: starting a request from a handle touches no lock and hashes nothing.
+/// Two handles are equal when they are the same route of the same [`HttpMetrics`].
 ///
 /// ```
-/// use http_metrics_core::{HttpMetrics, MethodLabel};
+/// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+/// use http_metrics_core::HttpMetrics;
 ///
 /// let metrics = HttpMetrics::new();
-/// let route = metrics.route("/api/users/{user_id}");
+/// let route = RouteHandle::resolve(&metrics, "/api/users/{user_id}");
 /// assert_eq!(route.template(), "/api/users/{user_id}");
 /// let guard = route.start(MethodLabel::Get).expect("the route is not excluded");
 /// guard.finish_with_status(200);
-/// assert!(metrics.route("/metrics").start(MethodLabel::Get).is_none(), "excluded by default");
+/// let scrapes = RouteHandle::resolve(&metrics, "/metrics");
+/// assert!(scrapes.start(MethodLabel::Get).is_none(), "excluded by default");
 /// ```
 #[derive(Clone, Debug)]
 pub struct RouteHandle(pub(crate) Arc<RouteEntry>);
 
+impl PartialEq for RouteHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RouteHandle {}
+
 impl RouteHandle {
+    /// The handle of a route template of `metrics`, created on first use. This lookup takes
+    /// a read lock and hashes the template: resolve once per route and keep the handle.
+    /// The unmatched route's value resolves to [`RouteHandle::unmatched`].
+    pub fn resolve(metrics: &HttpMetrics, template: &str) -> Self {
+        Self(metrics.routes().resolve(template))
+    }
+
+    /// The handle shared by every request that no route matched.
+    pub fn unmatched(metrics: &HttpMetrics) -> &Self {
+        metrics.unmatched()
+    }
+
     /// The `route` label value.
     pub fn template(&self) -> &str {
         self.0.template()
@@ -56,15 +103,28 @@ impl RouteHandle {
         if self.0.is_excluded() {
             return None;
         }
-        self.0.enter(method);
-        Some(RequestGuard {
+        Some(self.start_before_routing(method))
+    }
+
+    /// Starts a request whose route is only a guess until the framework has routed it
+    /// (actix-web routes after its middleware runs): like [`RouteHandle::start`], but on an
+    /// excluded route the guard is kept rather than refused. It is then off the metrics —
+    /// not in flight, and recording nothing — unless [`RequestGuard::set_route`] moves it to
+    /// a route that is recorded, where it enters the in-flight gauge and is recorded as any
+    /// other request. So only the framework's own routing keeps a request off the metrics.
+    #[inline]
+    pub fn start_before_routing(&self, method: MethodLabel) -> RequestGuard {
+        if !self.0.is_excluded() {
+            self.0.enter(method);
+        }
+        RequestGuard {
             entry: self.0.clone(),
             clock: clock().raw(),
             status: None,
             method,
             measured: false,
             finished: false,
-        })
+        }
     }
 }
 
@@ -121,16 +181,16 @@ impl RequestGuard {
 
     /// Moves the request to `route`, for frameworks that only know the final route after
     /// routing (actix-web's guards): the request leaves the in-flight gauge of the route it
-    /// was on for that of `route`, and is recorded there. If `route` is excluded, the request
-    /// leaves the in-flight gauge and is not recorded at all.
+    /// was on for that of `route`, and is recorded there. On an excluded route it is off the
+    /// metrics: in no in-flight gauge, and recorded nowhere unless moved again.
     pub fn set_route(&mut self, route: &RouteHandle) {
         if self.finished || Arc::ptr_eq(&route.0, &self.entry) {
             return;
         }
-        self.entry.leave(self.method);
-        if route.0.is_excluded() {
-            self.finished = true;
-        } else {
+        if !self.entry.is_excluded() {
+            self.entry.leave(self.method);
+        }
+        if !route.0.is_excluded() {
             route.0.enter(self.method);
         }
         self.entry = route.0.clone();
@@ -141,9 +201,17 @@ impl RequestGuard {
         self.entry.template()
     }
 
-    /// The entry the request is on.
-    pub(crate) fn entry(&self) -> &Arc<RouteEntry> {
-        &self.entry
+    /// Whether the request records into `metrics` (into one of its clones), rather than into
+    /// another [`HttpMetrics`]: for an adapter that must tell whether another of its layers
+    /// recorded the same request into the same series.
+    pub fn records_into(&self, metrics: &HttpMetrics) -> bool {
+        self.entry.is_in(metrics.routes())
+    }
+
+    /// Whether the request is on an excluded route, and so off the metrics (see
+    /// [`RouteHandle::start_before_routing`]).
+    pub fn is_excluded(&self) -> bool {
+        self.entry.is_excluded()
     }
 
     /// The status noted by [`RequestGuard::set_status`], if any.
@@ -175,9 +243,17 @@ impl RequestGuard {
         self.record(Outcome::Panicked);
     }
 
+    /// Leaves the in-flight gauge and records nothing: for a request that another recorder
+    /// of the same series records (an adapter that finds itself wrapped twice).
+    pub fn discard(mut self) {
+        if !std::mem::replace(&mut self.finished, true) && !self.entry.is_excluded() {
+            self.entry.leave(self.method);
+        }
+    }
+
     #[inline]
     fn record(&mut self, outcome: Outcome) {
-        if std::mem::replace(&mut self.finished, true) {
+        if std::mem::replace(&mut self.finished, true) || self.entry.is_excluded() {
             return;
         }
         let settings = self.entry.settings();
@@ -222,11 +298,13 @@ impl Drop for RequestGuard {
 /// decisions live here.
 ///
 /// ```
-/// use http_metrics_core::{ActiveRequest, HttpMetrics, MethodLabel};
+/// use http_metrics_core::adapter::{ActiveRequest, MethodLabel, RouteHandle};
+/// use http_metrics_core::HttpMetrics;
 ///
 /// let metrics = HttpMetrics::new();
+/// let route = RouteHandle::resolve(&metrics, "/items/{id}");
 /// // In the middleware's `call`:
-/// let mut pending = ActiveRequest::from(metrics.start(MethodLabel::Get, Some("/items/{id}")));
+/// let mut pending = ActiveRequest::from(route.start(MethodLabel::Get));
 /// // In the response future, once the response head exists:
 /// let mut body = pending.respond(200);
 /// // In the response body, after every poll of the inner body:
@@ -294,9 +372,23 @@ impl ActiveRequest {
         output
     }
 
+    /// Another recorder of the same series records this request: leaves the in-flight gauge
+    /// and records nothing (see [`RequestGuard::discard`]).
+    pub fn discard(&mut self) {
+        if let Some(guard) = self.0.take() {
+            guard.discard();
+        }
+    }
+
     /// The guard, unless the request is excluded or already recorded.
     pub fn guard_mut(&mut self) -> Option<&mut RequestGuard> {
         self.0.as_mut()
+    }
+}
+
+impl From<RequestGuard> for ActiveRequest {
+    fn from(guard: RequestGuard) -> Self {
+        Self(Some(guard))
     }
 }
 

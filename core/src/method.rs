@@ -10,7 +10,7 @@ use std::fmt;
 /// new series; the value `_OTHER` follows the OpenTelemetry HTTP semantic conventions.
 ///
 /// ```
-/// use http_metrics_core::MethodLabel;
+/// use http_metrics_core::adapter::MethodLabel;
 ///
 /// assert_eq!(MethodLabel::from_token("PATCH"), MethodLabel::Patch);
 /// assert_eq!(MethodLabel::from_token("PURGE").as_str(), "_OTHER");

@@ -5,10 +5,10 @@ use std::sync::{Arc, RwLock};
 
 use prometheus_client::registry::{Metric, Registry, Unit};
 
-use crate::exposition::{prometheus_text, Format, Scrape, ScrapeRequest};
+use crate::exposition::{prometheus_text, Format};
 use crate::family::{RequestDuration, RequestsInFlight, RequestsTotal};
 use crate::series::{RouteTable, Settings};
-use crate::{HttpMetricsBuilder, MethodLabel, RequestGuard, RouteHandle};
+use crate::{HttpMetricsBuilder, RouteHandle};
 
 pub(crate) struct Parts {
     pub(crate) folded: crate::capped::FoldedFamily,
@@ -24,28 +24,32 @@ pub(crate) struct Parts {
 
 /// Golden-signal HTTP metrics and the registry they live on.
 ///
-/// Cheap to clone (one `Arc`); build it once and hand clones to the middleware of every
-/// worker, router and `/metrics` handler. Every clone records into, and exposes, the same
-/// series.
+/// Cheap to clone (one `Arc`); every clone records into, and exposes, the same series.
+///
+/// # One per process, or one per use
+///
+/// - **The process-wide default**, [`HttpMetrics::global`], is what the adapters'
+///   no-argument constructors record into (`MetricsLayer::new()`, `Metrics::new()`,
+///   `metrics_handler()`, `metrics_service()`). It is built with the default options on first
+///   use, or once, at start-up, from a builder with [`HttpMetricsBuilder::install`]. Use it
+///   in a service: one line per framework, and application metrics registered anywhere in
+///   the program end up on the same `/metrics`.
+/// - **An explicit handle**, from [`HttpMetrics::new`] or [`HttpMetrics::builder`], passed to
+///   the adapters' `with_metrics` / `_with` forms: for tests (each test its own series),
+///   several independent registries in one process, and libraries, which must not touch the
+///   process-wide default of the program that uses them.
 ///
 /// ```
-/// use http_metrics_core::{Format, HttpMetrics, MethodLabel};
+/// use http_metrics_core::{Format, HttpMetrics};
 /// use prometheus_client::metrics::counter::Counter;
 ///
 /// let metrics = HttpMetrics::new();
 /// let signups: Counter = Counter::default();
 /// metrics.register("signups", "Accounts created", signups.clone());
-///
-/// // What an adapter does for each request:
-/// let mut guard = metrics.start(MethodLabel::Get, Some("/api/users/{id}")).unwrap();
-/// guard.set_status(200);
-/// guard.finish();
 /// signups.inc();
 ///
 /// let text = metrics.encode(Format::Prometheus).unwrap();
-/// assert!(text.contains(
-///     r#"http_requests_total{method="GET",route="/api/users/{id}",status="200"} 1"#
-/// ));
+/// assert!(text.contains("# TYPE http_requests_total counter"));
 /// assert!(text.contains("signups_total 1"));
 /// ```
 #[derive(Clone)]
@@ -133,31 +137,21 @@ impl HttpMetrics {
         }
     }
 
-    /// The handle for a route template, created on first use. Adapters cache handles; this
-    /// lookup takes a read lock and hashes the template.
-    pub fn route(&self, template: &str) -> RouteHandle {
-        RouteHandle(self.inner.routes.resolve(template))
+    pub(crate) fn routes(&self) -> &RouteTable {
+        &self.inner.routes
     }
 
-    /// The handle shared by every request that no route matched.
-    pub fn unmatched(&self) -> RouteHandle {
-        self.inner.unmatched.clone()
-    }
-
-    pub(crate) fn unmatched_entry(&self) -> &RouteHandle {
+    pub(crate) fn unmatched(&self) -> &RouteHandle {
         &self.inner.unmatched
     }
 
-    /// Starts recording a request on `route` (`None`: no route matched). Returns `None` when
-    /// the route is excluded. See [`RequestGuard`] for when the request is recorded.
-    pub fn start(&self, method: MethodLabel, route: Option<&str>) -> Option<RequestGuard> {
-        match route {
-            Some(template) => self.route(template).start(method),
-            None => self.inner.unmatched.start(method),
-        }
+    pub(crate) fn bearer_token(&self) -> Option<&crate::exposition::auth::BearerToken> {
+        self.inner.bearer_token.as_ref()
     }
 
-    /// The path adapters serve the exposition on.
+    /// The path the adapters serve the exposition on (default `/metrics`), which is excluded
+    /// from the HTTP metrics unless
+    /// [`count_metrics_path`](HttpMetricsBuilder::count_metrics_path) is set.
     pub fn metrics_path(&self) -> &str {
         &self.inner.metrics_path
     }
@@ -233,27 +227,6 @@ impl HttpMetrics {
                 text
             }
         })
-    }
-
-    /// The complete `/metrics` response for a scraper's request headers: negotiated format,
-    /// gzip when accepted, and the headers to send; `401` without the bearer token when one
-    /// is configured.
-    ///
-    /// ```
-    /// use http_metrics_core::{HttpMetrics, ScrapeRequest};
-    ///
-    /// let scrape = HttpMetrics::new().scrape(&ScrapeRequest::new().accept("application/openmetrics-text"));
-    /// assert_eq!(scrape.status, 200);
-    /// assert_eq!(scrape.header("content-type"), Some("application/openmetrics-text; version=1.0.0; charset=utf-8"));
-    /// assert!(scrape.body.ends_with(b"# EOF\n"));
-    /// ```
-    pub fn scrape(&self, request: &ScrapeRequest<'_>) -> Scrape {
-        if let Some(token) = &self.inner.bearer_token {
-            if !token.admits(request.authorization_header()) {
-                return Scrape::unauthorized();
-            }
-        }
-        Scrape::new(request, self.encode(request.format()))
     }
 }
 

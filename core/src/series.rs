@@ -217,6 +217,11 @@ impl RouteEntry {
         &self.settings
     }
 
+    /// Whether this entry belongs to `table`: entries share their table's settings.
+    pub(crate) fn is_in(&self, table: &RouteTable) -> bool {
+        Arc::ptr_eq(&self.settings, &table.settings)
+    }
+
     #[inline]
     pub(crate) fn enter(&self, method: MethodLabel) {
         let slot = &self.methods[method.index()];

@@ -67,7 +67,7 @@ pub enum DurationEnd {
 /// The adapters report what they see; the core alone decides which status each outcome is
 /// recorded with (see [`crate::HttpMetricsBuilder::cancelled_status`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A response head was produced with this status code.
     Response(u16),
     /// The inner service returned an error instead of a response.

@@ -1,6 +1,15 @@
 //! Behaviour of the recording path as seen through the exposition.
 
-use crate::{Format, HttpMetrics, MethodLabel, StatusLabel};
+use crate::adapter::RequestGuard;
+use crate::{Format, HttpMetrics, MethodLabel, RouteHandle, StatusLabel};
+
+/// Starts a request on `route` (`None`: unmatched), as an adapter does.
+fn start(metrics: &HttpMetrics, method: MethodLabel, route: Option<&str>) -> Option<RequestGuard> {
+    match route {
+        Some(template) => RouteHandle::resolve(metrics, template).start(method),
+        None => metrics.unmatched().start(method),
+    }
+}
 
 fn text(metrics: &HttpMetrics) -> String {
     metrics.encode(Format::Prometheus).unwrap()
@@ -17,7 +26,7 @@ fn sample(metrics: &HttpMetrics, series: &str) -> Option<String> {
 #[test]
 fn a_finished_request_is_counted_once_and_leaves_in_flight() {
     let metrics = HttpMetrics::new();
-    let route = metrics.route("/users/{id}");
+    let route = RouteHandle::resolve(&metrics, "/users/{id}");
     let mut guard = route.start(MethodLabel::Get).unwrap();
     assert_eq!(
         sample(
@@ -55,8 +64,8 @@ fn a_finished_request_is_counted_once_and_leaves_in_flight() {
 #[test]
 fn a_dropped_guard_without_status_is_cancelled_and_with_status_keeps_it() {
     let metrics = HttpMetrics::new();
-    drop(metrics.start(MethodLabel::Post, Some("/a")));
-    let mut guard = metrics.start(MethodLabel::Post, Some("/a")).unwrap();
+    drop(start(&metrics, MethodLabel::Post, Some("/a")));
+    let mut guard = start(&metrics, MethodLabel::Post, Some("/a")).unwrap();
     guard.set_status(200);
     drop(guard);
     assert_eq!(
@@ -90,7 +99,7 @@ fn a_guard_dropped_by_a_panic_is_a_500() {
     let metrics = HttpMetrics::new();
     let m = metrics.clone();
     let result = std::thread::spawn(move || {
-        let _guard = m.start(MethodLabel::Get, Some("/boom"));
+        let _guard = start(&m, MethodLabel::Get, Some("/boom"));
         panic!("handler panicked");
     })
     .join();
@@ -116,8 +125,7 @@ fn a_guard_dropped_by_a_panic_is_a_500() {
 #[test]
 fn error_outcome_and_unmatched_and_other_method() {
     let metrics = HttpMetrics::new();
-    metrics
-        .start(MethodLabel::from_token("BREW"), None)
+    start(&metrics, MethodLabel::from_token("BREW"), None)
         .unwrap()
         .finish_error();
     assert_eq!(
@@ -136,14 +144,14 @@ fn excluded_routes_record_nothing() {
         .exclude_route("/health")
         .build()
         .unwrap();
-    assert!(metrics.start(MethodLabel::Get, Some("/health")).is_none());
-    assert!(metrics.start(MethodLabel::Get, Some("/metrics")).is_none());
+    assert!(start(&metrics, MethodLabel::Get, Some("/health")).is_none());
+    assert!(start(&metrics, MethodLabel::Get, Some("/metrics")).is_none());
     assert!(!text(&metrics).contains("/health"));
     let counted = HttpMetrics::builder()
         .count_metrics_path(true)
         .build()
         .unwrap();
-    assert!(counted.start(MethodLabel::Get, Some("/metrics")).is_some());
+    assert!(start(&counted, MethodLabel::Get, Some("/metrics")).is_some());
 }
 
 #[test]
@@ -153,8 +161,7 @@ fn status_classes_share_a_series() {
         .build()
         .unwrap();
     for code in [200, 201, 204, 404] {
-        metrics
-            .start(MethodLabel::Get, Some("/x"))
+        start(&metrics, MethodLabel::Get, Some("/x"))
             .unwrap()
             .finish_with_status(code);
     }
@@ -172,8 +179,7 @@ fn status_classes_share_a_series() {
 #[test]
 fn histogram_exposition_is_exact() {
     let metrics = HttpMetrics::builder().buckets([0.5, 1.0]).build().unwrap();
-    metrics
-        .start(MethodLabel::Get, Some("/x"))
+    start(&metrics, MethodLabel::Get, Some("/x"))
         .unwrap()
         .finish_with_status(200);
     let out = text(&metrics);
@@ -212,8 +218,7 @@ fn prefix_and_const_labels_apply_to_http_metrics_only() {
     let c = prometheus_client::metrics::counter::Counter::<u64>::default();
     metrics.register("app_events", "Events", c.clone());
     c.inc();
-    metrics
-        .start(MethodLabel::Get, Some("/x"))
+    start(&metrics, MethodLabel::Get, Some("/x"))
         .unwrap()
         .finish_with_status(200);
     let out = text(&metrics);
@@ -229,7 +234,7 @@ fn prefix_and_const_labels_apply_to_http_metrics_only() {
 #[test]
 fn concurrent_requests_are_counted_exactly() {
     let metrics = HttpMetrics::new();
-    let route = metrics.route("/hot");
+    let route = RouteHandle::resolve(&metrics, "/hot");
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {
@@ -281,21 +286,33 @@ fn a_rerouted_request_moves_to_its_final_route_and_is_counted_there() {
             &format!(r#"http_requests_in_flight{{method="GET",route="{route}"}}"#),
         )
     };
-    let mut guard = metrics.start(MethodLabel::Get, Some("/a/{x}")).unwrap();
+    let mut guard = start(&metrics, MethodLabel::Get, Some("/a/{x}")).unwrap();
     assert_eq!(in_flight("/a/{x}").as_deref(), Some("1"));
-    guard.set_route(&metrics.route("/a/{y}"));
+    guard.set_route(&RouteHandle::resolve(&metrics, "/a/{y}"));
     assert_eq!(guard.route(), "/a/{y}");
     assert_eq!(in_flight("/a/{x}").as_deref(), Some("0"));
     assert_eq!(in_flight("/a/{y}").as_deref(), Some("1"));
     guard.finish_with_status(200);
     assert_eq!(in_flight("/a/{y}").as_deref(), Some("0"));
 
-    // Moved to an excluded route: out of the gauge at once, and never counted.
-    let mut hidden = metrics.start(MethodLabel::Get, Some("/a/{x}")).unwrap();
-    hidden.set_route(&metrics.route("/hidden"));
+    // Moved to an excluded route: out of the gauge at once, and recorded nowhere...
+    let mut hidden = start(&metrics, MethodLabel::Get, Some("/a/{x}")).unwrap();
+    hidden.set_route(&RouteHandle::resolve(&metrics, "/hidden"));
+    assert!(hidden.is_excluded());
     assert_eq!(in_flight("/a/{x}").as_deref(), Some("0"));
-    hidden.set_route(&metrics.route("/a/{x}"));
     hidden.finish_with_status(200);
+    // ...unless moved on to a recorded route, where it is in flight and recorded.
+    let hidden = RouteHandle::resolve(&metrics, "/hidden");
+    let mut routed_away = hidden.start_before_routing(MethodLabel::Get);
+    assert_eq!(in_flight("/a/{x}").as_deref(), Some("0"));
+    routed_away.set_route(&RouteHandle::resolve(&metrics, "/a/{x}"));
+    assert_eq!(in_flight("/a/{x}").as_deref(), Some("1"));
+    routed_away.finish_with_status(200);
+    assert_eq!(in_flight("/a/{x}").as_deref(), Some("0"));
+    // A discarded request leaves the gauge and is not recorded.
+    start(&metrics, MethodLabel::Get, Some("/a/{x}"))
+        .unwrap()
+        .discard();
     assert_eq!(in_flight("/a/{x}").as_deref(), Some("0"));
 
     let out = text(&metrics);
@@ -303,38 +320,36 @@ fn a_rerouted_request_moves_to_its_final_route_and_is_counted_there() {
         out.contains(r#"http_requests_total{method="GET",route="/a/{y}",status="200"} 1"#),
         "{out}"
     );
-    assert!(!out.contains(r#"route="/a/{x}",status"#), "{out}");
+    assert!(
+        out.contains(r#"http_requests_total{method="GET",route="/a/{x}",status="200"} 1"#),
+        "{out}"
+    );
     assert!(!out.contains("/hidden"), "{out}");
 }
 
 #[test]
 fn the_duration_ends_at_the_body_by_default_or_at_the_head() {
-    const AFTER_HEAD: std::time::Duration = std::time::Duration::from_millis(200);
+    use crate::guard::test_clock::advance;
+    use std::time::Duration;
     let sum = |end| {
         let metrics = HttpMetrics::builder().duration_end(end).build().unwrap();
-        let mut guard = metrics.start(MethodLabel::Get, Some("/s")).unwrap();
+        let mut guard = start(&metrics, MethodLabel::Get, Some("/s")).unwrap();
+        advance(Duration::from_millis(50)); // the handler, to the response head
         guard.set_status(200);
-        std::thread::sleep(AFTER_HEAD);
+        advance(Duration::from_millis(200)); // the body
         guard.finish();
         let series = r#"http_request_duration_seconds_sum{method="GET",route="/s",status="200"}"#;
-        sample(&metrics, series).unwrap().parse::<f64>().unwrap()
+        sample(&metrics, series).unwrap()
     };
-    assert!(
-        sum(crate::DurationEnd::Body) >= 0.2,
-        "the body's time is included"
-    );
-    assert!(
-        sum(crate::DurationEnd::Head) < 0.2,
-        "only the time to the head"
-    );
+    assert_eq!(sum(crate::DurationEnd::Body), "0.25");
+    assert_eq!(sum(crate::DurationEnd::Head), "0.05");
 }
 
 #[test]
 fn series_past_the_cap_fold_into_one_overflow_series() {
     let metrics = HttpMetrics::builder().max_series(2).build().unwrap();
     for code in [200, 201, 202, 203, 200] {
-        metrics
-            .start(MethodLabel::Get, Some("/x"))
+        start(&metrics, MethodLabel::Get, Some("/x"))
             .unwrap()
             .finish_with_status(code);
     }

@@ -11,27 +11,29 @@ pub mod users;
 /// Longest accepted request body, in bytes; longer bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// An axum service's `routes` with the [`tower_metrics::MetricsLayer`] over them, and
-/// `/metrics` unless it is served elsewhere (`metrics_endpoint: false`).
-///
-/// The endpoint is merged before the layer is added, so that the router's 404 fallback
-/// stays wrapped (see the tower-metrics docs).
+/// An axum service's `routes` with the JSON 404 and 405 answers, the
+/// [`tower_metrics::MetricsLayer`] over them, and `/metrics` unless it is served elsewhere
+/// (`metrics_endpoint: false`).
 pub fn axum_app(
     metrics: &http_metrics_core::HttpMetrics,
     metrics_endpoint: bool,
     routes: axum::Router,
 ) -> axum::Router {
+    let routes = routes
+        .fallback(axum_support::not_found)
+        .method_not_allowed_fallback(axum_support::method_not_allowed);
     let routes = if metrics_endpoint {
-        routes.merge(tower_metrics::metrics_router(metrics))
+        routes.route("/metrics", tower_metrics::metrics_handler_with(metrics))
     } else {
         routes
     };
-    routes.layer(tower_metrics::MetricsLayer::new(metrics))
+    routes.layer(tower_metrics::MetricsLayer::with_metrics(metrics))
 }
 
 /// An actix-web `App` wrapped in [`actix_metrics::Metrics`] over `metrics`, with the routes
-/// that `configure` registers and `/metrics` unless it is served elsewhere
-/// (`metrics_endpoint: false`): what every example service's actix build runs per worker.
+/// that `configure` registers, the JSON 404 answer, and `/metrics` unless it is served
+/// elsewhere (`metrics_endpoint: false`): what every example service's actix build runs per
+/// worker.
 ///
 /// ```
 /// use http_metrics_core::HttpMetrics;
@@ -56,10 +58,11 @@ pub fn actix_app(
     // `/metrics` after the service's routes: actix-web tries resources in the order they were
     // registered, and the scraper's requests are the rare ones.
     let app = actix_web::App::new()
-        .wrap(actix_metrics::Metrics::new(metrics))
-        .configure(configure);
+        .wrap(actix_metrics::Metrics::with_metrics(metrics))
+        .configure(configure)
+        .default_service(actix_web::web::to(actix_support::not_found));
     if metrics_endpoint {
-        app.service(actix_metrics::metrics_service(metrics))
+        app.service(actix_metrics::metrics_service_with(metrics))
     } else {
         app
     }
@@ -72,12 +75,42 @@ pub struct ApiResponse {
     pub status: u16,
     /// The JSON body.
     pub body: serde_json::Value,
+    /// The `Allow` header, on a 405.
+    pub allow: Option<&'static str>,
 }
 
 impl ApiResponse {
     /// An answer with `status` and `body`.
     pub fn new(status: u16, body: serde_json::Value) -> Self {
-        Self { status, body }
+        Self {
+            status,
+            body,
+            allow: None,
+        }
+    }
+
+    /// `404`: no route serves `path`.
+    pub fn not_found(method: &str, path: &str) -> Self {
+        Self::error(404, format!("no route for {method} {path}"))
+    }
+
+    /// `405`: the route serves only the `allow` methods (`Allow`'s value).
+    pub fn method_not_allowed(method: &str, path: &str, allow: Option<&'static str>) -> Self {
+        let mut answer = Self::error(405, format!("{method} is not allowed on {path}"));
+        answer.allow = allow;
+        answer
+    }
+
+    /// The request body could not be read: `413` when it is longer than
+    /// [`MAX_BODY_BYTES`], otherwise `status` (a broken upload).
+    pub fn unreadable_body(status: u16) -> Self {
+        match status {
+            413 => Self::error(
+                413,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            ),
+            _ => Self::error(status, "the request body could not be read"),
+        }
     }
 
     /// An error answer: `{"error": message}`.
@@ -105,7 +138,8 @@ pub fn is_json(content_type: Option<&str>) -> bool {
 /// Converts answers into actix-web responses.
 pub mod actix_support {
     use actix_web::http::StatusCode;
-    use actix_web::{HttpRequest, HttpResponse, Responder};
+    use actix_web::web::{self, Bytes};
+    use actix_web::{HttpRequest, HttpResponse, Resource, Responder};
 
     use crate::ApiResponse;
 
@@ -117,22 +151,46 @@ pub mod actix_support {
             .and_then(|v| v.to_str().ok())
     }
 
+    /// The request body, or the JSON answer to a body that could not be read (`413` past
+    /// [`crate::MAX_BODY_BYTES`]).
+    pub fn body(body: Result<Bytes, actix_web::Error>) -> Result<Bytes, ApiResponse> {
+        body.map_err(|e| ApiResponse::unreadable_body(e.as_response_error().status_code().as_u16()))
+    }
+
+    /// A resource on `path` whose other methods get the JSON 405, with `Allow: allow`.
+    pub fn resource(path: &str, allow: &'static str) -> Resource {
+        web::resource(path).default_service(web::to(move |request: HttpRequest| async move {
+            ApiResponse::method_not_allowed(request.method().as_str(), request.path(), Some(allow))
+        }))
+    }
+
+    /// The JSON 404, for the `App`'s default service.
+    pub async fn not_found(request: HttpRequest) -> ApiResponse {
+        ApiResponse::not_found(request.method().as_str(), request.path())
+    }
+
     impl Responder for ApiResponse {
         type Body = actix_web::body::BoxBody;
 
         fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
             let status =
                 StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            HttpResponse::build(status).json(self.body)
+            let mut response = HttpResponse::build(status);
+            if let Some(allow) = self.allow {
+                response.insert_header(("allow", allow));
+            }
+            response.json(self.body)
         }
     }
 }
 
 /// Converts answers into axum responses.
 pub mod axum_support {
-    use axum::http::StatusCode;
+    use axum::extract::rejection::BytesRejection;
+    use axum::http::{Method, StatusCode, Uri};
     use axum::response::{IntoResponse, Response};
     use axum::Json;
+    use bytes::Bytes;
 
     use crate::ApiResponse;
 
@@ -143,11 +201,34 @@ pub mod axum_support {
             .and_then(|v| v.to_str().ok())
     }
 
+    /// The request body, or the JSON answer to a body that could not be read (`413` past
+    /// [`crate::MAX_BODY_BYTES`]).
+    pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiResponse> {
+        body.map_err(|e| ApiResponse::unreadable_body(e.status().as_u16()))
+    }
+
+    /// The JSON 404, for the router's fallback.
+    pub async fn not_found(method: Method, uri: Uri) -> ApiResponse {
+        ApiResponse::not_found(method.as_str(), uri.path())
+    }
+
+    /// The JSON 405, for the router's method-not-allowed fallback (axum adds `Allow`).
+    pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiResponse {
+        ApiResponse::method_not_allowed(method.as_str(), uri.path(), None)
+    }
+
     impl IntoResponse for ApiResponse {
         fn into_response(self) -> Response {
             let status =
                 StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, Json(self.body)).into_response()
+            let mut response = (status, Json(self.body)).into_response();
+            if let Some(allow) = self.allow {
+                let allow = axum::http::HeaderValue::from_static(allow);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::ALLOW, allow);
+            }
+            response
         }
     }
 }

@@ -124,7 +124,7 @@ pub fn axum(
                     Ok(listener) => listener,
                     Err(code) => return code,
                 };
-                let endpoint = tower_metrics::metrics_router(&metrics);
+                let endpoint = tower_metrics::metrics_router_with(&metrics);
                 let metrics_server =
                     axum::serve(listener, endpoint).with_graceful_shutdown(ctrl_c());
                 tokio::try_join!(main, metrics_server).map(|_| ())
@@ -197,7 +197,7 @@ where
             None => main.await,
             Some(port) => {
                 let endpoint = HttpServer::new(move || {
-                    App::new().service(actix_metrics::metrics_service(&metrics))
+                    App::new().service(actix_metrics::metrics_service_with(&metrics))
                 })
                 .workers(1);
                 let endpoint = match bind(name, endpoint, &settings.host, port, "serving /metrics")

@@ -49,7 +49,7 @@ mod axum_side {
             (
                 "tower-metrics",
                 router()
-                    .layer(tower_metrics::MetricsLayer::new(&metrics))
+                    .layer(tower_metrics::MetricsLayer::with_metrics(&metrics))
                     .with_state(()),
             ),
             ("axum-prometheus", router().layer(prometheus).with_state(())),
@@ -109,7 +109,7 @@ mod actix_side {
             .await;
             let ours = actix_test::init_service(
                 App::new()
-                    .wrap(actix_metrics::Metrics::new(&metrics))
+                    .wrap(actix_metrics::Metrics::with_metrics(&metrics))
                     .route(route, handler()),
             )
             .await;

@@ -65,8 +65,8 @@ pub fn axum_app(metrics: &HttpMetrics) -> axum::Router {
             get(|| async { axum::body::Body::from_stream(chunks()) }),
         )
         .nest("/api/v2", v2)
-        .merge(tower_metrics::metrics_router(metrics))
-        .layer(tower_metrics::MetricsLayer::new(metrics))
+        .merge(tower_metrics::metrics_router_with(metrics))
+        .layer(tower_metrics::MetricsLayer::with_metrics(metrics))
 }
 
 /// The application on actix-web, wrapped in `Metrics`, with `/metrics`.
@@ -82,8 +82,8 @@ pub fn actix_app(
     >,
 > {
     App::new()
-        .wrap(actix_metrics::Metrics::new(metrics))
-        .service(actix_metrics::metrics_service(metrics))
+        .wrap(actix_metrics::Metrics::with_metrics(metrics))
+        .service(actix_metrics::metrics_service_with(metrics))
         // `web::resource` answers a wrong method with 405 on the resource, as axum does;
         // `App::route` would guard the resource itself and answer 404 (see the README).
         .service(web::resource("/api/users/{user_id}").route(web::get().to(

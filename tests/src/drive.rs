@@ -44,7 +44,7 @@ where
 /// Paths of the `/users/{id}` route, far more distinct ones than actix-metrics' path memo
 /// keeps (64 per memo slot on average): sent in turn, every one is new to the memo.
 pub fn new_paths() -> Vec<String> {
-    (0..64 * http_metrics_core::LocalRouteCache::PATHS)
+    (0..64 * actix_metrics::Metrics::REMEMBERED_PATHS)
         .map(|i| format!("/users/{i}"))
         .collect()
 }

@@ -78,8 +78,8 @@ async fn panicking() -> &'static str {
 /// The fault-injection app on axum.
 pub fn axum_app(metrics: &HttpMetrics) -> axum::Router {
     axum_routes()
-        .merge(tower_metrics::metrics_router(metrics))
-        .layer(tower_metrics::MetricsLayer::new(metrics))
+        .merge(tower_metrics::metrics_router_with(metrics))
+        .layer(tower_metrics::MetricsLayer::with_metrics(metrics))
 }
 
 /// The fault-injection app on actix-web.
@@ -96,8 +96,8 @@ pub fn actix_app(
 > {
     let route = |path, handler| web::resource(path).route(handler);
     actix_web::App::new()
-        .wrap(actix_metrics::Metrics::new(metrics))
-        .service(actix_metrics::metrics_service(metrics))
+        .wrap(actix_metrics::Metrics::with_metrics(metrics))
+        .service(actix_metrics::metrics_service_with(metrics))
         .service(route(
             "/hang",
             web::get().to(|| async {

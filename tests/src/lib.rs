@@ -80,16 +80,34 @@ impl Exposition {
             .unwrap_or_default()
     }
 
-    /// The in-flight gauge series that are not zero (there should be none once traffic has
-    /// stopped), as (labels, value).
-    pub fn busy_in_flight(&self) -> Vec<(&Labels, f64)> {
-        let samples = self.samples.get("http_requests_in_flight");
-        samples
+    /// Checks that the in-flight gauge has exactly the series `expected` — (method, route)
+    /// pairs — each at 0, as it must once traffic has stopped: a missing series fails as
+    /// surely as a busy one, so the check cannot pass on an empty exposition.
+    #[track_caller]
+    pub fn assert_idle(&self, expected: &[(&str, &str)]) {
+        let expected: Vec<_> = expected.iter().map(|&(m, r)| (m, r, 0.0)).collect();
+        self.assert_in_flight(&expected);
+    }
+
+    /// Checks that the in-flight gauge has exactly the series `expected`, as (method, route,
+    /// value).
+    #[track_caller]
+    pub fn assert_in_flight(&self, expected: &[(&str, &str, f64)]) {
+        let mut found: Vec<(String, String, f64)> = self
+            .samples
+            .get("http_requests_in_flight")
             .into_iter()
             .flatten()
-            .filter(|(_, v)| *v != 0.0)
-            .map(|(l, v)| (l, *v))
-            .collect()
+            .map(|(l, v)| (l["method"].clone(), l["route"].clone(), *v))
+            .collect();
+        found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let mut wanted: Vec<(String, String, f64)> = expected
+            .iter()
+            .map(|(m, r, v)| ((*m).to_owned(), (*r).to_owned(), *v))
+            .collect();
+        wanted.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        wanted.dedup();
+        assert_eq!(found, wanted, "in-flight series (method, route, value)");
     }
 
     /// Every distinct value of label `label` across the samples named `name`.

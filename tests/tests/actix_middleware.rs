@@ -38,8 +38,8 @@ fn routing_app(
                 Either::Right(srv.call(req))
             }
         })
-        .wrap(actix_metrics::Metrics::new(metrics))
-        .service(actix_metrics::metrics_service(metrics))
+        .wrap(actix_metrics::Metrics::with_metrics(metrics))
+        .service(actix_metrics::metrics_service_with(metrics))
         // Same path, chosen by a guard: only routing knows which template applies.
         .service(
             web::resource("/items/{id}")
@@ -191,8 +191,8 @@ fn panicking_app(
     >,
 > {
     App::new()
-        .wrap(actix_metrics::Metrics::new(metrics))
-        .service(actix_metrics::metrics_service(metrics))
+        .wrap(actix_metrics::Metrics::with_metrics(metrics))
+        .service(actix_metrics::metrics_service_with(metrics))
         .service(web::resource("/panic").route(web::get().to(|| async {
             if true {
                 panic!("handler bug");
@@ -310,7 +310,7 @@ async fn in_flight_before_routing(
                 seen.borrow_mut().push(in_flight_by_route(&probed, &gauges));
                 service.call(request)
             })
-            .wrap(actix_metrics::Metrics::new(&metrics))
+            .wrap(actix_metrics::Metrics::with_metrics(&metrics))
     };
     for &(route, body) in routes {
         app = app.route(route, web::get().to(move || async move { body }));
@@ -376,7 +376,7 @@ async fn a_request_routing_turned_away_is_recorded_on_the_pattern_its_path_match
     let metrics = HttpMetrics::new();
     let app = actix_web::test::init_service(
         App::new()
-            .wrap(actix_metrics::Metrics::new(&metrics))
+            .wrap(actix_metrics::Metrics::with_metrics(&metrics))
             // `App::route` guards the resource itself: a POST matches no resource.
             .route("/x/{id}", web::get().to(HttpResponse::Ok))
             .service(

@@ -13,7 +13,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use http_metrics_core::{HttpMetrics, MethodLabel};
+use http_metrics_core::adapter::{MethodLabel, RouteCache, RouteHandle};
+use http_metrics_core::HttpMetrics;
 
 struct Counting;
 
@@ -56,7 +57,7 @@ const REQUESTS: u64 = 1_000;
 #[test]
 fn the_core_recording_path_allocates_nothing_once_a_series_exists() {
     let metrics = HttpMetrics::new();
-    let route = metrics.route("/api/users/{user_id}");
+    let route = RouteHandle::resolve(&metrics, "/api/users/{user_id}");
     route
         .start(MethodLabel::Get)
         .unwrap()
@@ -70,7 +71,7 @@ fn the_core_recording_path_allocates_nothing_once_a_series_exists() {
     });
     assert_eq!(n, 0, "allocations for {REQUESTS} requests");
     // Through the per-route cache the tower layer uses, and a cancelled request:
-    let cache = http_metrics_core::RouteCache::default();
+    let cache = RouteCache::default();
     drop(cache.start(&metrics, MethodLabel::Get, Some("/api/users/{user_id}")));
     let n = allocations(|| {
         for _ in 0..REQUESTS {
@@ -116,7 +117,7 @@ mod axum_requests {
                 .unwrap();
             request
                 .extensions_mut()
-                .insert(tower_metrics::RouteTemplate("/users/{id}"));
+                .insert(tower_metrics::RouteTemplate::from_static("/users/{id}"));
             request
         };
         let run = |wrapped: bool, n: u64| {
@@ -148,7 +149,7 @@ mod axum_requests {
             &rt,
         );
         let measured = per_request(
-            &router().layer(tower_metrics::MetricsLayer::new(&metrics)),
+            &router().layer(tower_metrics::MetricsLayer::with_metrics(&metrics)),
             &rt,
         );
         assert_eq!(
@@ -180,7 +181,7 @@ mod actix_requests {
             .await;
             let wrapped = actix_test::init_service(
                 App::new()
-                    .wrap(actix_metrics::Metrics::new(&metrics))
+                    .wrap(actix_metrics::Metrics::with_metrics(&metrics))
                     .route(route, handler()),
             )
             .await;

@@ -12,7 +12,7 @@ use http_metrics_core::{HttpMetrics, StatusLabel};
 use prometheus_client::metrics::counter::Counter;
 use tests::Exposition;
 use tower::ServiceExt;
-use tower_metrics::{metrics_router, MetricsLayer};
+use tower_metrics::{metrics_handler_with, metrics_router_with, MetricsLayer};
 
 use http_metrics_core::prometheus_client;
 
@@ -66,8 +66,8 @@ fn app(metrics: &HttpMetrics) -> Router {
             }),
         )
         .nest("/api/v2", api)
-        .merge(metrics_router(metrics))
-        .layer(MetricsLayer::new(metrics))
+        .merge(metrics_router_with(metrics))
+        .layer(MetricsLayer::with_metrics(metrics))
 }
 
 fn labels<'a>(method: &'a str, route: &'a str, status: &'a str) -> [(&'a str, &'a str); 3] {
@@ -116,20 +116,11 @@ async fn requests_are_counted_under_their_route_template() {
         ),
         Some(3.0)
     );
-    for route in ["/api/users/{user_id}", "/api/users", "/fail"] {
-        for (method, l) in m
-            .series(IN_FLIGHT)
-            .iter()
-            .map(|l| (l["method"].clone(), *l))
-        {
-            if l["route"] == route {
-                assert_eq!(
-                    m.get(IN_FLIGHT, &[("method", &method), ("route", route)]),
-                    Some(0.0)
-                );
-            }
-        }
-    }
+    m.assert_idle(&[
+        ("GET", "/api/users/{user_id}"),
+        ("POST", "/api/users"),
+        ("GET", "/fail"),
+    ]);
 }
 
 #[tokio::test]
@@ -154,21 +145,19 @@ async fn each_observation_lands_in_its_bucket() {
             ],
         )
     };
-    // The slow handler sleeps 100 ms: above 0.05, below 60.
+    // The slow handler sleeps 100 ms, so its request cannot take less than that: it is in
+    // no bucket below 0.05 s, whatever the machine's load. (No upper bound is asserted: a
+    // loaded machine may take any time.)
     assert_eq!(bucket("/slow", "0.05"), Some(0.0));
-    assert_eq!(bucket("/slow", "60.0"), Some(1.0));
     assert_eq!(bucket("/slow", "+Inf"), Some(1.0));
-    assert_eq!(bucket("/api/users/{user_id}", "0.05"), Some(1.0));
+    assert_eq!(bucket("/api/users/{user_id}", "+Inf"), Some(1.0));
     let sum = m
         .get(
             "http_request_duration_seconds_sum",
             &labels("GET", "/slow", "200"),
         )
         .unwrap();
-    assert!(
-        (0.1..60.0).contains(&sum),
-        "sum {sum} covers the 100 ms sleep"
-    );
+    assert!(sum >= 0.05, "sum {sum} covers the 100 ms sleep");
 }
 
 #[tokio::test]
@@ -191,8 +180,8 @@ async fn in_flight_counts_a_running_request_and_returns_to_zero() {
                 }
             }),
         )
-        .layer(MetricsLayer::new(&metrics))
-        .merge(metrics_router(&metrics));
+        .layer(MetricsLayer::with_metrics(&metrics))
+        .merge(metrics_router_with(&metrics));
 
     let running = tokio::spawn({
         let app = app.clone();
@@ -242,22 +231,80 @@ async fn unmatched_paths_share_one_route_value() {
     );
 }
 
-/// `Router::merge` replaces a default fallback with the merged router's, so merging after
-/// `layer` leaves 404s unwrapped. This is why the docs say: the layer goes last.
+/// Every order of the documented calls — the application's routes, the layer, and `/metrics`
+/// mounted with `route(metrics_handler)` or `merge(metrics_router)` — records the same series.
+/// (`Router::merge` replaces a default fallback with the merged router's: the merged router
+/// records its own 404s, and an outer layer over the same metrics leaves them to it.)
 #[tokio::test]
-async fn merging_after_the_layer_loses_the_default_fallback() {
-    let metrics = HttpMetrics::new();
-    let app = Router::new()
-        .route("/", get(|| async { "home" }))
-        .layer(MetricsLayer::new(&metrics))
-        .merge(metrics_router(&metrics));
-    assert_eq!(send(&app, "GET", "/missing").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(
-        scrape(&app)
-            .await
-            .get(TOTAL, &labels("GET", "unmatched", "404")),
-        None
-    );
+async fn every_order_of_layer_and_metrics_endpoint_records_the_same_series() {
+    type Build = fn(&HttpMetrics) -> Router;
+    fn routes() -> Router {
+        Router::new().route("/", get(|| async { "home" }))
+    }
+    let orders: [(&str, Build); 4] = [
+        ("route(handler) then layer", |m| {
+            routes()
+                .route("/metrics", metrics_handler_with(m))
+                .layer(MetricsLayer::with_metrics(m))
+        }),
+        ("layer then route(handler)", |m| {
+            routes()
+                .layer(MetricsLayer::with_metrics(m))
+                .route("/metrics", metrics_handler_with(m))
+        }),
+        ("merge(router) then layer", |m| {
+            routes()
+                .merge(metrics_router_with(m))
+                .layer(MetricsLayer::with_metrics(m))
+        }),
+        ("layer then merge(router)", |m| {
+            routes()
+                .layer(MetricsLayer::with_metrics(m))
+                .merge(metrics_router_with(m))
+        }),
+    ];
+    for (order, build) in orders {
+        for count_scrapes in [false, true] {
+            let metrics = HttpMetrics::builder()
+                .count_metrics_path(count_scrapes)
+                .build()
+                .unwrap();
+            let app = build(&metrics);
+            assert_eq!(send(&app, "GET", "/").await.0, StatusCode::OK, "{order}");
+            for path in ["/missing", "/missing/too"] {
+                let status = send(&app, "GET", path).await.0;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{order}");
+            }
+            scrape(&app).await;
+            let m = scrape(&app).await;
+            let case = format!("{order}, count_metrics_path({count_scrapes})");
+            assert_eq!(
+                m.get(TOTAL, &labels("GET", "/", "200")),
+                Some(1.0),
+                "{case}"
+            );
+            let unmatched = m.get(TOTAL, &labels("GET", "unmatched", "404"));
+            assert_eq!(unmatched, Some(2.0), "{case}");
+            let mut in_flight = vec![("GET", "/", 0.0), ("GET", "unmatched", 0.0)];
+            // Counted scrapes are recorded where `/metrics` was mounted before the layer:
+            // axum wraps only the routes added before a layer.
+            let counted = count_scrapes && order.ends_with("then layer");
+            if counted {
+                // The first scrape is recorded, once; the second is in flight as it reads.
+                let scrapes = m.get(TOTAL, &labels("GET", "/metrics", "200"));
+                assert_eq!(scrapes, Some(1.0), "{case}");
+                in_flight.push(("GET", "/metrics", 1.0));
+            }
+            let series = if counted { 3 } else { 2 };
+            assert_eq!(
+                m.series(TOTAL).len(),
+                series,
+                "{case}: {:?}",
+                m.series(TOTAL)
+            );
+            m.assert_in_flight(&in_flight);
+        }
+    }
 }
 
 #[tokio::test]
@@ -314,10 +361,10 @@ async fn a_nested_router_layered_before_nesting_sees_the_full_template() {
     let metrics = HttpMetrics::new();
     let inner = Router::new()
         .route("/items/{id}", get(|| async { "item" }))
-        .layer(MetricsLayer::new(&metrics));
+        .layer(MetricsLayer::with_metrics(&metrics));
     let app = Router::new()
         .nest("/shop", inner)
-        .merge(metrics_router(&metrics));
+        .merge(metrics_router_with(&metrics));
     send(&app, "GET", "/shop/items/3").await;
     let m = scrape(&app).await;
     assert_eq!(
@@ -332,8 +379,8 @@ async fn fallbacks_record_the_unmatched_route_with_their_status() {
     let app = Router::new()
         .route("/", get(|| async { "home" }))
         .fallback(|| async { (StatusCode::IM_A_TEAPOT, "fallback") })
-        .layer(MetricsLayer::new(&metrics))
-        .merge(metrics_router(&metrics));
+        .layer(MetricsLayer::with_metrics(&metrics))
+        .merge(metrics_router_with(&metrics));
     assert_eq!(
         send(&app, "GET", "/missing/42").await.0,
         StatusCode::IM_A_TEAPOT
@@ -354,8 +401,8 @@ async fn nest_service_paths_below_the_prefix_are_unmatched() {
     });
     let app = Router::new()
         .nest_service("/static", files)
-        .layer(MetricsLayer::new(&metrics))
-        .merge(metrics_router(&metrics));
+        .layer(MetricsLayer::with_metrics(&metrics))
+        .merge(metrics_router_with(&metrics));
     for path in ["/static/app.js", "/static/css/site.css", "/static"] {
         assert_eq!(send(&app, "GET", path).await.0, StatusCode::OK, "{path}");
     }
@@ -370,8 +417,8 @@ async fn metrics_endpoint_does_not_count_itself_by_default() {
     // Layer added after merging, so the metrics route is wrapped too.
     let app = Router::new()
         .route("/", get(|| async { "home" }))
-        .merge(metrics_router(&metrics))
-        .layer(MetricsLayer::new(&metrics));
+        .merge(metrics_router_with(&metrics))
+        .layer(MetricsLayer::with_metrics(&metrics));
     scrape(&app).await;
     let m = scrape(&app).await;
     assert!(
@@ -385,8 +432,8 @@ async fn metrics_endpoint_does_not_count_itself_by_default() {
         .build()
         .unwrap();
     let app = Router::new()
-        .merge(metrics_router(&counted))
-        .layer(MetricsLayer::new(&counted));
+        .merge(metrics_router_with(&counted))
+        .layer(MetricsLayer::with_metrics(&counted));
     scrape(&app).await;
     let m = scrape(&app).await;
     assert_eq!(m.get(TOTAL, &labels("GET", "/metrics", "200")), Some(1.0));
@@ -509,8 +556,8 @@ async fn a_panicking_handler_is_a_500_and_leaves_in_flight_balanced() {
                 "unreachable"
             }),
         )
-        .merge(metrics_router(&metrics))
-        .layer(MetricsLayer::new(&metrics));
+        .merge(metrics_router_with(&metrics))
+        .layer(MetricsLayer::with_metrics(&metrics));
     let task = tokio::spawn({
         let app = app.clone();
         async move { send(&app, "GET", "/panic").await }
@@ -529,8 +576,8 @@ async fn a_request_dropped_before_its_response_is_a_499() {
     let metrics = HttpMetrics::new();
     let app: Router = Router::new()
         .route("/hang", get(std::future::pending::<&'static str>))
-        .merge(metrics_router(&metrics))
-        .layer(MetricsLayer::new(&metrics));
+        .merge(metrics_router_with(&metrics))
+        .layer(MetricsLayer::with_metrics(&metrics));
     let request = Request::get("/hang").body(Body::empty()).unwrap();
     let timed_out =
         tokio::time::timeout(Duration::from_millis(20), app.clone().oneshot(request)).await;

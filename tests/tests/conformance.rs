@@ -23,11 +23,9 @@ fn check_expected(framework: &str, m: &tests::Exposition) {
         "{framework}: no other series (no /health, no /metrics, no raw paths): {:?}",
         m.series("http_requests_total")
     );
-    assert!(
-        m.busy_in_flight().is_empty(),
-        "{framework}: {:?}",
-        m.busy_in_flight()
-    );
+    // Every route that was requested has its in-flight series, back at 0.
+    let idle: Vec<(&str, &str)> = EXPECTED_TOTALS.iter().map(|(m, r, ..)| (*m, *r)).collect();
+    m.assert_idle(&idle);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

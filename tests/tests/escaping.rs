@@ -26,8 +26,8 @@ const REGION: &str = "eu \"west\"\n\\";
 fn app(metrics: &HttpMetrics) -> axum::Router {
     axum::Router::new()
         .route("/ok", get(|| async { "ok" }))
-        .merge(tower_metrics::metrics_router(metrics))
-        .layer(tower_metrics::MetricsLayer::new(metrics))
+        .merge(tower_metrics::metrics_router_with(metrics))
+        .layer(tower_metrics::MetricsLayer::with_metrics(metrics))
 }
 
 fn python_samples(parsed: &Value, family: &str) -> Vec<(Value, f64)> {

@@ -202,14 +202,14 @@ async fn a_panic_caught_inside_or_outside_the_layer_is_one_500() {
             "inside",
             tests::faults::axum_routes()
                 .layer(CatchPanicLayer::new())
-                .merge(tower_metrics::metrics_router(&inside))
-                .layer(tower_metrics::MetricsLayer::new(&inside)),
+                .merge(tower_metrics::metrics_router_with(&inside))
+                .layer(tower_metrics::MetricsLayer::with_metrics(&inside)),
         ),
         (
             "outside",
             tests::faults::axum_routes()
-                .merge(tower_metrics::metrics_router(&outside))
-                .layer(tower_metrics::MetricsLayer::new(&outside))
+                .merge(tower_metrics::metrics_router_with(&outside))
+                .layer(tower_metrics::MetricsLayer::with_metrics(&outside))
                 .layer(CatchPanicLayer::new()),
         ),
     ];

@@ -175,10 +175,10 @@ async fn twenty_thousand_requests_over_32_connections_are_counted_exactly() {
         assert_eq!(total("GET", "/api/users/{user_id}", "404"), q, "{name}");
         assert_eq!(total("POST", "/api/users", "201"), q, "{name}");
         assert_eq!(total("GET", "/bad", "400"), q, "{name}");
-        assert!(
-            m.busy_in_flight().is_empty(),
-            "{name}: {:?}",
-            m.busy_in_flight()
-        );
+        m.assert_idle(&[
+            ("GET", "/api/users/{user_id}"),
+            ("POST", "/api/users"),
+            ("GET", "/bad"),
+        ]);
     }
 }

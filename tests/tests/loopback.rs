@@ -58,7 +58,11 @@ async fn counts_over_a_real_socket() {
     assert_eq!(total("GET", "/api/users/{user_id}", "200"), Some(3.0));
     assert_eq!(total("GET", "unmatched", "404"), Some(1.0));
     assert_eq!(m.series("http_requests_total").len(), 3);
-    assert!(m.busy_in_flight().is_empty(), "{:?}", m.busy_in_flight());
+    m.assert_idle(&[
+        ("POST", "/api/users"),
+        ("GET", "/api/users/{user_id}"),
+        ("GET", "unmatched"),
+    ]);
     assert_eq!(
         m.get("users_created_total", &[("source", "api")]),
         Some(1.0)

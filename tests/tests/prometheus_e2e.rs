@@ -64,8 +64,8 @@ fn tricky_app() -> axum::Router {
             .inc_by(i as u64 + 1);
     }
     axum::Router::new()
-        .merge(tower_metrics::metrics_router(&metrics))
-        .layer(tower_metrics::MetricsLayer::new(&metrics))
+        .merge(tower_metrics::metrics_router_with(&metrics))
+        .layer(tower_metrics::MetricsLayer::with_metrics(&metrics))
 }
 
 async fn request(client: &reqwest::Client, method: &str, url: String, body: &str, status: u16) {

@@ -2,7 +2,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http_body::{Body, Frame, SizeHint};
-use http_metrics_core::ActiveRequest;
+use http_metrics_core::adapter::ActiveRequest;
 use pin_project_lite::pin_project;
 
 pin_project! {

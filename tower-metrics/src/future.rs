@@ -3,7 +3,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http::Response;
-use http_metrics_core::ActiveRequest;
+use http_metrics_core::adapter::ActiveRequest;
 use pin_project_lite::pin_project;
 
 use crate::ResponseBody;
@@ -44,6 +44,7 @@ where
         let result = ready!(this.active.watch(|| this.inner.poll(cx)));
         Poll::Ready(match result {
             Ok(response) => {
+                crate::mark::discard_if_recorded(this.active, &response);
                 let active = this.active.respond(response.status().as_u16());
                 Ok(response.map(|body| ResponseBody::new(body, active)))
             }

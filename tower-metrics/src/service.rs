@@ -2,7 +2,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use http_metrics_core::{HttpMetrics, MethodLabel, RouteCache};
+use http_metrics_core::adapter::{MethodLabel, RouteCache};
+use http_metrics_core::HttpMetrics;
 use tower_service::Service;
 
 use crate::{ResponseBody, ResponseFuture};
@@ -23,7 +24,18 @@ struct Shared {
 }
 
 impl<S> Metrics<S> {
-    /// Wraps `inner`, recording into `metrics`.
+    /// Wraps `inner`, recording into `metrics`; what [`crate::MetricsLayer`] builds for each
+    /// service it wraps.
+    ///
+    /// ```
+    /// use tower_metrics::{HttpMetrics, Metrics};
+    ///
+    /// let service = tower::service_fn(|_: http::Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// });
+    /// let mut metrics = Metrics::new(service, HttpMetrics::global());
+    /// let _inner: &mut _ = metrics.get_mut();
+    /// ```
     pub fn new(inner: S, metrics: &HttpMetrics) -> Self {
         Self {
             inner,
@@ -32,6 +44,21 @@ impl<S> Metrics<S> {
                 routes: RouteCache::default(),
             }),
         }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 
@@ -49,8 +76,8 @@ where
     }
 
     // `#[inline]` here, on `ResponseFuture::poll` and on `ResponseBody::poll_frame` lets a
-    // release build fold each into the wrapper axum puts around it (`MapFuture`, `MapErr`):
-    // 150 fewer instructions per request (BENCHMARKS.md, section 1b).
+    // release build fold each into the wrapper axum puts around it (`MapFuture`, `MapErr`;
+    // BENCHMARKS.md, section 1b).
     #[inline]
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let method = MethodLabel::from(req.method());

@@ -10,13 +10,10 @@ pub(crate) mod prometheus_text;
 
 use std::io::Write as _;
 
-pub use negotiate::accepts_gzip;
-
 /// `Content-Type` of OpenMetrics 1.0 text.
-pub const OPENMETRICS_CONTENT_TYPE: &str =
-    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// `Content-Type` of the Prometheus text format 0.0.4.
-pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// An exposition format.
 ///
@@ -62,123 +59,126 @@ impl Format {
 
 /// What a scraper sent: the request headers that shape the `/metrics` response.
 ///
+/// Headers are read as RFC 9110 says a recipient reads them: repeated `Accept` and
+/// `Accept-Encoding` lines are one comma-separated list, in order; `Authorization` is a
+/// single value, so a request that carries it more than once is refused (`400`) when a
+/// bearer token is configured, whichever of its values would match.
+///
 /// ```
-/// use http_metrics_core::{Format, ScrapeRequest};
+/// use http_metrics_core::adapter::ScrapeRequest;
+/// use http_metrics_core::Format;
 ///
 /// let request = ScrapeRequest::new().accept("text/plain").accept_encoding("gzip, br");
 /// assert_eq!(request.format(), Format::Prometheus);
 /// assert!(request.gzip());
+///
+/// // Two `Accept` lines are one list: OpenMetrics is listed, so it is chosen.
+/// let headers = [("accept", "text/plain;q=0.5"), ("Accept", "application/openmetrics-text")];
+/// let request = ScrapeRequest::from_headers(headers.map(|(n, v)| (n, v.as_bytes())));
+/// assert_eq!(request.format(), Format::OpenMetrics);
 /// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ScrapeRequest<'a> {
-    accept: Option<&'a str>,
-    accept_encoding: Option<&'a str>,
-    authorization: Option<&'a str>,
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeRequest {
+    accept: String,
+    accept_encoding: String,
+    authorization: Authorization,
 }
 
-impl<'a> ScrapeRequest<'a> {
+/// The `Authorization` header lines of a request.
+#[derive(Clone, Default)]
+enum Authorization {
+    #[default]
+    Absent,
+    One(String),
+    Repeated,
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Credentials never appear in logs.
+        f.write_str(match self {
+            Self::Absent => "Absent",
+            Self::One(_) => "One(<redacted>)",
+            Self::Repeated => "Repeated",
+        })
+    }
+}
+
+impl ScrapeRequest {
     /// A request without headers: Prometheus text, uncompressed.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The `Accept` header value.
-    pub fn accept(mut self, value: &'a str) -> Self {
-        self.accept = Some(value);
-        self
-    }
-
-    /// The `Accept-Encoding` header value.
-    pub fn accept_encoding(mut self, value: &'a str) -> Self {
-        self.accept_encoding = Some(value);
-        self
-    }
-
-    /// The `Authorization` header value.
-    pub fn authorization(mut self, value: &'a str) -> Self {
-        self.authorization = Some(value);
-        self
-    }
-
-    /// A request from the headers `header` looks up by lower-case name (`accept`,
-    /// `accept-encoding`, `authorization`); what every adapter does with its framework's
-    /// header map.
-    ///
-    /// ```
-    /// use http_metrics_core::{Format, ScrapeRequest};
-    ///
-    /// let headers = [("accept", "application/openmetrics-text")];
-    /// let lookup = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-    /// assert_eq!(ScrapeRequest::from_headers(lookup).format(), Format::OpenMetrics);
-    /// ```
-    pub fn from_headers(header: impl Fn(&'static str) -> Option<&'a str>) -> Self {
-        Self {
-            accept: header("accept"),
-            accept_encoding: header("accept-encoding"),
-            authorization: header("authorization"),
+    /// The request carrying every `(name, value)` header line of `headers`, in order; what
+    /// an adapter builds from its framework's header map. Names are matched without regard
+    /// to case; other headers are ignored.
+    pub fn from_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let mut request = Self::new();
+        for (name, value) in headers {
+            request.add_header(name, value);
         }
+        request
     }
 
-    /// The `Authorization` header value, if any.
-    pub fn authorization_header(&self) -> Option<&'a str> {
-        self.authorization
+    /// Adds one header line. A value that is not UTF-8 is read with replacement characters,
+    /// so it matches no media type, coding or token.
+    pub fn add_header(&mut self, name: &str, value: &[u8]) {
+        let list = if name.eq_ignore_ascii_case("accept") {
+            &mut self.accept
+        } else if name.eq_ignore_ascii_case("accept-encoding") {
+            &mut self.accept_encoding
+        } else if name.eq_ignore_ascii_case("authorization") {
+            self.authorization = match self.authorization {
+                Authorization::Absent => {
+                    Authorization::One(String::from_utf8_lossy(value).into_owned())
+                }
+                _ => Authorization::Repeated,
+            };
+            return;
+        } else {
+            return;
+        };
+        if !list.is_empty() {
+            list.push_str(", ");
+        }
+        list.push_str(&String::from_utf8_lossy(value));
+    }
+
+    /// Adds an `Accept` line.
+    pub fn accept(mut self, value: &str) -> Self {
+        self.add_header("accept", value.as_bytes());
+        self
+    }
+
+    /// Adds an `Accept-Encoding` line.
+    pub fn accept_encoding(mut self, value: &str) -> Self {
+        self.add_header("accept-encoding", value.as_bytes());
+        self
+    }
+
+    /// Adds an `Authorization` line.
+    pub fn authorization(mut self, value: &str) -> Self {
+        self.add_header("authorization", value.as_bytes());
+        self
     }
 
     /// The negotiated format.
     pub fn format(&self) -> Format {
-        Format::negotiate(self.accept)
+        Format::negotiate(Some(&self.accept))
     }
 
     /// Whether the response will be gzip-compressed.
     pub fn gzip(&self) -> bool {
-        self.accept_encoding.is_some_and(accepts_gzip)
-    }
-}
-
-/// A [`ScrapeRequest`] that owns its header values, to move to another thread (adapters
-/// encode on a blocking thread, so that a large scrape never stalls request handling).
-///
-/// ```
-/// use http_metrics_core::{Format, ScrapeRequest};
-///
-/// let owned = ScrapeRequest::new().accept("text/plain").into_owned();
-/// let on_another_thread = std::thread::spawn(move || owned.as_request().format());
-/// assert_eq!(on_another_thread.join().unwrap(), Format::Prometheus);
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct OwnedScrapeRequest {
-    accept: Option<String>,
-    accept_encoding: Option<String>,
-    authorization: Option<String>,
-}
-
-impl OwnedScrapeRequest {
-    /// The request, borrowed.
-    pub fn as_request(&self) -> ScrapeRequest<'_> {
-        ScrapeRequest {
-            accept: self.accept.as_deref(),
-            accept_encoding: self.accept_encoding.as_deref(),
-            authorization: self.authorization.as_deref(),
-        }
-    }
-}
-
-impl ScrapeRequest<'_> {
-    /// The request with owned header values.
-    pub fn into_owned(self) -> OwnedScrapeRequest {
-        OwnedScrapeRequest {
-            accept: self.accept.map(str::to_owned),
-            accept_encoding: self.accept_encoding.map(str::to_owned),
-            authorization: self.authorization.map(str::to_owned),
-        }
+        negotiate::accepts_gzip(&self.accept_encoding)
     }
 }
 
 /// A ready `/metrics` response, framework-neutral: adapters copy it into their own types.
 #[derive(Clone, Debug)]
 pub struct Scrape {
-    /// HTTP status code: 200; 401 without the configured bearer token; 500 when a metric
-    /// failed to encode.
+    /// HTTP status code: 200; 401 without the configured bearer token; 400 with more than
+    /// one `Authorization` header; 500 when a metric failed to encode.
     pub status: u16,
     /// Response headers, `Content-Type` first.
     pub headers: Vec<(&'static str, &'static str)>,
@@ -187,8 +187,48 @@ pub struct Scrape {
 }
 
 impl Scrape {
+    /// The complete `/metrics` response of `metrics` for a scraper's request: the negotiated
+    /// format, gzip when accepted, and the headers to send; `401` without the configured
+    /// bearer token, `400` with more than one `Authorization` header.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{Scrape, ScrapeRequest};
+    /// use http_metrics_core::HttpMetrics;
+    ///
+    /// let request = ScrapeRequest::new().accept("application/openmetrics-text");
+    /// let scrape = Scrape::respond(&HttpMetrics::new(), &request);
+    /// assert_eq!(scrape.status, 200);
+    /// assert_eq!(
+    ///     scrape.header("content-type"),
+    ///     Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    /// );
+    /// assert!(scrape.body.ends_with(b"# EOF\n"));
+    /// ```
+    pub fn respond(metrics: &crate::HttpMetrics, request: &ScrapeRequest) -> Self {
+        if let Some(token) = metrics.bearer_token() {
+            match &request.authorization {
+                Authorization::Repeated => return Self::repeated_authorization(),
+                Authorization::One(value) if token.admits(Some(value)) => {}
+                _ => return Self::unauthorized(),
+            }
+        }
+        Self::new(request, metrics.encode(request.format()))
+    }
+
+    fn repeated_authorization() -> Self {
+        Self {
+            status: 400,
+            headers: vec![
+                ("content-type", "text/plain; charset=utf-8"),
+                ("cache-control", "no-store"),
+            ],
+            body: b"400 Bad Request: more than one Authorization header; send exactly one, `Authorization: Bearer <token>`\n"
+                .to_vec(),
+        }
+    }
+
     /// The answer to a scrape without the configured bearer token.
-    pub(crate) fn unauthorized() -> Self {
+    fn unauthorized() -> Self {
         Self {
             status: 401,
             headers: vec![
@@ -201,10 +241,7 @@ impl Scrape {
         }
     }
 
-    pub(crate) fn new(
-        request: &ScrapeRequest<'_>,
-        encoded: Result<String, std::fmt::Error>,
-    ) -> Self {
+    fn new(request: &ScrapeRequest, encoded: Result<String, std::fmt::Error>) -> Self {
         let format = request.format();
         let text = match encoded {
             Ok(text) => text,

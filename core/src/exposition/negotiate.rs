@@ -54,16 +54,7 @@ pub(super) fn format(accept: &str) -> Format {
 
 /// Whether an `Accept-Encoding` value allows gzip: `gzip` (or `x-gzip`) with a non-zero
 /// quality, or `*` with a non-zero quality when gzip is not listed by name.
-///
-/// ```
-/// use http_metrics_core::accepts_gzip;
-///
-/// assert!(accepts_gzip("gzip, deflate, br"));
-/// assert!(!accepts_gzip("gzip;q=0, identity"));
-/// assert!(accepts_gzip("*"));
-/// assert!(!accepts_gzip("br"));
-/// ```
-pub fn accepts_gzip(accept_encoding: &str) -> bool {
+pub(crate) fn accepts_gzip(accept_encoding: &str) -> bool {
     let (mut named, mut wildcard) = (None, None);
     for (coding, q, _) in elements(accept_encoding) {
         if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {

@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 use http_metrics_core::HttpMetrics;
 
 use super::OrdersService;
+use crate::actix_support::resource;
 use crate::ApiResponse;
 
 /// The service state, built once and shared by every worker.
@@ -22,28 +23,32 @@ pub fn state(metrics: &HttpMetrics, environment: &str) -> Data<OrdersService> {
 /// let metrics = HttpMetrics::new();
 /// let state = examples::orders::actix::state(&metrics, "test");
 /// let app = App::new()
-///     .wrap(actix_metrics::Metrics::new(&metrics))
+///     .wrap(actix_metrics::Metrics::with_metrics(&metrics))
 ///     .configure(|cfg| examples::orders::actix::configure(cfg, &state))
-///     .service(actix_metrics::metrics_service(&metrics));
+///     .service(actix_metrics::metrics_service_with(&metrics));
 /// // the same: examples::actix_app(&metrics, true, &|cfg| examples::orders::actix::configure(cfg, &state));
 /// ```
 pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<OrdersService>) {
     cfg.app_data(state.clone())
         .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
-        .service(web::resource("/api/orders").route(web::post().to(create_order)))
+        .service(resource("/api/orders", "POST").route(web::post().to(create_order)))
         .service(
-            web::resource("/api/inventory/{product_id}").route(web::put().to(update_inventory)),
+            resource("/api/inventory/{product_id}", "PUT").route(web::put().to(update_inventory)),
         )
         .service(
-            web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })),
+            resource("/health", "GET").route(web::get().to(|| async { ApiResponse::healthy() })),
         );
 }
 
 async fn create_order(
     service: Data<OrdersService>,
     request: HttpRequest,
-    body: Bytes,
+    body: Result<Bytes, actix_web::Error>,
 ) -> ApiResponse {
+    let body = match crate::actix_support::body(body) {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     service
         .create_order(crate::actix_support::content_type(&request), &body)
         .await

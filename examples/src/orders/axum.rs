@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::{post, put};
@@ -12,7 +13,8 @@ use http_metrics_core::HttpMetrics;
 use super::OrdersService;
 use crate::ApiResponse;
 
-/// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
+/// The service's router: its routes, the JSON 404 and 405, `/metrics`, and the metrics layer
+/// over all of them.
 pub fn router(metrics: &HttpMetrics, environment: &str) -> Router {
     crate::axum_app(metrics, true, routes(metrics, environment))
 }
@@ -35,8 +37,12 @@ pub fn routes(metrics: &HttpMetrics, environment: &str) -> Router {
 async fn create_order(
     State(service): State<Arc<OrdersService>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResponse {
+    let body = match crate::axum_support::body(body) {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     service
         .create_order(crate::axum_support::content_type(&headers), &body)
         .await

@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 use http_metrics_core::HttpMetrics;
 
 use super::UsersService;
+use crate::actix_support::resource;
 use crate::ApiResponse;
 
 /// The service state, built once and shared by every worker.
@@ -22,27 +23,31 @@ pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
 /// let metrics = HttpMetrics::new();
 /// let state = examples::users::actix::state(&metrics);
 /// let app = App::new()
-///     .wrap(actix_metrics::Metrics::new(&metrics))
+///     .wrap(actix_metrics::Metrics::with_metrics(&metrics))
 ///     .configure(|cfg| examples::users::actix::configure(cfg, &state))
-///     .service(actix_metrics::metrics_service(&metrics));
+///     .service(actix_metrics::metrics_service_with(&metrics));
 /// // the same: examples::actix_app(&metrics, true, &|cfg| examples::users::actix::configure(cfg, &state));
 /// ```
 pub fn configure(cfg: &mut web::ServiceConfig, state: &Data<UsersService>) {
     cfg.app_data(state.clone())
         .app_data(web::PayloadConfig::new(crate::MAX_BODY_BYTES))
         // Resources (not `App::route`) so a wrong method is a 405 on the route, as on axum.
-        .service(web::resource("/api/users").route(web::post().to(create_user)))
-        .service(web::resource("/api/users/{user_id}").route(web::get().to(get_user)))
+        .service(resource("/api/users", "POST").route(web::post().to(create_user)))
+        .service(resource("/api/users/{user_id}", "GET").route(web::get().to(get_user)))
         .service(
-            web::resource("/health").route(web::get().to(|| async { ApiResponse::healthy() })),
+            resource("/health", "GET").route(web::get().to(|| async { ApiResponse::healthy() })),
         );
 }
 
 async fn create_user(
     service: Data<UsersService>,
     request: HttpRequest,
-    body: Bytes,
+    body: Result<Bytes, actix_web::Error>,
 ) -> ApiResponse {
+    let body = match crate::actix_support::body(body) {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     service
         .create_user(crate::actix_support::content_type(&request), &body)
         .await

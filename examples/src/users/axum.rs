@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -12,7 +13,8 @@ use http_metrics_core::HttpMetrics;
 use super::UsersService;
 use crate::ApiResponse;
 
-/// The service's router: its routes, `/metrics`, and the metrics layer over all of them.
+/// The service's router: its routes, the JSON 404 and 405, `/metrics`, and the metrics layer
+/// over all of them.
 pub fn router(metrics: &HttpMetrics) -> Router {
     crate::axum_app(metrics, true, routes(metrics))
 }
@@ -32,8 +34,12 @@ pub fn routes(metrics: &HttpMetrics) -> Router {
 async fn create_user(
     State(service): State<Arc<UsersService>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResponse {
+    let body = match crate::axum_support::body(body) {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     service
         .create_user(crate::axum_support::content_type(&headers), &body)
         .await

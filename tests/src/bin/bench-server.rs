@@ -35,8 +35,8 @@ fn axum_server(metrics: Option<HttpMetrics>, port: u16) {
     );
     if let Some(metrics) = &metrics {
         app = app
-            .merge(tower_metrics::metrics_router(metrics))
-            .layer(tower_metrics::MetricsLayer::new(metrics));
+            .merge(tower_metrics::metrics_router_with(metrics))
+            .layer(tower_metrics::MetricsLayer::with_metrics(metrics));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -66,11 +66,11 @@ fn actix_server(metrics: Option<HttpMetrics>, port: u16) {
                 .run(),
             Some(metrics) => HttpServer::new(move || {
                 App::new()
-                    .wrap(actix_metrics::Metrics::new(&metrics))
+                    .wrap(actix_metrics::Metrics::with_metrics(&metrics))
                     .route("/users/{id}", route())
                     // After the route, as the docs advise: actix-web tries resources in
                     // order, and `/metrics` first would cost every request a failed match.
-                    .service(actix_metrics::metrics_service(&metrics))
+                    .service(actix_metrics::metrics_service_with(&metrics))
             })
             .workers(1)
             .bind(("127.0.0.1", port))

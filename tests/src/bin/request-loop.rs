@@ -63,8 +63,10 @@ fn main() -> ExitCode {
             "bare" => axum_users(),
             "pass-through" => axum_users().layer(tests::pass_through::PassThroughLayer::BODY),
             "route-reading" => axum_users().layer(tests::pass_through::PassThroughLayer::ROUTE),
-            "unrecorded" => axum_users().layer(tower_metrics::MetricsLayer::new(&unrecorded)),
-            _ => axum_users().layer(tower_metrics::MetricsLayer::new(&metrics)),
+            "unrecorded" => {
+                axum_users().layer(tower_metrics::MetricsLayer::with_metrics(&unrecorded))
+            }
+            _ => axum_users().layer(tower_metrics::MetricsLayer::with_metrics(&metrics)),
         }
         .with_state(());
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -92,11 +94,12 @@ fn main() -> ExitCode {
                     init_service(app().wrap(tests::pass_through::PassThrough::ROUTE)).await,
                 ),
                 "actix-unrecorded" => Box::new(
-                    init_service(app().wrap(actix_metrics::Metrics::new(&unrecorded))).await,
+                    init_service(app().wrap(actix_metrics::Metrics::with_metrics(&unrecorded)))
+                        .await,
                 ),
-                _ => {
-                    Box::new(init_service(app().wrap(actix_metrics::Metrics::new(&metrics))).await)
-                }
+                _ => Box::new(
+                    init_service(app().wrap(actix_metrics::Metrics::with_metrics(&metrics))).await,
+                ),
             };
             // Warm-up: every path once, so that the path memo's buffers have grown; the
             // measured requests then start again from the first path.

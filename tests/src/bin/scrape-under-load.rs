@@ -10,7 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use http_metrics_core::{HttpMetrics, MethodLabel};
+use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+use http_metrics_core::HttpMetrics;
 use tests::servers;
 
 const CONNECTIONS: usize = 32;
@@ -21,7 +22,8 @@ const SCRAPE_EVERY: Duration = Duration::from_millis(100);
 /// Records one request on enough synthetic routes for `series` sample lines.
 fn populate(metrics: &HttpMetrics, series: usize) {
     for i in 0..series.div_ceil(LINES_PER_ROUTE) {
-        let guard = metrics.start(MethodLabel::Get, Some(&format!("/synthetic/{i}/{{id}}")));
+        let route = RouteHandle::resolve(metrics, &format!("/synthetic/{i}/{{id}}"));
+        let guard = route.start(MethodLabel::Get);
         guard.expect("not excluded").finish_with_status(200);
     }
 }

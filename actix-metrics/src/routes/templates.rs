@@ -1,14 +1,14 @@
-//! Route templates an adapter has already seen, matched against request paths without asking
-//! the framework: what [`crate::LocalRouteCache::start_for_path`] tries when its path memo
-//! does not have the path.
+//! Route templates a worker has already seen, matched against request paths without asking
+//! actix-web: what [`LocalRouteCache::start_for_path`](super::LocalRouteCache::start_for_path)
+//! tries first, before its path memo.
 
-use crate::RouteHandle;
+use http_metrics_core::adapter::RouteHandle;
 
 /// The most segments a learned template may have. Longer templates are not learned (their
 /// paths take the memo and the framework's own match).
 const MAX_SEGMENTS: usize = 16;
 
-/// Templates in the `{name}` syntax axum and actix-web share, kept as a tree of segments (a
+/// Templates in actix-web's pattern syntax, kept as a tree of segments (a
 /// literal child per literal segment, one child for any parameter, one for any digits
 /// parameter), so that finding a path's template costs a walk as deep as the path, whatever
 /// the number of routes.
@@ -25,7 +25,7 @@ const MAX_SEGMENTS: usize = 16;
 ///   apart here: such a path is left to the framework;
 /// - any other segment with parameters, in actix-web's syntax (`{id:[0-9a-f]+}`,
 ///   `{id:\d{1,9}}`, `{name}.{ext}`), taken for a parameter: any non-empty segment fits it
-///   here, and routing has the last word (see [`crate::LocalRouteCache::start_for_path`]);
+///   here, and routing has the last word (see [`super::LocalRouteCache::start_for_path`]);
 /// - last, a tail (`{path}*`), actix-web's `.*`: whatever follows the `/` before it fits,
 ///   slashes and nothing included.
 ///
@@ -104,8 +104,7 @@ impl LearnedTemplates {
         } else {
             &mut node.routes
         };
-        let same_route = |known: &RouteHandle| std::sync::Arc::ptr_eq(&known.0, &handle.0);
-        if routes.iter().any(same_route) {
+        if routes.contains(handle) {
             return false;
         }
         routes.push(handle.clone());
@@ -376,14 +375,14 @@ fn well_formed(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::HttpMetrics;
+    use http_metrics_core::HttpMetrics;
 
     fn learn_all(templates: &[&str]) -> (HttpMetrics, LearnedTemplates) {
         let metrics = HttpMetrics::new();
         let mut learned = LearnedTemplates::default();
         for template in templates {
             assert!(
-                learned.learn(template, &metrics.route(template)),
+                learned.learn(template, &RouteHandle::resolve(&metrics, template)),
                 "{template}"
             );
         }
@@ -531,7 +530,7 @@ mod tests {
     fn templates_the_segment_rules_cannot_express_are_refused() {
         let metrics = HttpMetrics::new();
         let mut learned = LearnedTemplates::default();
-        let handle = metrics.route("/x");
+        let handle = RouteHandle::resolve(&metrics, "/x");
         let too_long = "/a".repeat(MAX_SEGMENTS + 1);
         for template in [
             r"/users/{:\d+}",
@@ -557,6 +556,9 @@ mod tests {
         assert!(learned.learn("/users/{id}", &handle));
         assert!(!learned.learn("/users/{id}", &handle));
         assert!(!learned.learn("/users/{key}", &handle));
-        assert!(learned.learn("/users/{key}", &metrics.route("/users/{key}")));
+        assert!(learned.learn(
+            "/users/{key}",
+            &RouteHandle::resolve(&metrics, "/users/{key}")
+        ));
     }
 }

@@ -407,3 +407,77 @@ async fn a_request_routing_turned_away_is_recorded_on_the_pattern_its_path_match
     assert_eq!(total(&m, "GET", "unmatched", "404"), Some(1.0));
     assert_eq!(m.series("http_requests_total").len(), 3);
 }
+
+/// A path that first matches an excluded pattern, but that a guard sends to another
+/// resource, is recorded on that resource: only routing keeps a request off the metrics.
+/// (It used to record nothing: the request was dropped from the metrics before routing.)
+#[actix_web::test]
+async fn an_excluded_route_keeps_off_only_the_requests_routed_to_it() {
+    let metrics = HttpMetrics::builder()
+        .exclude_route("/health")
+        .build()
+        .unwrap();
+    let app = actix_web::test::init_service(
+        App::new()
+            .wrap(actix_metrics::Metrics::with_metrics(&metrics))
+            .service(
+                web::resource("/health")
+                    .guard(guard::Header("x-probe", "1"))
+                    .route(web::get().to(|| async { "probe" })),
+            )
+            .service(web::resource("/{page}").route(web::get().to(|| async { "page" }))),
+    )
+    .await;
+    // Twice each: the first time actix-web's match answers, then the worker's memo.
+    for _ in 0..2 {
+        for (probe, body) in [(true, "probe"), (false, "page")] {
+            let mut request = actix_web::test::TestRequest::get().uri("/health");
+            if probe {
+                request = request.insert_header(("x-probe", "1"));
+            }
+            let response = actix_web::test::call_service(&app, request.to_request()).await;
+            assert_eq!(actix_web::test::read_body(response).await, body);
+        }
+    }
+    let request = actix_web::test::TestRequest::get().uri("/about");
+    let body = actix_web::test::call_and_read_body(&app, request.to_request()).await;
+    assert_eq!(body, "page");
+    let text = metrics
+        .encode(http_metrics_core::Format::OpenMetrics)
+        .unwrap();
+    let m = Exposition::parse(&text);
+    assert_eq!(total(&m, "GET", "/{page}", "200"), Some(3.0), "{text}");
+    assert_eq!(m.series("http_requests_total").len(), 1, "{text}");
+    m.assert_idle(&[("GET", "/{page}")]);
+}
+
+/// `metrics_service` registered before or after the application's routes: the same series.
+#[actix_web::test]
+async fn metrics_service_before_or_after_the_routes_records_the_same_series() {
+    let mut expositions = Vec::new();
+    for first in [true, false] {
+        let metrics = HttpMetrics::new();
+        let users = web::resource("/api/users/{user_id}").route(web::get().to(HttpResponse::Ok));
+        let endpoint = actix_metrics::metrics_service_with(&metrics);
+        let app = App::new().wrap(actix_metrics::Metrics::with_metrics(&metrics));
+        let app = if first {
+            actix_web::test::init_service(app.service(endpoint).service(users)).await
+        } else {
+            actix_web::test::init_service(app.service(users).service(endpoint)).await
+        };
+        for uri in ["/api/users/1", "/api/users/2", "/nope", "/metrics"] {
+            let request = actix_web::test::TestRequest::get().uri(uri).to_request();
+            actix_web::test::call_service(&app, request).await;
+        }
+        let request = actix_web::test::TestRequest::get().uri("/metrics");
+        let response = actix_web::test::call_service(&app, request.to_request()).await;
+        let body = actix_web::test::read_body(response).await;
+        let m = Exposition::parse(std::str::from_utf8(&body).unwrap());
+        assert_eq!(total(&m, "GET", "/api/users/{user_id}", "200"), Some(2.0));
+        assert_eq!(total(&m, "GET", "unmatched", "404"), Some(1.0));
+        assert_eq!(m.series("http_requests_total").len(), 2);
+        m.assert_idle(&[("GET", "/api/users/{user_id}"), ("GET", "unmatched")]);
+        expositions.push(tests::conformance::comparable(&m));
+    }
+    assert_eq!(expositions[0], expositions[1]);
+}

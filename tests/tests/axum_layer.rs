@@ -589,3 +589,40 @@ async fn a_request_dropped_before_its_response_is_a_499() {
         Some(0.0)
     );
 }
+
+/// A tower service that routes itself names the route with `RouteTemplate`, which may be
+/// built at run time.
+#[tokio::test]
+async fn a_route_template_built_at_run_time_labels_a_plain_tower_service() {
+    let metrics = HttpMetrics::new();
+    let template = tower_metrics::RouteTemplate::new(format!("/api/{}/{{id}}", "orders"));
+    let service = tower::service_fn(|_: Request<Body>| async {
+        Ok::<_, std::convert::Infallible>(axum::response::Response::new(Body::from("ok")))
+    });
+    let service = tower_metrics::Metrics::new(service, &metrics);
+    for id in ["1", "2"] {
+        let mut request = Request::get(format!("/api/orders/{id}"))
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(template.clone());
+        let response = service.clone().oneshot(request).await.unwrap();
+        response.into_body().collect().await.unwrap();
+    }
+    assert_eq!(
+        service
+            .get_ref()
+            .clone()
+            .oneshot(Request::new(Body::empty()))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let text = metrics
+        .encode(http_metrics_core::Format::Prometheus)
+        .unwrap();
+    let m = Exposition::parse(&text);
+    let total = m.get(TOTAL, &labels("GET", "/api/orders/{id}", "200"));
+    assert_eq!(total, Some(2.0), "{text}");
+    assert_eq!(m.series(TOTAL).len(), 1, "{text}");
+}

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use crate::series::RouteEntry;
 use crate::{HttpMetrics, MethodLabel, Outcome};
 
-// The request clock. Two reads of `std::time::Instant` cost about 60 ns on a typical cloud
-// VM, two thirds of the whole recording path; quanta reads the CPU's invariant TSC (calibrated
-// once per process, about half a millisecond) and falls back to the OS clock where the TSC
-// cannot be trusted. The guard keeps the raw reading and scales only the difference, once,
-// and goes to the clock directly rather than through `quanta::Instant::now()`, which first
-// looks for a thread-local mock clock: about 20 ns for the two reads.
+// The request clock. On cloud VMs two reads of `std::time::Instant` are most of the
+// recording path's cost (BENCHMARKS.md has the figures); quanta reads the CPU's invariant
+// TSC (calibrated once per process) and falls back to the OS clock where the TSC cannot be
+// trusted. The guard keeps the raw reading and scales only the difference, once, and goes to
+// the clock directly rather than through `quanta::Instant::now()`, which first looks for a
+// thread-local mock clock on every read.
 #[cfg(not(test))]
 #[inline]
 fn clock() -> &'static quanta::Clock {

@@ -3,10 +3,10 @@
 /// How the `status` label is written.
 ///
 /// ```
-/// use http_metrics_core::StatusLabel;
+/// use http_metrics_core::{HttpMetrics, StatusLabel};
 ///
-/// assert_eq!(StatusLabel::Code.key(404), 404);
-/// assert_eq!(StatusLabel::Class.key(404), 400);
+/// // status="2xx", "4xx", ...: at most five status values per route and method.
+/// let metrics = HttpMetrics::builder().status_label(StatusLabel::Class).build().unwrap();
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StatusLabel {
@@ -21,7 +21,7 @@ impl StatusLabel {
     /// The series key a status code is recorded under: the code itself, or the first code of
     /// its class. Codes outside `100..=999` (which `http` cannot produce) are clamped into it.
     #[inline]
-    pub fn key(self, code: u16) -> u16 {
+    pub(crate) fn key(self, code: u16) -> u16 {
         let code = code.clamp(100, 999);
         match self {
             Self::Code => code,

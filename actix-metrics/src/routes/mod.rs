@@ -7,6 +7,37 @@
 //! patterns in turn, a regular expression each, and returns a new `String`: dear, so each
 //! worker avoids it two ways (see [`LocalRouteCache`]). Once the response exists, routing has
 //! the last word ([`LocalRouteCache::settle`]).
+//!
+//! - **Learned templates.** Every pattern routing has produced on the worker is kept in a tree
+//!   of segments, if each of its segments is a literal, a plain parameter (`{user_id}`), a
+//!   parameter of digits (`{id:\d+}`, `{id:[0-9]+}`) or any other segment with parameters
+//!   (`{id:[0-9a-f]+}`, `{name}.{ext}`), the last one possibly a tail (`/static/{path}*`). A
+//!   path with the shape of exactly one of them (`/users/42` for `/users/{user_id}`: as many
+//!   segments, the same literal ones, digits where digits are asked for, any non-empty segment
+//!   elsewhere) is on that route, found in a walk as deep as the path, whatever the number of
+//!   routes, with no allocation: paths carrying ids, new on most requests, do not ask
+//!   actix-web. A tail is a fallback: it answers for the paths below it that no other pattern
+//!   fits, so a catch-all (`/{page}*`) leaves the other routes' paths alone. For a parameter
+//!   with another regular expression, the tree cannot tell whether the segment fits: the
+//!   request is in flight on that route until routing, which may turn it away (a 404,
+//!   recorded as unmatched). A path two of them fit (the same path served by resources chosen
+//!   between by guards, `/users/me` beside `/users/{id}`, or two tails) is left to actix-web,
+//!   since which one matches first depends on registration order; so are paths of patterns
+//!   the tree cannot split into segments (a `/` inside a regular expression, a tail inside a
+//!   segment), paths of excluded routes, paths no pattern fits (404s), and, on a digits
+//!   parameter, segments with non-ASCII bytes or `%` (which `\d` or actix-web's decoding
+//!   might still turn into digits).
+//! - **A path memo**, for those. The route of a path depends on the path alone, so each worker
+//!   keeps it for the [`Metrics::REMEMBERED_PATHS`](crate::Metrics::REMEMBERED_PATHS) (512)
+//!   such paths it saw last (paths up to 256 bytes; a fixed table whose buffers are reused,
+//!   so made-up paths cost no memory beyond it): a hash and a comparison. A path it does not
+//!   have costs actix-web's match.
+//!
+//! A learned template can stand in for a pattern actix-web would match first and the worker
+//! cannot learn or has not routed to yet (registered earlier): such a request is in flight on
+//! the learned route until it is routed, then moves, and is counted on the route actix-web
+//! chose. After routing, `match_pattern()` answers from the resource chosen: one allocation
+//! per request, none from this crate.
 
 mod templates;
 

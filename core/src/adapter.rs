@@ -1,5 +1,7 @@
-//! The interface between the core and a framework adapter: what `tower-metrics` and
-//! `actix-metrics` are written against. Applications do not need anything here.
+//! The interface between the core and a framework adapter: what the
+//! [tower-metrics](https://docs.rs/tower-metrics) and
+//! [actix-metrics](https://docs.rs/actix-metrics) adapters are written against. Applications
+//! do not need anything here.
 //!
 //! An adapter reports what its framework knows about a request — the method, the route
 //! template, the status, and when the response body ends — and carries the core's guard from

@@ -5,7 +5,7 @@ use crate::adapter::RequestGuard;
 use crate::{HttpMetrics, MethodLabel, RouteHandle};
 
 /// A one-entry cache of the last route template resolved through it, for adapters whose
-/// service instances each serve one route (axum's `Router::layer` wraps every route
+/// service instances each serve one route (a router that wraps every route's service
 /// separately).
 ///
 /// A hit compares the template with the cached one and touches no lock; a miss resolves

@@ -106,8 +106,8 @@ impl RouteHandle {
         Some(self.start_before_routing(method))
     }
 
-    /// Starts a request whose route is only a guess until the framework has routed it
-    /// (actix-web routes after its middleware runs): like [`RouteHandle::start`], but on an
+    /// Starts a request whose route is only a guess until the framework has routed it (one
+    /// that routes after its middleware has run): like [`RouteHandle::start`], but on an
     /// excluded route the guard is kept rather than refused. It is then off the metrics —
     /// not in flight, and recording nothing — unless [`RequestGuard::set_route`] moves it to
     /// a route that is recorded, where it enters the in-flight gauge and is recorded as any
@@ -180,9 +180,10 @@ impl RequestGuard {
     }
 
     /// Moves the request to `route`, for frameworks that only know the final route after
-    /// routing (actix-web's guards): the request leaves the in-flight gauge of the route it
-    /// was on for that of `route`, and is recorded there. On an excluded route it is off the
-    /// metrics: in no in-flight gauge, and recorded nowhere unless moved again.
+    /// routing (resources chosen between by guards): the request leaves the in-flight gauge
+    /// of the route it was on for that of `route`, and is recorded there. On an excluded
+    /// route it is off the metrics: in no in-flight gauge, and recorded nowhere unless moved
+    /// again.
     pub fn set_route(&mut self, route: &RouteHandle) {
         if self.finished || Arc::ptr_eq(&route.0, &self.entry) {
             return;
@@ -326,7 +327,7 @@ impl ActiveRequest {
     }
 
     /// The inner service failed: records the request now, with `status` if the error carries
-    /// one (actix-web's `ResponseError`), else with the error status (500).
+    /// one (a framework's mapping of errors to responses), else with the error status (500).
     pub fn fail(&mut self, status: Option<u16>) {
         match (self.0.take(), status) {
             (Some(guard), Some(status)) => guard.finish_with_status(status),
@@ -351,7 +352,7 @@ impl ActiveRequest {
     /// out of it, records the request as panicked on the way out.
     ///
     /// A guard dropped during unwinding sees the panic by itself, but a panic caught by an
-    /// outer `catch_unwind` (tower-http's `CatchPanicLayer` outside the metrics layer) leaves
+    /// outer `catch_unwind` (a panic-catching middleware outside the metrics layer) leaves
     /// the future to be dropped later, when nothing is unwinding any more: without this
     /// watch it would be recorded as cancelled.
     #[inline]

@@ -173,5 +173,41 @@ fn hammer(threads: usize, iters: u64, f: impl Fn() + Sync) -> std::time::Duratio
     start.elapsed() / threads as u32
 }
 
-criterion_group!(benches, recording, contention);
+/// One observation into a summary, beside the histograms an application would use instead,
+/// in the same run; and two threads observing into one summary.
+fn observe(c: &mut Criterion) {
+    let mut group = c.benchmark_group("observe");
+    let summary = http_metrics_core::Summary::builder().build().unwrap();
+    let histogram = prometheus_histogram();
+    // A varying value, so the summary's streams see a spread rather than one number.
+    let mut next = 0u64;
+    let mut value = move || {
+        next = next
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (next >> 40) as f64 / 1e4
+    };
+    group.bench_function(
+        "Summary::observe (default objectives, 10 min window)",
+        |b| b.iter(|| summary.observe(black_box(value()))),
+    );
+    group.bench_function(
+        "prometheus-client Histogram::observe (for comparison)",
+        |b| b.iter(|| histogram.observe(black_box(value()))),
+    );
+    let (_metrics, route) = known_series();
+    group.bench_function(
+        "the core's HTTP histogram: start + finish, known series (for comparison)",
+        |b| b.iter(|| (route.start(MethodLabel::Get).unwrap()).finish_with_status(black_box(200))),
+    );
+    for threads in [1usize, 2] {
+        group.bench_function(
+            format!("Summary::observe, {threads} thread(s), wall time per observation"),
+            |b| b.iter_custom(|iters| hammer(threads, iters, || summary.observe(black_box(0.25)))),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, recording, contention, observe);
 criterion_main!(benches);

@@ -35,6 +35,8 @@ pub enum ConfigError {
     /// [`HttpMetricsBuilder::install`] was called when the process-wide default already
     /// existed.
     GlobalInUse,
+    /// A [`Summary`](crate::Summary)'s options are not usable.
+    Summary(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -49,6 +51,7 @@ impl fmt::Display for ConfigError {
             Self::Status(code) => write!(f, "invalid status code {code}: must be 100..=999"),
             Self::Route(why) => write!(f, "invalid route: {why}"),
             Self::Token(why) => write!(f, "invalid bearer token: {why}"),
+            Self::Summary(why) => write!(f, "invalid summary: {why}"),
             Self::GlobalInUse => f.write_str(
                 "the process-wide HttpMetrics already exists (installed before, or created with \
                  the default options by a first use: a no-argument constructor or \
@@ -274,7 +277,7 @@ impl HttpMetricsBuilder {
     }
 }
 
-fn is_metric_name(name: &str) -> bool {
+pub(crate) fn is_metric_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -14,6 +14,7 @@ mod method;
 mod metrics;
 mod series;
 mod status;
+mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +29,10 @@ pub use metrics::HttpMetrics;
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
 pub use status::{DurationEnd, StatusLabel};
+pub use summary::{
+    Summary, SummaryBuilder, SummaryFamily, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE,
+    DEFAULT_OBJECTIVES,
+};
 
 pub(crate) use buckets::Buckets;
 pub(crate) use guard::RouteHandle;

@@ -66,6 +66,8 @@ struct Inner {
     folded: crate::capped::FoldedFamily,
     /// The size of the last OpenMetrics encoding, to allocate the next one at once.
     last_len: std::sync::atomic::AtomicUsize,
+    /// Families prometheus-client cannot encode, written after its own: (name, help, family).
+    summaries: RwLock<Vec<(String, String, crate::SummaryFamily)>>,
 }
 
 impl HttpMetrics {
@@ -133,6 +135,7 @@ impl HttpMetrics {
                 bearer_token: parts.bearer_token,
                 folded: parts.folded,
                 last_len: Default::default(),
+                summaries: RwLock::default(),
             }),
         }
     }
@@ -187,6 +190,34 @@ impl HttpMetrics {
         self.register(name, help, family.clone());
     }
 
+    /// Registers a [`Summary`](crate::Summary) or [`SummaryFamily`](crate::SummaryFamily);
+    /// it appears on `/metrics` after the registry's metrics, as a `summary` with its
+    /// `quantile` series, `_sum` and `_count`. (prometheus-client has no summary type: the
+    /// core encodes these itself.) Help is escaped as by [`HttpMetrics::register`].
+    ///
+    /// # Panics
+    ///
+    /// When `name` is not a metric name (letters, digits, `_`, `:`; not starting with a
+    /// digit).
+    pub fn register_summary(
+        &self,
+        name: &str,
+        help: &str,
+        summary: impl AsRef<crate::SummaryFamily>,
+    ) {
+        assert!(
+            crate::config::is_metric_name(name),
+            "{name:?} is not a metric name"
+        );
+        let family = summary.as_ref().clone();
+        let mut summaries = self
+            .inner
+            .summaries
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        summaries.push((name.to_owned(), escape_help(help) + ".", family));
+    }
+
     /// Runs `f` with the registry, for anything [`HttpMetrics::register`] does not cover
     /// (sub-registries, collectors). The registry is locked while `f` runs; scrapes wait.
     /// Help texts registered here directly are written verbatim: keep them to one line
@@ -218,6 +249,7 @@ impl HttpMetrics {
         let mut openmetrics = String::with_capacity(expected + expected / 8 + 4096);
         prometheus_client::encoding::text::encode(&mut openmetrics, &registry)?;
         drop(registry);
+        self.encode_summaries(&mut openmetrics);
         self.inner.last_len.store(openmetrics.len(), Relaxed);
         Ok(match format {
             Format::OpenMetrics => openmetrics,
@@ -227,6 +259,27 @@ impl HttpMetrics {
                 text
             }
         })
+    }
+}
+
+impl HttpMetrics {
+    /// Writes the registered summaries before the closing `# EOF`.
+    fn encode_summaries(&self, openmetrics: &mut String) {
+        let summaries = self
+            .inner
+            .summaries
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        if summaries.is_empty() {
+            return;
+        }
+        let eof = openmetrics.len() - "# EOF\n".len();
+        debug_assert_eq!(&openmetrics[eof..], "# EOF\n");
+        openmetrics.truncate(eof);
+        for (name, help, family) in summaries.iter() {
+            family.encode_openmetrics(name, help, openmetrics);
+        }
+        openmetrics.push_str("# EOF\n");
     }
 }
 

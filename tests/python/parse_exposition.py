@@ -29,7 +29,8 @@ def main() -> None:
                 {
                     "name": sample.name,
                     "labels": sample.labels,
-                    "value": "+Inf" if math.isinf(value) else value,
+                    # JSON has no infinities or NaN: spelt as the text formats spell them.
+                    "value": "NaN" if math.isnan(value) else "+Inf" if math.isinf(value) else value,
                 }
             )
         families.append(

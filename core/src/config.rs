@@ -95,6 +95,7 @@ pub struct HttpMetricsBuilder {
     duration_end: crate::DurationEnd,
     bearer_token: Option<String>,
     max_series: usize,
+    collector_timeout: std::time::Duration,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -113,6 +114,7 @@ impl Default for HttpMetricsBuilder {
             duration_end: crate::DurationEnd::Body,
             bearer_token: None,
             max_series: DEFAULT_MAX_SERIES,
+            collector_timeout: crate::DEFAULT_COLLECTOR_TIMEOUT,
         }
     }
 }
@@ -199,6 +201,15 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// How long a scrape waits for each callback metric or custom collector (default
+    /// [`DEFAULT_COLLECTOR_TIMEOUT`](crate::DEFAULT_COLLECTOR_TIMEOUT)); one that takes
+    /// longer is left out of that scrape (see
+    /// [`HttpMetrics::register_collector`](crate::HttpMetrics::register_collector)).
+    pub fn collector_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.collector_timeout = timeout;
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` on scrapes; others get `401 Unauthorized`.
     /// The token is compared in constant time and never appears in `Debug` output.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
@@ -273,6 +284,7 @@ impl HttpMetricsBuilder {
             unmatched_route: self.unmatched_route,
             metrics_path: self.metrics_path,
             bearer_token,
+            collector_timeout: self.collector_timeout,
         }))
     }
 }

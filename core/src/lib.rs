@@ -5,6 +5,7 @@ pub mod adapter;
 mod buckets;
 mod cache;
 mod capped;
+mod collect;
 mod config;
 mod exposition;
 mod family;
@@ -20,6 +21,7 @@ mod tests;
 
 pub use buckets::DEFAULT_BUCKETS;
 pub use capped::CappedFamily;
+pub use collect::{Observations, DEFAULT_COLLECTOR_TIMEOUT};
 pub use config::{
     ConfigError, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_MAX_SERIES,
     DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,

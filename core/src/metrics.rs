@@ -20,6 +20,7 @@ pub(crate) struct Parts {
     pub(crate) unmatched_route: String,
     pub(crate) metrics_path: String,
     pub(crate) bearer_token: Option<crate::exposition::auth::BearerToken>,
+    pub(crate) collector_timeout: std::time::Duration,
 }
 
 /// Golden-signal HTTP metrics and the registry they live on.
@@ -68,6 +69,10 @@ struct Inner {
     last_len: std::sync::atomic::AtomicUsize,
     /// Families prometheus-client cannot encode, written after its own: (name, help, family).
     summaries: RwLock<Vec<(String, String, crate::SummaryFamily)>>,
+    /// Callback metrics and custom collectors, each run apart at every scrape.
+    collectors: RwLock<Vec<crate::collect::Guarded>>,
+    collector_timeout: std::time::Duration,
+    collector_failures: crate::collect::FailureFamily,
 }
 
 impl HttpMetrics {
@@ -121,6 +126,12 @@ impl HttpMetrics {
                 RequestsInFlight(routes.clone()),
             );
         }
+        let collector_failures = crate::collect::FailureFamily::default();
+        registry.register(
+            "metrics_collector_failures",
+            "Scrapes that left out a callback metric or custom collector, by collector and reason (panic, timeout, busy)",
+            collector_failures.clone(),
+        );
         registry.register(
             "metrics_series_folded",
             "Updates recorded in a metric's otel_metric_overflow series because the metric reached its series cap",
@@ -136,6 +147,9 @@ impl HttpMetrics {
                 folded: parts.folded,
                 last_len: Default::default(),
                 summaries: RwLock::default(),
+                collectors: RwLock::default(),
+                collector_timeout: parts.collector_timeout,
+                collector_failures,
             }),
         }
     }
@@ -218,6 +232,139 @@ impl HttpMetrics {
         summaries.push((name.to_owned(), escape_help(help) + ".", family));
     }
 
+    /// Registers a gauge whose values `callback` reports at each scrape, one per label set:
+    /// OpenTelemetry's observable gauge and up-down counter, the guides' `ValueObserver` and
+    /// `UpDownSumObserver`. The callback runs apart from the scrape, with a deadline: see
+    /// [`HttpMetrics::register_collector`] for what happens when it panics or is slow.
+    pub fn register_gauge_fn(
+        &self,
+        name: &str,
+        help: &str,
+        callback: impl Fn(&mut crate::Observations) + Send + Sync + 'static,
+    ) {
+        self.register_fn(
+            name,
+            help,
+            prometheus_client::metrics::MetricType::Gauge,
+            callback,
+        );
+    }
+
+    /// Registers a counter whose values `callback` reports at each scrape (they must only
+    /// grow): OpenTelemetry's observable counter, the guides' `SumObserver`. `_total` is
+    /// appended to `name` unless it ends with it.
+    ///
+    /// ```
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::new();
+    /// metrics.register_counter_fn("db_queries", "Total database queries", |out| {
+    ///     out.observe(&[("operation", "select")], 42.0);
+    /// });
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains("db_queries_total{operation=\"select\"} 42.0\n"));
+    /// ```
+    pub fn register_counter_fn(
+        &self,
+        name: &str,
+        help: &str,
+        callback: impl Fn(&mut crate::Observations) + Send + Sync + 'static,
+    ) {
+        let name = name.strip_suffix("_total").unwrap_or(name);
+        self.register_fn(
+            name,
+            help,
+            prometheus_client::metrics::MetricType::Counter,
+            callback,
+        );
+    }
+
+    fn register_fn(
+        &self,
+        name: &str,
+        help: &str,
+        kind: prometheus_client::metrics::MetricType,
+        callback: impl Fn(&mut crate::Observations) + Send + Sync + 'static,
+    ) {
+        let collector = crate::collect::FnCollector {
+            name: name.to_owned(),
+            help: escape_help(help),
+            kind,
+            callback,
+        };
+        self.register_collector(name, collector);
+    }
+
+    /// Registers a custom collector: prometheus-client's [`Collector`] trait, which yields
+    /// whole families at each scrape (the guides' `DatabaseMetricsCollector`). `name` names
+    /// it in `metrics_collector_failures_total`.
+    ///
+    /// It is run at every scrape on a thread of its own, into its own buffer, and waited for
+    /// until the collector deadline
+    /// ([`collector_timeout`](crate::HttpMetricsBuilder::collector_timeout), 1 s by default).
+    /// If it panics, or misses the deadline, its families are left out of that scrape —
+    /// everything else is served — and
+    /// `metrics_collector_failures_total{collector, reason="panic"|"timeout"}` counts it; one
+    /// still running is not started again (`reason="busy"`) until it finishes.
+    ///
+    /// [`Collector`]: prometheus_client::collector::Collector
+    ///
+    /// ```
+    /// use http_metrics_core::prometheus_client::collector::Collector;
+    /// use http_metrics_core::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+    /// use http_metrics_core::prometheus_client::metrics::{counter::ConstCounter, gauge::ConstGauge};
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// /// Stands in for a real connection pool.
+    /// #[derive(Debug)]
+    /// struct DbPool;
+    /// impl DbPool {
+    ///     fn pool_size(&self) -> i64 { 10 }
+    ///     fn active_count(&self) -> i64 { 3 }
+    ///     fn query_stats(&self) -> Vec<(&'static str, u64)> { vec![("select", 120), ("insert", 7)] }
+    /// }
+    ///
+    /// #[derive(Debug)]
+    /// struct DatabaseMetricsCollector { db_pool: DbPool }
+    ///
+    /// impl Collector for DatabaseMetricsCollector {
+    ///     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+    ///         let primary = [("pool_name", "primary")];
+    ///         let size = ConstGauge::new(self.db_pool.pool_size());
+    ///         let mut metric = encoder.encode_descriptor("db_pool_size", "Database connection pool size", None, size.metric_type())?;
+    ///         size.encode(metric.encode_family(&primary)?)?;
+    ///         let active = ConstGauge::new(self.db_pool.active_count());
+    ///         let mut metric = encoder.encode_descriptor("db_active_connections", "Active database connections", None, active.metric_type())?;
+    ///         active.encode(metric.encode_family(&primary)?)?;
+    ///         let mut queries = encoder.encode_descriptor("db_queries", "Total database queries", None, prometheus_client::metrics::MetricType::Counter)?;
+    ///         for (operation, count) in self.db_pool.query_stats() {
+    ///             ConstCounter::new(count).encode(queries.encode_family(&[("operation", operation)])?)?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # use http_metrics_core::prometheus_client;
+    ///
+    /// let metrics = HttpMetrics::new();
+    /// metrics.register_collector("database", DatabaseMetricsCollector { db_pool: DbPool });
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains("db_pool_size{pool_name=\"primary\"} 10\n"));
+    /// assert!(text.contains("db_queries_total{operation=\"insert\"} 7\n"));
+    /// ```
+    pub fn register_collector(
+        &self,
+        name: &str,
+        collector: impl prometheus_client::collector::Collector,
+    ) {
+        let guarded = crate::collect::Guarded::new(name, std::sync::Arc::new(collector));
+        let mut collectors = self
+            .inner
+            .collectors
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        collectors.push(guarded);
+    }
+
     /// Runs `f` with the registry, for anything [`HttpMetrics::register`] does not cover
     /// (sub-registries, collectors). The registry is locked while `f` runs; scrapes wait.
     /// Help texts registered here directly are written verbatim: keep them to one line
@@ -237,6 +384,8 @@ impl HttpMetrics {
     ///
     /// When a metric's own `encode` fails (prometheus-client's error carries no detail).
     pub fn encode(&self, format: Format) -> Result<String, fmt::Error> {
+        // Collectors first, so that a failure among them is counted in this very scrape.
+        let extras = self.encode_extras();
         let registry = self
             .inner
             .registry
@@ -249,7 +398,12 @@ impl HttpMetrics {
         let mut openmetrics = String::with_capacity(expected + expected / 8 + 4096);
         prometheus_client::encoding::text::encode(&mut openmetrics, &registry)?;
         drop(registry);
-        self.encode_summaries(&mut openmetrics);
+        if !extras.is_empty() {
+            // Before the closing `# EOF`.
+            openmetrics.truncate(openmetrics.len() - "# EOF\n".len());
+            openmetrics.push_str(&extras);
+            openmetrics.push_str("# EOF\n");
+        }
         self.inner.last_len.store(openmetrics.len(), Relaxed);
         Ok(match format {
             Format::OpenMetrics => openmetrics,
@@ -263,23 +417,30 @@ impl HttpMetrics {
 }
 
 impl HttpMetrics {
-    /// Writes the registered summaries before the closing `# EOF`.
-    fn encode_summaries(&self, openmetrics: &mut String) {
+    /// The families prometheus-client does not encode: summaries, then collectors.
+    fn encode_extras(&self) -> String {
+        let mut out = String::new();
         let summaries = self
             .inner
             .summaries
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        if summaries.is_empty() {
-            return;
-        }
-        let eof = openmetrics.len() - "# EOF\n".len();
-        debug_assert_eq!(&openmetrics[eof..], "# EOF\n");
-        openmetrics.truncate(eof);
         for (name, help, family) in summaries.iter() {
-            family.encode_openmetrics(name, help, openmetrics);
+            family.encode_openmetrics(name, help, &mut out);
         }
-        openmetrics.push_str("# EOF\n");
+        drop(summaries);
+        let collectors = self
+            .inner
+            .collectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        // All at once, against one deadline: slow collectors do not add up.
+        let pending: Vec<_> = collectors.iter().map(|c| c.start()).collect();
+        let deadline = std::time::Instant::now() + self.inner.collector_timeout;
+        for (collector, pending) in collectors.iter().zip(pending) {
+            collector.finish(pending, deadline, &self.inner.collector_failures, &mut out);
+        }
+        out
     }
 }
 

@@ -1,0 +1,298 @@
+//! Metrics computed when they are read: callback gauges and counters
+//! ([`HttpMetrics::register_gauge_fn`], [`HttpMetrics::register_counter_fn`]) and custom
+//! collectors ([`HttpMetrics::register_collector`]), kept from breaking or stalling
+//! `/metrics`.
+//!
+//! Each is evaluated at every scrape on a thread of its own, into its own buffer, and waited
+//! for until the collector deadline
+//! ([`HttpMetricsBuilder::collector_timeout`](crate::HttpMetricsBuilder::collector_timeout),
+//! one second by default):
+//!
+//! - **It panics**: its families are left out of that scrape, everything else is served,
+//!   and `metrics_collector_failures_total{collector="<name>",reason="panic"}` counts it.
+//! - **It is slower than the deadline**: its families are left out of that scrape
+//!   (`reason="timeout"`), and while it is still running it is not started again: later
+//!   scrapes leave it out at once (`reason="busy"`), so a callback that hangs costs one
+//!   thread, never one per scrape. When it finishes, the next scrape runs it again.
+//!
+//! Left out rather than served stale: a scrape that shows an old value as current would
+//! mislead, while a missing series is what Prometheus already knows how to show.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+/// The default deadline of a collector at each scrape.
+pub const DEFAULT_COLLECTOR_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `metrics_collector_failures_total{collector, reason}`.
+pub(crate) type FailureFamily = Family<Vec<(String, String)>, Counter>;
+
+/// What a callback reports at a scrape: one value per label set.
+///
+/// ```
+/// use http_metrics_core::{Format, HttpMetrics};
+///
+/// let metrics = HttpMetrics::new();
+/// metrics.register_gauge_fn("db_pool_size", "Database connection pool size", |out| {
+///     out.observe(&[("pool_name", "primary")], 10.0);
+///     out.observe(&[("pool_name", "replica")], 4.0);
+/// });
+/// let text = metrics.encode(Format::Prometheus).unwrap();
+/// assert!(text.contains("db_pool_size{pool_name=\"replica\"} 4.0\n"));
+/// ```
+#[derive(Debug, Default)]
+pub struct Observations {
+    values: Vec<(Vec<(String, String)>, f64)>,
+}
+
+impl Observations {
+    /// Reports `value` for the series with these labels (`&[]` for none).
+    pub fn observe(&mut self, labels: &[(&str, &str)], value: f64) {
+        let labels = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.values.push((labels, value));
+    }
+}
+
+/// A callback gauge or counter, as a collector.
+pub(crate) struct FnCollector<F> {
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) kind: MetricType,
+    pub(crate) callback: F,
+}
+
+impl<F> std::fmt::Debug for FnCollector<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnCollector")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Fn(&mut Observations) + Send + Sync + 'static> Collector for FnCollector<F> {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let mut observations = Observations::default();
+        (self.callback)(&mut observations);
+        let mut metric = encoder.encode_descriptor(&self.name, &self.help, None, self.kind)?;
+        for (labels, value) in &observations.values {
+            if labels.is_empty() {
+                // No label set at all, rather than an empty `{}`.
+                self.encode_value(&mut metric, *value)?;
+            } else {
+                self.encode_value(&mut metric.encode_family(labels)?, *value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<F> FnCollector<F> {
+    fn encode_value(&self, metric: &mut MetricEncoder<'_>, value: f64) -> std::fmt::Result {
+        match self.kind {
+            MetricType::Counter => metric.encode_counter::<NoLabelSet, _, f64>(&value, None),
+            _ => metric.encode_gauge(&value),
+        }
+    }
+}
+
+/// A registered collector, with what keeps it from stalling scrapes.
+#[derive(Debug)]
+pub(crate) struct Guarded {
+    name: String,
+    collector: Arc<dyn Collector>,
+    /// An evaluation is still running (it missed a deadline).
+    running: Arc<AtomicBool>,
+}
+
+impl Guarded {
+    pub(crate) fn new(name: &str, collector: Arc<dyn Collector>) -> Self {
+        Self {
+            name: name.to_owned(),
+            collector,
+            running: Arc::default(),
+        }
+    }
+
+    /// Starts an evaluation on a thread of its own, unless one is still running.
+    pub(crate) fn start(&self) -> Pending {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return Pending::Failed("busy");
+        }
+        let (tx, rx) = mpsc::channel();
+        let collector = self.collector.clone();
+        let running = self.running.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("collector {}", self.name))
+            .spawn(move || {
+                let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    encode_alone(collector)
+                }));
+                running.store(false, Ordering::Release);
+                let _ = tx.send(text);
+            });
+        match spawned {
+            Ok(_) => Pending::Running(rx),
+            Err(_) => {
+                self.running.store(false, Ordering::Release);
+                Pending::Failed("spawn")
+            }
+        }
+    }
+
+    /// Appends the evaluation's families (OpenMetrics text, without `# EOF`) to `out` if it
+    /// ends by `deadline`, or leaves them out and counts why.
+    pub(crate) fn finish(
+        &self,
+        pending: Pending,
+        deadline: Instant,
+        failures: &FailureFamily,
+        out: &mut String,
+    ) {
+        let reason = match pending {
+            Pending::Failed(reason) => reason,
+            Pending::Running(rx) => {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(wait) {
+                    Ok(Ok(Ok(text))) => return out.push_str(&text),
+                    Ok(Ok(Err(std::fmt::Error))) => "encode",
+                    Ok(Err(_panic)) => "panic",
+                    Err(_) => "timeout",
+                }
+            }
+        };
+        let labels = vec![
+            ("collector".to_owned(), self.name.clone()),
+            ("reason".to_owned(), reason.to_owned()),
+        ];
+        failures.get_or_create(&labels).inc();
+    }
+}
+
+/// An evaluation under way, or why none could start.
+pub(crate) enum Pending {
+    Running(mpsc::Receiver<std::thread::Result<Result<String, std::fmt::Error>>>),
+    Failed(&'static str),
+}
+
+/// The collector's families alone, in OpenMetrics text without the closing `# EOF`.
+fn encode_alone(collector: Arc<dyn Collector>) -> Result<String, std::fmt::Error> {
+    #[derive(Debug)]
+    struct Shared(Arc<dyn Collector>);
+    impl Collector for Shared {
+        fn encode(&self, encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+            self.0.encode(encoder)
+        }
+    }
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Shared(collector)));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry)?;
+    text.truncate(text.len() - "# EOF\n".len());
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use crate::{Format, HttpMetrics};
+
+    fn text(metrics: &HttpMetrics) -> String {
+        metrics.encode(Format::OpenMetrics).unwrap()
+    }
+
+    #[test]
+    fn callback_gauges_and_counters_report_at_each_scrape() {
+        let metrics = HttpMetrics::new();
+        let level = Arc::new(Mutex::new(3.0));
+        let read = level.clone();
+        metrics.register_gauge_fn("queue_depth", "Jobs waiting", move |out| {
+            out.observe(&[("queue", "mail")], *read.lock().unwrap());
+        });
+        metrics.register_counter_fn("cpu_seconds_total", "CPU used", |out| {
+            out.observe(&[], 1.5);
+        });
+        let first = text(&metrics);
+        assert!(
+            first.contains("# TYPE queue_depth gauge\nqueue_depth{queue=\"mail\"} 3.0\n"),
+            "{first}"
+        );
+        assert!(
+            first.contains("# TYPE cpu_seconds counter\ncpu_seconds_total 1.5\n"),
+            "{first}"
+        );
+        *level.lock().unwrap() = 7.0;
+        assert!(text(&metrics).contains("queue_depth{queue=\"mail\"} 7.0\n"));
+    }
+
+    #[test]
+    fn a_panicking_callback_is_left_out_and_counted() {
+        let metrics = HttpMetrics::new();
+        metrics.register_gauge_fn("broken", "Always panics", |_| panic!("no pool"));
+        metrics.register_gauge_fn("fine", "Works", |out| out.observe(&[], 1.0));
+        let scrape = text(&metrics);
+        assert!(!scrape.contains("# TYPE broken"), "{scrape}");
+        assert!(scrape.contains("fine 1.0\n"), "{scrape}");
+        assert!(
+            scrape.contains(
+                "metrics_collector_failures_total{collector=\"broken\",reason=\"panic\"} 1\n"
+            ),
+            "{scrape}"
+        );
+        assert!(scrape.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_slow_callback_is_left_out_of_the_scrape_and_not_started_twice() {
+        let metrics = HttpMetrics::builder()
+            .collector_timeout(Duration::from_millis(20))
+            .build()
+            .unwrap();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Mutex::new(released);
+        metrics.register_gauge_fn("slow", "Blocks until released", move |out| {
+            // The first evaluation waits for the test; later ones answer at once.
+            let _ = released.lock().unwrap().recv();
+            out.observe(&[], 5.0);
+        });
+        let failures = |reason: &str| {
+            format!("metrics_collector_failures_total{{collector=\"slow\",reason=\"{reason}\"}}")
+        };
+        let scrape = text(&metrics);
+        assert!(!scrape.contains("slow 5"), "{scrape}");
+        assert!(
+            scrape.contains(&format!("{} 1\n", failures("timeout"))),
+            "{scrape}"
+        );
+        // Still blocked: not started again.
+        let scrape = text(&metrics);
+        assert!(
+            scrape.contains(&format!("{} 1\n", failures("busy"))),
+            "{scrape}"
+        );
+        release.send(()).unwrap();
+        drop(release);
+        // Once it has finished, it is run and served again.
+        let mut last = String::new();
+        let served = (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            last = text(&metrics);
+            last.contains("slow 5.0\n")
+        });
+        assert!(served, "{last}");
+    }
+}

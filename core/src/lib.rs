@@ -11,6 +11,7 @@ mod exposition;
 mod family;
 mod global;
 mod guard;
+pub mod measured;
 mod method;
 mod metrics;
 mod series;
@@ -18,6 +19,7 @@ mod status;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod timer;
 
 pub use buckets::DEFAULT_BUCKETS;
 pub use capped::CappedFamily;
@@ -27,6 +29,10 @@ pub use config::{
     DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
 };
 pub use exposition::Format;
+/// Counts, times and tracks every call of a function: see [`measured`](mod@measured) for the
+/// metrics, and the `http-metrics-macros` crate for the attribute.
+#[cfg(feature = "macros")]
+pub use http_metrics_macros::measured;
 pub use metrics::HttpMetrics;
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
@@ -35,6 +41,7 @@ pub use summary::{
     Summary, SummaryBuilder, SummaryFamily, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE,
     DEFAULT_OBJECTIVES,
 };
+pub use timer::{Observe, Timer, TimerExt};
 
 pub(crate) use buckets::Buckets;
 pub(crate) use guard::RouteHandle;

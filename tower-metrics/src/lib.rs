@@ -25,9 +25,18 @@ pub use layer::MetricsLayer;
 pub use route::RouteTemplate;
 pub use service::Metrics;
 
+/// The `#[measured]` attribute (feature `macros`): calls, errors and duration of a function.
+#[cfg(feature = "macros")]
+pub use http_metrics_core::measured;
+// What the `#[measured]` attribute's generated code names.
+#[doc(hidden)]
+pub use http_metrics_core as __core;
+
 // Everything an application configures or registers, so that it depends on this crate alone.
 pub use http_metrics_core::{
     prometheus_client, CappedFamily, ConfigError, DurationEnd, Format, HttpMetrics,
-    HttpMetricsBuilder, StatusLabel, DEFAULT_BUCKETS, DEFAULT_CANCELLED_STATUS, DEFAULT_MAX_SERIES,
-    DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
+    HttpMetricsBuilder, Observations, Observe, StatusLabel, Summary, SummaryBuilder, SummaryFamily,
+    Timer, TimerExt, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_CANCELLED_STATUS,
+    DEFAULT_COLLECTOR_TIMEOUT, DEFAULT_MAX_AGE, DEFAULT_MAX_SERIES, DEFAULT_METRICS_PATH,
+    DEFAULT_OBJECTIVES, DEFAULT_UNMATCHED_ROUTE,
 };

@@ -96,6 +96,7 @@ pub struct HttpMetricsBuilder {
     bearer_token: Option<String>,
     max_series: usize,
     collector_timeout: std::time::Duration,
+    process_metrics: bool,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -115,6 +116,7 @@ impl Default for HttpMetricsBuilder {
             bearer_token: None,
             max_series: DEFAULT_MAX_SERIES,
             collector_timeout: crate::DEFAULT_COLLECTOR_TIMEOUT,
+            process_metrics: true,
         }
     }
 }
@@ -210,6 +212,15 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Registers the process metrics (`process_cpu_seconds_total`, `process_open_fds`, ...;
+    /// client_golang's names, read from `/proc` at each scrape) on the registry: on by default
+    /// with the core's default `process` feature, and absent, without error, off Linux. Turn
+    /// them off when several `HttpMetrics` share a process and only one should report it.
+    pub fn process_metrics(mut self, on: bool) -> Self {
+        self.process_metrics = on;
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` on scrapes; others get `401 Unauthorized`.
     /// The token is compared in constant time and never appears in `Debug` output.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
@@ -285,6 +296,7 @@ impl HttpMetricsBuilder {
             metrics_path: self.metrics_path,
             bearer_token,
             collector_timeout: self.collector_timeout,
+            process_metrics: self.process_metrics,
         }))
     }
 }

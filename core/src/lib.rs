@@ -14,6 +14,8 @@ mod guard;
 pub mod measured;
 mod method;
 mod metrics;
+#[cfg(feature = "process")]
+mod process;
 mod series;
 mod status;
 mod summary;

@@ -21,6 +21,7 @@ pub(crate) struct Parts {
     pub(crate) metrics_path: String,
     pub(crate) bearer_token: Option<crate::exposition::auth::BearerToken>,
     pub(crate) collector_timeout: std::time::Duration,
+    pub(crate) process_metrics: bool,
 }
 
 /// Golden-signal HTTP metrics and the registry they live on.
@@ -126,6 +127,11 @@ impl HttpMetrics {
                 RequestsInFlight(routes.clone()),
             );
         }
+        #[cfg(feature = "process")]
+        if parts.process_metrics {
+            registry.register_collector(Box::new(crate::process::ProcessCollector));
+        }
+        let _ = parts.process_metrics;
         let collector_failures = crate::collect::FailureFamily::default();
         registry.register(
             "metrics_collector_failures",

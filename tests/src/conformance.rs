@@ -223,6 +223,10 @@ pub async fn scrape(client: &reqwest::Client, base: &str) -> (String, Exposition
 pub fn comparable(exposition: &Exposition) -> Vec<(String, Labels, Option<f64>)> {
     let mut out = Vec::new();
     for (name, samples) in &exposition.samples {
+        // Each server's own process figures (CPU, memory) differ by nature.
+        if name.starts_with("process_") {
+            continue;
+        }
         let timing = name.ends_with("_sum") || name.ends_with("_bucket");
         for (labels, value) in samples {
             out.push((name.clone(), labels.clone(), (!timing).then_some(*value)));

@@ -10,6 +10,10 @@ pub use body::ResponseBody;
 pub use endpoint::{metrics_service, metrics_service_with, scrape_response};
 pub use middleware::{Metrics, MetricsFuture, MetricsMiddleware};
 
+/// The standalone `/metrics` server (feature `exporter`), for programs or ports without the
+/// web framework.
+#[cfg(feature = "exporter")]
+pub use http_metrics_core::exporter;
 /// The `#[measured]` attribute (feature `macros`): calls, errors and duration of a function.
 #[cfg(feature = "macros")]
 pub use http_metrics_core::measured;

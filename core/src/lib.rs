@@ -7,6 +7,8 @@ mod cache;
 mod capped;
 mod collect;
 mod config;
+#[cfg(feature = "exporter")]
+pub mod exporter;
 mod exposition;
 mod family;
 mod global;

@@ -25,6 +25,10 @@ pub use layer::MetricsLayer;
 pub use route::RouteTemplate;
 pub use service::Metrics;
 
+/// The standalone `/metrics` server (feature `exporter`), for programs or ports without the
+/// web framework.
+#[cfg(feature = "exporter")]
+pub use http_metrics_core::exporter;
 /// The `#[measured]` attribute (feature `macros`): calls, errors and duration of a function.
 #[cfg(feature = "macros")]
 pub use http_metrics_core::measured;

@@ -127,8 +127,10 @@ impl Drop for Exporter {
 /// # async fn run() -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:9100").await?;
 /// let metrics = http_metrics_core::HttpMetrics::global();
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// // ... hand `stop` to whatever ends the program ...
 /// http_metrics_core::exporter::serve(metrics, listener, async {
-///     let _ = tokio::signal::ctrl_c().await;
+///     let _ = stopped.await;
 /// })
 /// .await
 /// # }

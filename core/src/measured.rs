@@ -1,4 +1,4 @@
-//! The runtime of the [`measured`](crate::measured) attribute: what the code it generates
+//! The runtime of the [`measured`](macro@crate::measured) attribute: what the code it generates
 //! calls. Not for direct use; its items may change with the macro.
 //!
 //! Every function with the attribute is one call site, whose series — fixed by the function,

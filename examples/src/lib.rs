@@ -5,6 +5,7 @@
 
 pub mod env;
 pub mod orders;
+pub mod repl;
 pub mod serve;
 pub mod users;
 

@@ -1,0 +1,116 @@
+//! The `repl` binary as the OpenCensus guide runs it: lines piped in, upper-cased lines out,
+//! and the three views on `/metrics` with exact counts and buckets.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+/// `GET /metrics` over a plain socket: the body.
+fn scrape(address: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: repl\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
+}
+
+fn sample(text: &str, series: &str) -> String {
+    (text.lines())
+        .find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+        .to_owned()
+}
+
+#[test]
+fn lines_in_upper_case_out_and_the_three_views_counted() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repl"))
+        .env_clear()
+        .env("PORT", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut announce = String::new();
+    stderr.read_line(&mut announce).unwrap();
+    let address = announce
+        .trim()
+        .strip_prefix("repl serving /metrics on http://")
+        .unwrap_or_else(|| panic!("{announce:?}"))
+        .to_owned();
+
+    let long = "x".repeat(450);
+    let mut stdin = child.stdin.take().unwrap();
+    let input = format!("hello\n\nThe quick brown fox jumps\n\u{0}\n{long}\n");
+    stdin.write_all(input.as_bytes()).unwrap();
+    stdin.write_all(b"\xff\xfe\n").unwrap();
+    stdin.flush().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    for _ in 0..6 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        printed.push(line);
+    }
+    let upper = format!("{}\n", long.to_uppercase());
+    assert_eq!(
+        printed,
+        [
+            "HELLO\n",
+            "\n",
+            "THE QUICK BROWN FOX JUMPS\n",
+            "\u{0}\n",
+            &upper,
+            "\u{fffd}\u{fffd}\n"
+        ]
+    );
+
+    let text = scrape(&address);
+    let ok = r#"method="repl",status="OK",error="""#;
+    let bad = r#"method="repl",status="ERROR",error="invalid_utf8""#;
+    // Five lines of 5, 0, 25, 1 and 450 bytes, and one of 2 bytes that is not UTF-8.
+    for (series, value) in [
+        (format!("demo_lines_in_total{{{ok}}}"), "5"),
+        (format!("demo_lines_in_total{{{bad}}}"), "1"),
+        (format!("demo_latency_seconds_count{{{ok}}}"), "5"),
+        (format!("demo_latency_seconds_count{{{bad}}}"), "1"),
+        (format!("demo_line_lengths_bytes_count{{{ok}}}"), "5"),
+        (format!("demo_line_lengths_bytes_sum{{{ok}}}"), "481.0"),
+        (format!("demo_line_lengths_bytes_sum{{{bad}}}"), "2.0"),
+    ] {
+        assert_eq!(sample(&text, &series), value, "{series}");
+    }
+    let ok_buckets = [
+        ("0.0", "1"),
+        ("5.0", "3"),
+        ("20.0", "3"),
+        ("40.0", "4"),
+        ("400.0", "4"),
+        ("600.0", "5"),
+        ("+Inf", "5"),
+    ];
+    for (le, count) in ok_buckets {
+        let series = format!("demo_line_lengths_bytes_bucket{{le=\"{le}\",{ok}}}");
+        assert_eq!(sample(&text, &series), count, "{series}");
+    }
+    let series = format!("demo_line_lengths_bytes_bucket{{le=\"0.0\",{bad}}}");
+    assert_eq!(sample(&text, &series), "0");
+    // The guide's latency bounds, in seconds.
+    let bounds: Vec<&str> = (text.lines())
+        .filter(|l| l.starts_with("demo_latency_seconds_bucket") && l.contains(ok))
+        .map(|l| l.split('"').nth(1).unwrap())
+        .collect();
+    let expected = [
+        "0.0", "0.025", "0.05", "0.075", "0.1", "0.2", "0.4", "0.6", "0.8", "1.0", "2.0", "4.0",
+        "6.0", "+Inf",
+    ];
+    assert_eq!(bounds, expected);
+
+    // The end of its input is the end of the REPL.
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

@@ -8,6 +8,7 @@ pub mod orders;
 pub mod repl;
 pub mod serve;
 pub mod users;
+pub mod worker;
 
 /// Longest accepted request body, in bytes; longer bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -465,6 +465,16 @@ fn escape_help(help: &str) -> String {
     out
 }
 
+impl PartialEq for HttpMetrics {
+    /// Two handles are equal when they are clones of one another: the same series, the same
+    /// registry.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for HttpMetrics {}
+
 impl Default for HttpMetrics {
     fn default() -> Self {
         Self::new()

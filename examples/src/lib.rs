@@ -3,6 +3,7 @@
 //! Each service keeps its business logic and business metrics in one framework-neutral
 //! module ([`users`], [`orders`]); the axum and actix-web builds only translate requests and responses.
 
+pub mod db;
 pub mod env;
 pub mod orders;
 pub mod repl;
@@ -12,6 +13,42 @@ pub mod worker;
 
 /// Longest accepted request body, in bytes; longer bodies are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The guide's `response_size_bytes{content_type}` Summary of `metrics`, registered the first
+/// time it is asked for (once per `HttpMetrics`, however many workers ask): every response
+/// the services send is observed into it, its `content_type` the media type alone
+/// (`application/json`), which the services' own responses bound.
+pub fn response_sizes(
+    metrics: &http_metrics_core::HttpMetrics,
+) -> http_metrics_core::SummaryFamily {
+    use http_metrics_core::{HttpMetrics, Summary, SummaryFamily};
+    static REGISTERED: std::sync::Mutex<Vec<(HttpMetrics, SummaryFamily)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut registered = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, family)) = registered.iter().find(|(m, _)| m == metrics) {
+        return family.clone();
+    }
+    let family = Summary::builder()
+        .build_family(["content_type"])
+        .expect("a valid label name");
+    metrics.register_summary("response_size_bytes", "Response size in bytes", &family);
+    registered.push((metrics.clone(), family.clone()));
+    family
+}
+
+/// Observes a response of `size` bytes with this `Content-Type` into `sizes`.
+pub fn observe_response_size(
+    sizes: &http_metrics_core::SummaryFamily,
+    content_type: Option<&str>,
+    size: u64,
+) {
+    let media = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(str::trim)
+        .filter(|media| !media.is_empty())
+        .unwrap_or("none");
+    sizes.with_label_values(&[media]).observe(size as f64);
+}
 
 /// An axum service's `routes` with the JSON 404 and 405 answers, the
 /// [`tower_metrics::MetricsLayer`] over them, and `/metrics` unless it is served elsewhere
@@ -29,7 +66,19 @@ pub fn axum_app(
     } else {
         routes
     };
-    routes.layer(tower_metrics::MetricsLayer::with_metrics(metrics))
+    let sizes = response_sizes(metrics);
+    let observe = move |response: axum::response::Response| {
+        let size = http_body::Body::size_hint(response.body())
+            .exact()
+            .unwrap_or(0);
+        let content_type = response.headers().get(axum::http::header::CONTENT_TYPE);
+        let content_type = content_type.and_then(|v| v.to_str().ok());
+        observe_response_size(&sizes, content_type, size);
+        std::future::ready(response)
+    };
+    routes
+        .layer(tower_metrics::MetricsLayer::with_metrics(metrics))
+        .layer(axum::middleware::map_response(observe))
 }
 
 /// An actix-web `App` wrapped in [`actix_metrics::Metrics`] over `metrics`, with the routes
@@ -59,8 +108,28 @@ pub fn actix_app(
 > {
     // `/metrics` after the service's routes: actix-web tries resources in the order they were
     // registered, and the scraper's requests are the rare ones.
+    let sizes = response_sizes(metrics);
     let app = actix_web::App::new()
         .wrap(actix_metrics::Metrics::with_metrics(metrics))
+        .wrap_fn(move |request, service| {
+            use actix_web::body::{BodySize, MessageBody};
+            use actix_web::dev::Service;
+            let sizes = sizes.clone();
+            let response = service.call(request);
+            async move {
+                let response = response.await?;
+                let size = match response.response().body().size() {
+                    BodySize::Sized(size) => size,
+                    BodySize::None | BodySize::Stream => 0,
+                };
+                let content_type = response
+                    .headers()
+                    .get(actix_web::http::header::CONTENT_TYPE);
+                let content_type = content_type.and_then(|v| v.to_str().ok());
+                observe_response_size(&sizes, content_type, size);
+                Ok(response)
+            }
+        })
         .configure(configure)
         .default_service(actix_web::web::to(actix_support::not_found));
     if metrics_endpoint {

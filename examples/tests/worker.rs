@@ -35,9 +35,11 @@ fn the_batch_is_counted_exactly() {
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let address = (line.trim().strip_prefix("worker serving /metrics on http://"))
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
+    let address = (line
+        .trim()
+        .strip_prefix("worker serving /metrics on http://"))
+    .unwrap_or_else(|| panic!("{line:?}"))
+    .to_owned();
     line.clear();
     stdout.read_line(&mut line).unwrap();
     assert_eq!(line, "batch done: 21 succeeded, 3 failed\n");
@@ -62,7 +64,9 @@ fn the_batch_is_counted_exactly() {
     for job_type in ["email", "report", "payment"] {
         let labels = format!("{q},job_type=\"{job_type}\"");
         expected.push(format!("job_duration_seconds_count{{{labels}}} 9"));
-        expected.push(format!("job_duration_seconds_bucket{{le=\"+Inf\",{labels}}} 9"));
+        expected.push(format!(
+            "job_duration_seconds_bucket{{le=\"+Inf\",{labels}}} 9"
+        ));
         expected.push(format!("jobs_retried_total{{{labels}}} 1"));
     }
     let site = r#"function="charge_customer",module="examples::worker",service="payment",endpoint="charge""#;

@@ -60,8 +60,15 @@ fn the_adapters_depend_on_the_core_and_their_framework() {
     for dependency in core {
         let name = dependency["name"].as_str().unwrap();
         assert!(
-            !["axum", "actix-web", "tower", "tower-service", "hyper"].contains(&name),
+            !["axum", "actix-web", "tower", "tower-service", "tower-layer"].contains(&name),
             "the core depends on a framework: {name}"
         );
+        // The standalone exporter's HTTP server, only with the `exporter` feature.
+        if ["hyper", "hyper-util", "tokio"].contains(&name) {
+            assert_eq!(
+                dependency["optional"], true,
+                "{name} is required by the core"
+            );
+        }
     }
 }

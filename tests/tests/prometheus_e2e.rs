@@ -205,6 +205,25 @@ const USERS: &[(&str, f64)] = &[
         r#"db_query_latency_seconds_bucket{job="$job",operation="INSERT",le=~"0.025|0.025.*"}"#,
         0.0,
     ),
+    // The guide's DatabaseMetricsCollector, read at each scrape.
+    (r#"db_pool_size{job="$job",pool_name="primary"}"#, 10.0),
+    (
+        r#"db_active_connections{job="$job",pool_name="primary"}"#,
+        0.0,
+    ),
+    (r#"db_queries_total{job="$job",operation="INSERT"}"#, 3.0),
+    (r#"db_queries_total{job="$job",operation="SELECT"}"#, 2.0),
+    // The Summary: every response of the script was JSON, each with three quantiles.
+    (
+        r#"response_size_bytes_count{job="$job",content_type="application/json"}"#,
+        8.0,
+    ),
+    (
+        r#"count(response_size_bytes{job="$job",content_type="application/json"})"#,
+        3.0,
+    ),
+    (r#"count(process_cpu_seconds_total{job="$job"})"#, 1.0),
+    (r#"count(process_start_time_seconds{job="$job"} > 0)"#, 1.0),
 ];
 
 /// (PromQL with `$job`, expected value) for an orders service after `orders_traffic`.
@@ -262,6 +281,31 @@ const ORDERS: &[(&str, f64)] = &[
     ),
     (
         r#"orders_service_info{job="$job",version="0.1.0",environment="e2e"}"#,
+        1.0,
+    ),
+    // The guide's e-commerce metrics: no order named a category.
+    (
+        r#"revenue_dollars_total{job="$job",product_category="other"}"#,
+        470.0,
+    ),
+    (
+        r#"cart_value_dollars_bucket{job="$job",le=~"25(\\.0)?"}"#,
+        1.0,
+    ),
+    (
+        r#"cart_value_dollars_bucket{job="$job",le=~"100(\\.0)?"}"#,
+        3.0,
+    ),
+    (r#"cart_value_dollars_count{job="$job"}"#, 4.0),
+    // sku-1 has 7 in the east warehouse: one (product, warehouse) below 10.
+    (r#"low_stock_products{job="$job"}"#, 1.0),
+    (r#"db_queries_total{job="$job",operation="INSERT"}"#, 4.0),
+    (
+        r#"response_size_bytes_count{job="$job",content_type="application/json"}"#,
+        8.0,
+    ),
+    (
+        r#"count(process_resident_memory_bytes{job="$job"} > 0)"#,
         1.0,
     ),
 ];
@@ -339,6 +383,14 @@ async fn prometheus_stores_exactly_what_the_services_did() {
             Some("counter"),
             "{job}"
         );
+        assert_eq!(
+            prometheus
+                .metadata_type(job, "response_size_bytes")
+                .await
+                .as_deref(),
+            Some("summary"),
+            "{job}"
+        );
         if job.starts_with("orders") {
             assert_eq!(
                 prometheus
@@ -378,6 +430,12 @@ async fn prometheus_stores_exactly_what_the_services_did() {
     }
 
     // Prometheus itself negotiated OpenMetrics; a plain client gets 0.0.4, which promtool checks.
+    // A client of its own, with no connection kept from the traffic above: the servers close
+    // idle connections after a few seconds, and a reused one may be closed as it is reused.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     for (job, server) in &services {
         let (text, _) = tests::conformance::scrape(&client, &server.base).await;
         if let Err(report) = tests::promtool_check(&text) {
@@ -402,4 +460,109 @@ fn the_shipped_scrape_configuration_is_valid() {
     for job in ["users-axum", "users-actix", "orders-axum", "orders-actix"] {
         assert!(text.contains(&format!("job_name: {job}\n")), "{job}");
     }
+}
+
+/// The REPL's views and the worker's batch, each behind the standalone exporter (what their
+/// binaries run), scraped by a real Prometheus: every family stored, with the exact values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_stores_the_repl_and_the_worker() {
+    use http_metrics_core::exporter::Exporter;
+
+    let repl_metrics = HttpMetrics::new();
+    let views = examples::repl::Views::register(&repl_metrics);
+    let mut printed = Vec::new();
+    let input: &[u8] = b"hello\n\nThe quick brown fox jumps\n\xff\n";
+    examples::repl::run(&views, input, &mut printed).unwrap();
+    let repl = Exporter::start(&repl_metrics, "127.0.0.1:0").unwrap();
+
+    let worker_metrics = HttpMetrics::new();
+    let jobs = examples::worker::WorkerMetrics::register(&worker_metrics);
+    let worker = examples::worker::Worker::new(jobs, examples::worker::batch());
+    assert_eq!(worker.run().await, (21, 3));
+    let worker_exporter = Exporter::start(&worker_metrics, "127.0.0.1:0").unwrap();
+
+    let (repl_addr, worker_addr) = (
+        repl.local_addr().to_string(),
+        worker_exporter.local_addr().to_string(),
+    );
+    let prometheus = Prometheus::start(&[
+        ("repl", repl_addr.as_str()),
+        ("worker", worker_addr.as_str()),
+    ])
+    .await;
+    let scraped = prometheus
+        .poll(Duration::from_secs(30), || async {
+            prometheus
+                .value(r#"sum(demo_lines_in_total{job="repl"})"#)
+                .await
+                == Some(4.0)
+                && prometheus
+                    .value(r#"sum(jobs_processed_total{job="worker"})"#)
+                    .await
+                    == Some(24.0)
+        })
+        .await;
+    assert!(
+        scraped,
+        "targets:\n{}\nlog:\n{}",
+        prometheus.targets().await,
+        prometheus.log()
+    );
+
+    let ok = r#"method="repl",status="OK",error="""#;
+    for (query, expected) in [
+        (format!(r#"demo_lines_in_total{{job="repl",{ok}}}"#), 3.0),
+        (
+            r#"demo_lines_in_total{job="repl",status="ERROR",error="invalid_utf8"}"#.to_owned(),
+            1.0,
+        ),
+        (
+            format!(r#"demo_line_lengths_bytes_sum{{job="repl",{ok}}}"#),
+            30.0,
+        ),
+        (
+            format!(r#"demo_line_lengths_bytes_bucket{{job="repl",{ok},le=~"5(\\.0)?"}}"#),
+            2.0,
+        ),
+        (
+            format!(r#"demo_latency_seconds_count{{job="repl",{ok}}}"#),
+            3.0,
+        ),
+        (
+            r#"jobs_processed_total{job="worker",status="failure"}"#.to_owned(),
+            3.0,
+        ),
+        (r#"sum(jobs_retried_total{job="worker"})"#.to_owned(), 3.0),
+        (
+            r#"job_failures_total{job="worker",error_type="InvalidPayload"}"#.to_owned(),
+            2.0,
+        ),
+        (
+            r#"sum(job_duration_seconds_count{job="worker"})"#.to_owned(),
+            27.0,
+        ),
+        (r#"sum(job_queue_size{job="worker"})"#.to_owned(), 0.0),
+        (r#"workers_active{job="worker"}"#.to_owned(), 0.0),
+        (
+            r#"api_calls_total{job="worker",status="error"}"#.to_owned(),
+            1.0,
+        ),
+        (r#"api_latency_seconds_count{job="worker"}"#.to_owned(), 8.0),
+        (
+            r#"api_errors_total{job="worker",error_type="CardDeclined"}"#.to_owned(),
+            1.0,
+        ),
+        (r#"concurrent_api_requests{job="worker"}"#.to_owned(), 0.0),
+    ] {
+        assert_eq!(prometheus.value(&query).await, Some(expected), "{query}");
+    }
+    assert_eq!(
+        prometheus
+            .metadata_type("repl", "demo_latency_seconds")
+            .await
+            .as_deref(),
+        Some("histogram")
+    );
+    repl.shutdown();
+    worker_exporter.shutdown();
 }

@@ -3,8 +3,8 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `POST /api/orders` | JSON `{"total": number, "payment_method": string}`; observes the value, ~100 ms of processing; `201 {"order_id": ..., "status": "completed"}` |
-//! | `PUT /api/inventory/{product_id}?quantity=N&warehouse=W` | sets the inventory gauge (warehouse defaults to `main`); `200` with the new level |
+//! | `POST /api/orders` | JSON `{"total": number, "payment_method": string, "product_category"?: string}`; observes the value (`order_value_dollars`, `cart_value_dollars`), ~100 ms of processing, adds it to `revenue_dollars_total{product_category}`; `201 {"order_id": ..., "status": "completed"}` |
+//! | `PUT /api/inventory/{product_id}?quantity=N&warehouse=W` | sets the inventory gauge (warehouse defaults to `main`), and with it `low_stock_products` (levels below 10; the guide's `low_stock_products_count`, renamed since `_count` is reserved for histograms and summaries); `200` with the new level |
 //! | `GET /health` | `200 {"status": "healthy"}` |
 //! | `GET /metrics` | the exposition, with `orders_service_info{version, environment}` |
 
@@ -40,11 +40,22 @@ pub const KNOWN_PAYMENT_METHODS: [&str; 5] =
 pub const MAX_INVENTORY_SERIES: usize = 1000;
 /// Longest accepted product or warehouse identifier.
 pub const MAX_ID_CHARS: usize = 64;
+/// The guide's buckets of `cart_value_dollars`.
+pub const CART_VALUE_BUCKETS: [f64; 7] = [10.0, 25.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+/// The `product_category` label values kept as sent; any other category is `other`.
+pub const KNOWN_CATEGORIES: [&str; 5] = ["electronics", "books", "clothing", "home", "grocery"];
+/// Below this quantity a (product, warehouse) counts in `low_stock_products`.
+pub const LOW_STOCK_THRESHOLD: i64 = 10;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OrderLabels {
     status: &'static str,
     payment_method: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CategoryLabels {
+    product_category: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -59,6 +70,8 @@ pub struct OrdersMetrics {
     orders: Family<OrderLabels, Counter>,
     order_value: Histogram,
     inventory: CappedFamily<InventoryLabels, Gauge>,
+    revenue: Family<CategoryLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    cart_value: Histogram,
 }
 
 impl OrdersMetrics {
@@ -69,7 +82,19 @@ impl OrdersMetrics {
             orders: Family::default(),
             order_value: Histogram::new(ORDER_VALUE_BUCKETS),
             inventory: CappedFamily::new(MAX_INVENTORY_SERIES),
+            revenue: Family::default(),
+            cart_value: Histogram::new(CART_VALUE_BUCKETS),
         };
+        metrics.register(
+            "revenue_dollars",
+            "Total revenue in dollars",
+            this.revenue.clone(),
+        );
+        metrics.register(
+            "cart_value_dollars",
+            "Shopping cart value distribution",
+            this.cart_value.clone(),
+        );
         metrics.register("orders", "Total orders processed", this.orders.clone());
         metrics.register(
             "order_value_dollars",
@@ -99,12 +124,18 @@ impl OrdersMetrics {
 struct NewOrder {
     total: f64,
     payment_method: String,
+    #[serde(default)]
+    product_category: Option<String>,
 }
 
 /// The orders service.
 #[derive(Debug)]
 pub struct OrdersService {
     metrics: OrdersMetrics,
+    db: std::sync::Arc<crate::db::DbPool>,
+    /// The last quantity set for each (product, warehouse), at most
+    /// [`MAX_INVENTORY_SERIES`] of them: what `low_stock_products` is computed from.
+    stock: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<(String, String), i64>>>,
     next_id: AtomicU64,
 }
 
@@ -112,8 +143,24 @@ impl OrdersService {
     /// A service whose business metrics live on `metrics`' registry; `environment` is the
     /// info metric's (the binaries read it from `ENVIRONMENT`, default `development`).
     pub fn new(metrics: &HttpMetrics, environment: &str) -> Self {
+        let stock: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<_, i64>>> =
+            std::sync::Arc::default();
+        let read = stock.clone();
+        // The guide's `low_stock_products_count`, without the `_count` suffix that Prometheus
+        // reserves for histograms and summaries (promtool refuses it on a gauge).
+        metrics.register_gauge_fn(
+            "low_stock_products",
+            "Number of products with low stock",
+            move |out| {
+                let stock = read.lock().unwrap_or_else(|e| e.into_inner());
+                let low = stock.values().filter(|q| **q < LOW_STOCK_THRESHOLD).count();
+                out.observe(&[], low as f64);
+            },
+        );
         Self {
             metrics: OrdersMetrics::register(metrics, env!("CARGO_PKG_VERSION"), environment),
+            db: crate::db::DbPool::register(metrics),
+            stock,
             next_id: AtomicU64::new(1),
         }
     }
@@ -142,7 +189,16 @@ impl OrdersService {
             return ApiResponse::error(422, "invalid order: payment_method must not be empty");
         }
         self.metrics.order_value.observe(order.total);
-        tokio::time::sleep(PROCESSING_DELAY).await;
+        self.metrics.cart_value.observe(order.total);
+        self.db.query("INSERT", PROCESSING_DELAY).await;
+        let category = category_label(order.product_category.as_deref().unwrap_or("other"));
+        let labels = CategoryLabels {
+            product_category: category,
+        };
+        self.metrics
+            .revenue
+            .get_or_create(&labels)
+            .inc_by(order.total);
         let labels = OrderLabels {
             status: "completed",
             payment_method: payment_method_label(&order.payment_method),
@@ -193,11 +249,26 @@ impl OrdersService {
             warehouse: warehouse.to_owned(),
         };
         self.metrics.inventory.get_or_create(&labels).set(quantity);
+        {
+            let mut stock = self.stock.lock().unwrap_or_else(|e| e.into_inner());
+            let key = (product_id.to_owned(), warehouse.to_owned());
+            if stock.len() < MAX_INVENTORY_SERIES || stock.contains_key(&key) {
+                stock.insert(key, quantity);
+            }
+        }
         ApiResponse::new(
             200,
             json!({ "product_id": product_id, "warehouse": warehouse, "quantity": quantity }),
         )
     }
+}
+
+/// The `product_category` label: one of [`KNOWN_CATEGORIES`], or `other`.
+pub fn category_label(category: &str) -> &'static str {
+    KNOWN_CATEGORIES
+        .into_iter()
+        .find(|known| *known == category)
+        .unwrap_or("other")
 }
 
 /// The `payment_method` label: one of [`KNOWN_PAYMENT_METHODS`], or `other`.

@@ -129,6 +129,7 @@ struct NewUser {
 #[derive(Debug)]
 pub struct UsersService {
     metrics: UsersMetrics,
+    db: std::sync::Arc<crate::db::DbPool>,
     table: Mutex<HashMap<String, User>>,
     cache: Mutex<HashMap<String, User>>,
     next_id: AtomicU64,
@@ -139,6 +140,7 @@ impl UsersService {
     pub fn new(metrics: &HttpMetrics) -> Self {
         Self {
             metrics: UsersMetrics::register(metrics),
+            db: crate::db::DbPool::register(metrics),
             table: Mutex::default(),
             cache: Mutex::default(),
             next_id: AtomicU64::new(1),
@@ -177,7 +179,7 @@ impl UsersService {
         };
 
         let started = Instant::now();
-        tokio::time::sleep(INSERT_DELAY).await;
+        self.db.query("INSERT", INSERT_DELAY).await;
         lock(&self.table).insert(user.id.clone(), user.clone());
         self.metrics.time_query("INSERT", started);
 
@@ -199,7 +201,7 @@ impl UsersService {
         self.metrics.cache("get", "miss");
 
         let started = Instant::now();
-        tokio::time::sleep(SELECT_DELAY).await;
+        self.db.query("SELECT", SELECT_DELAY).await;
         let found = lock(&self.table).get(user_id).cloned();
         self.metrics.time_query("SELECT", started);
 

@@ -35,26 +35,42 @@ impl<S: EncodeLabelSet> EncodeLabelSet for Capped<S> {
     }
 }
 
-/// prometheus-client's `Family` with at most `max_series` label sets. Once full, updates for
-/// any new label set go to one overflow series labelled `otel_metric_overflow="true"` (the
-/// OpenTelemetry convention) instead of growing memory and the time-series database without
-/// bound; registered with [`crate::HttpMetrics::register_capped`], each one is also counted
-/// in `metrics_series_folded_total{metric="<name>"}`.
+/// prometheus-client's `Family` with at most `max_series` label sets, for labels whose values
+/// the application does not control. Registered with
+/// [`crate::HttpMetrics::register_capped`], every update past the cap is counted in
+/// `metrics_series_folded_total{metric="<name>"}` — alert on it being above zero — and goes
+/// where its kind of metric gives it a meaning:
+///
+/// - **A counter**: into one overflow series labelled `otel_metric_overflow="true"` (the
+///   OpenTelemetry convention), which counts everything the label sets past the cap would
+///   have counted: the family's sum stays right.
+/// - **A histogram**: into the same overflow series, one distribution of all their
+///   observations: the family's `_count` and `_sum` stay right.
+/// - **A gauge**: nowhere exposed. A gauge's value is a level, which neither adds up nor
+///   merges across label sets: an overflow series would show the last value some unknown
+///   series was set to, which means nothing. The series within the cap are exact; the
+///   folded updates are counted.
 ///
 /// ```
+/// use http_metrics_core::prometheus_client::metrics::{counter::Counter, gauge::Gauge};
 /// use http_metrics_core::{CappedFamily, Format, HttpMetrics};
-/// use prometheus_client::metrics::counter::Counter;
 ///
 /// let metrics = HttpMetrics::new();
 /// let by_user: CappedFamily<Vec<(String, String)>, Counter> = CappedFamily::new(2);
 /// metrics.register_capped("logins", "Logins by user", &by_user);
+/// let stock: CappedFamily<Vec<(String, String)>, Gauge> = CappedFamily::new(1);
+/// metrics.register_capped("stock", "Items in stock", &stock);
 /// for user in ["ada", "bob", "cy", "di"] {
 ///     by_user.get_or_create(&vec![("user".into(), user.into())]).inc();
+///     stock.get_or_create(&vec![("sku".into(), user.into())]).set(7);
 /// }
 /// let text = metrics.encode(Format::Prometheus).unwrap();
 /// assert!(text.contains("logins_total{user=\"ada\"} 1\n"));
 /// assert!(text.contains("logins_total{otel_metric_overflow=\"true\"} 2\n"));
 /// assert!(text.contains("metrics_series_folded_total{metric=\"logins\"} 2\n"));
+/// assert!(text.contains("stock{sku=\"ada\"} 7\n"));
+/// assert!(!text.contains("stock{otel_metric_overflow"));
+/// assert!(text.contains("metrics_series_folded_total{metric=\"stock\"} 3\n"));
 /// ```
 #[derive(Debug)]
 pub struct CappedFamily<S, M, C = fn() -> M> {
@@ -64,6 +80,9 @@ pub struct CappedFamily<S, M, C = fn() -> M> {
     /// cap is exact.
     created: Arc<Mutex<usize>>,
     folded: Arc<OnceLock<Counter>>,
+    /// Where a gauge's updates past the cap go: nowhere exposed (see the type's docs).
+    sink: Arc<OnceLock<M>>,
+    constructor: C,
 }
 
 impl<S, M, C: Clone> Clone for CappedFamily<S, M, C> {
@@ -73,34 +92,57 @@ impl<S, M, C: Clone> Clone for CappedFamily<S, M, C> {
             max_series: self.max_series,
             created: self.created.clone(),
             folded: self.folded.clone(),
+            sink: self.sink.clone(),
+            constructor: self.constructor.clone(),
         }
     }
 }
 
-impl<S: Clone + Hash + Eq, M: Default> CappedFamily<S, M> {
+/// The metric [`CappedFamily::get_or_create`] hands out: a series of the family, or the
+/// detached sink of a gauge past the cap.
+enum Slot<'a, G, M> {
+    Series(G),
+    Sink(&'a M),
+}
+
+impl<G: Deref<Target = M>, M> Deref for Slot<'_, G, M> {
+    type Target = M;
+
+    fn deref(&self) -> &M {
+        match self {
+            Self::Series(guard) => guard,
+            Self::Sink(sink) => sink,
+        }
+    }
+}
+
+impl<S: Clone + Hash + Eq, M: Default + TypedMetric> CappedFamily<S, M> {
     /// A family of at most `max_series` label sets, plus the overflow series.
     pub fn new(max_series: usize) -> Self {
         Self::new_with_constructor(max_series, M::default)
     }
 }
 
-impl<S: Clone + Hash + Eq, M, C: MetricConstructor<M>> CappedFamily<S, M, C> {
+impl<S: Clone + Hash + Eq, M: TypedMetric, C: MetricConstructor<M> + Clone> CappedFamily<S, M, C> {
     /// Like [`CappedFamily::new`], with metrics made by `constructor` (for histograms with
     /// their own buckets).
     pub fn new_with_constructor(max_series: usize, constructor: C) -> Self {
         Self {
-            family: Family::new_with_constructor(constructor),
+            family: Family::new_with_constructor(constructor.clone()),
             max_series,
             created: Arc::default(),
             folded: Arc::default(),
+            sink: Arc::default(),
+            constructor,
         }
     }
 
-    /// The metric for `labels`, created if the family has room, else the overflow series'.
+    /// The metric for `labels`, created if the family has room, else the overflow series'
+    /// (for a gauge, a sink that is not exposed: see the type's docs).
     pub fn get_or_create(&self, labels: &S) -> impl Deref<Target = M> + '_ {
         let key = Capped::Labels(labels.clone());
         if let Some(metric) = self.family.get(&key) {
-            return metric;
+            return Slot::Series(metric);
         }
         let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
         if self.family.get(&key).is_none() {
@@ -109,11 +151,19 @@ impl<S: Clone + Hash + Eq, M, C: MetricConstructor<M>> CappedFamily<S, M, C> {
                 if let Some(folded) = self.folded.get() {
                     folded.inc();
                 }
-                return self.family.get_or_create(&Capped::Overflow);
+                if matches!(M::TYPE, MetricType::Gauge) {
+                    return Slot::Sink(self.sink.get_or_init(|| self.family_constructor()));
+                }
+                return Slot::Series(self.family.get_or_create(&Capped::Overflow));
             }
             *created += 1;
         }
-        self.family.get_or_create(&key)
+        Slot::Series(self.family.get_or_create(&key))
+    }
+
+    /// A new metric as the family's constructor makes them.
+    fn family_constructor(&self) -> M {
+        self.constructor.new_metric()
     }
 }
 

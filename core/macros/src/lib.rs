@@ -4,7 +4,7 @@
 //! decorators, in one line. Use it through `tower-metrics`, `actix-metrics` or
 //! `http-metrics-core` with their `macros` feature, which re-export it.
 //!
-//! ```ignore
+//! ```text
 //! use tower_metrics::measured;
 //!
 //! #[measured(service = "payment", endpoint = "charge")]

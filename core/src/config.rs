@@ -207,6 +207,16 @@ impl HttpMetricsBuilder {
     /// [`DEFAULT_COLLECTOR_TIMEOUT`](crate::DEFAULT_COLLECTOR_TIMEOUT)); one that takes
     /// longer is left out of that scrape (see
     /// [`HttpMetrics::register_collector`](crate::HttpMetrics::register_collector)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use http_metrics_core::HttpMetrics;
+    ///
+    /// let metrics = HttpMetrics::builder()
+    ///     .collector_timeout(Duration::from_millis(250))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
     pub fn collector_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.collector_timeout = timeout;
         self
@@ -216,6 +226,13 @@ impl HttpMetricsBuilder {
     /// client_golang's names, read from `/proc` at each scrape) on the registry: on by default
     /// with the core's default `process` feature, and absent, without error, off Linux. Turn
     /// them off when several `HttpMetrics` share a process and only one should report it.
+    ///
+    /// ```
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let second = HttpMetrics::builder().process_metrics(false).build().unwrap();
+    /// assert!(!second.encode(Format::Prometheus).unwrap().contains("process_cpu_seconds"));
+    /// ```
     pub fn process_metrics(mut self, on: bool) -> Self {
         self.process_metrics = on;
         self

@@ -42,6 +42,13 @@ const GRACE: Duration = Duration::from_secs(1);
 /// Serves `/metrics` of the process-wide default ([`HttpMetrics::global`]) on `addr`, on a
 /// thread of its own: client_python's `start_http_server`.
 ///
+/// ```
+/// let exporter = http_metrics_core::exporter::start_http_server("127.0.0.1:0").unwrap();
+/// let address = exporter.local_addr();
+/// assert!(std::net::TcpStream::connect(address).is_ok());
+/// exporter.shutdown();
+/// ```
+///
 /// # Errors
 ///
 /// When `addr` cannot be resolved or bound (in use, not permitted).

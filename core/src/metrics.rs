@@ -215,6 +215,17 @@ impl HttpMetrics {
     /// `quantile` series, `_sum` and `_count`. (prometheus-client has no summary type: the
     /// core encodes these itself.) Help is escaped as by [`HttpMetrics::register`].
     ///
+    /// ```
+    /// use http_metrics_core::{Format, HttpMetrics, Summary};
+    ///
+    /// let metrics = HttpMetrics::new();
+    /// let wait = Summary::builder().objectives([(0.99, 0.001)]).build().unwrap();
+    /// metrics.register_summary("queue_wait_seconds", "Time queued before work", &wait);
+    /// wait.observe(0.25);
+    /// let text = metrics.encode(Format::OpenMetrics).unwrap();
+    /// assert!(text.contains("queue_wait_seconds{quantile=\"0.99\"} 0.25\n"));
+    /// ```
+    ///
     /// # Panics
     ///
     /// When `name` is not a metric name (letters, digits, `_`, `:`; not starting with a
@@ -242,6 +253,22 @@ impl HttpMetrics {
     /// OpenTelemetry's observable gauge and up-down counter, the guides' `ValueObserver` and
     /// `UpDownSumObserver`. The callback runs apart from the scrape, with a deadline: see
     /// [`HttpMetrics::register_collector`] for what happens when it panics or is slow.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicI64, Ordering};
+    /// use std::sync::Arc;
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::new();
+    /// let connections = Arc::new(AtomicI64::new(0));
+    /// let read = connections.clone();
+    /// metrics.register_gauge_fn("open_connections", "Connections open now", move |out| {
+    ///     out.observe(&[], read.load(Ordering::Relaxed) as f64);
+    /// });
+    /// connections.store(4, Ordering::Relaxed);
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains("open_connections 4.0\n"));
+    /// ```
     pub fn register_gauge_fn(
         &self,
         name: &str,

@@ -1,21 +1,12 @@
 //! The `repl` binary as the OpenCensus guide runs it: lines piped in, upper-cased lines out,
 //! and the three views on `/metrics` with exact counts and buckets.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+mod common;
 
-/// `GET /metrics` over a plain socket: the body.
-fn scrape(address: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nhost: repl\r\nconnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_owned()
-}
+use std::io::{BufRead, BufReader, Write};
+
+use common::scrape;
+use std::process::{Command, Stdio};
 
 fn sample(text: &str, series: &str) -> String {
     (text.lines())

@@ -1,17 +1,11 @@
 //! The `worker` binary: the deterministic batch's exact figures on `/metrics`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+mod common;
 
-fn scrape(address: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nhost: worker\r\nconnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response.split_once("\r\n\r\n").unwrap().1.to_owned()
-}
+use std::io::{BufRead, BufReader};
+
+use common::scrape;
+use std::process::{Command, Stdio};
 
 struct Killed(std::process::Child);
 

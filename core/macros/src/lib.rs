@@ -121,11 +121,8 @@ fn error(at: &MetaNameValue, message: &str) -> TokenStream {
 /// itself, or an adapter's re-export of it.
 fn runtime() -> TokenStream2 {
     use proc_macro_crate::{crate_name, FoundCrate};
-    for (package, inner) in [
-        ("http-metrics-core", None),
-        ("tower-metrics", Some("__core")),
-        ("actix-metrics", Some("__core")),
-    ] {
+    // The adapters re-export the core whole, its `measured` runtime included.
+    for package in ["http-metrics-core", "tower-metrics", "actix-metrics"] {
         let name = match crate_name(package) {
             // Used in the package's own tests, examples or doctests: an extern crate there.
             Ok(FoundCrate::Itself) => package.replace('-', "_"),
@@ -133,13 +130,7 @@ fn runtime() -> TokenStream2 {
             Err(_) => continue,
         };
         let ident = format_ident!("{name}");
-        return match inner {
-            None => quote!(::#ident),
-            Some(module) => {
-                let module = format_ident!("{module}");
-                quote!(::#ident::#module)
-            }
-        };
+        return quote!(::#ident);
     }
     quote!(::http_metrics_core)
 }

@@ -1,30 +1,30 @@
 //! Timing code into a histogram or a summary: a guard that observes when dropped, a closure
 //! form and a future form — the guides' `@REQUEST_LATENCY.time()` and `with ….time():`.
-//!
-//! ```
-//! use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
-//! use http_metrics_core::{Summary, TimerExt};
-//!
-//! let latency = Histogram::new([0.01, 0.1, 1.0]);
-//! // The closure form:
-//! let rows = latency.time(|| 42);
-//! // The guard: observed when it goes out of scope, early returns and panics included.
-//! {
-//!     let _timer = latency.start_timer();
-//!     // ... work ...
-//! }
-//! // A future: observed when it completes, or when it is dropped before that.
-//! let summary = Summary::builder().build().unwrap();
-//! let answer = summary.time_future(async { 7 });
-//! # let _ = (rows, answer);
-//! ```
 
 use std::future::Future;
 use std::time::Instant;
 
 use prometheus_client::metrics::histogram::Histogram;
 
-/// Something a duration in seconds can be observed into.
+/// Something a duration in seconds can be observed into: prometheus-client's `Histogram` and
+/// the [`Summary`](crate::Summary), or a type of the application's own.
+///
+/// ```
+/// use std::sync::Mutex;
+/// use http_metrics_core::{Observe, TimerExt};
+///
+/// /// Keeps the slowest duration seen.
+/// #[derive(Default)]
+/// struct Slowest(Mutex<f64>);
+/// impl Observe for Slowest {
+///     fn observe_seconds(&self, seconds: f64) {
+///         let mut slowest = self.0.lock().unwrap();
+///         *slowest = slowest.max(seconds);
+///     }
+/// }
+/// let slowest = Slowest::default();
+/// slowest.time(|| ());
+/// ```
 pub trait Observe {
     /// Records one duration, in seconds.
     fn observe_seconds(&self, seconds: f64);
@@ -50,6 +50,17 @@ impl<T: Observe + ?Sized> Observe for &T {
 
 /// Observes the time since it was started into its target when dropped (see
 /// [`TimerExt::start_timer`]), or when [`Timer::stop`] is called.
+///
+/// ```
+/// use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
+/// use http_metrics_core::TimerExt;
+///
+/// let latency = Histogram::new([0.1, 1.0]);
+/// let timer = latency.start_timer();
+/// let seconds = timer.stop(); // observed now, and returned
+/// assert!(seconds >= 0.0);
+/// latency.start_timer().discard(); // never observed
+/// ```
 #[derive(Debug)]
 #[must_use = "a timer observes when dropped: bind it to a variable (`let _timer = ...`)"]
 pub struct Timer<'a, O: Observe + ?Sized> {
@@ -80,7 +91,26 @@ impl<O: Observe + ?Sized> Drop for Timer<'_, O> {
 }
 
 /// The timing forms, for every [`Observe`] target (prometheus-client's `Histogram`,
-/// [`Summary`](crate::Summary)).
+/// [`Summary`](crate::Summary)): the guides' `@REQUEST_LATENCY.time()` and
+/// `with ….time():`.
+///
+/// ```
+/// use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
+/// use http_metrics_core::{Summary, TimerExt};
+///
+/// let latency = Histogram::new([0.01, 0.1, 1.0]);
+/// // The closure form:
+/// let rows = latency.time(|| 42);
+/// // The guard: observed when it goes out of scope, early returns and panics included.
+/// {
+///     let _timer = latency.start_timer();
+///     // ... work ...
+/// }
+/// // A future: observed when it completes, or when it is dropped before that.
+/// let summary = Summary::builder().build().unwrap();
+/// let answer = summary.time_future(async { 7 });
+/// # let _ = (rows, answer);
+/// ```
 pub trait TimerExt: Observe {
     /// A guard that observes the time until it is dropped.
     fn start_timer(&self) -> Timer<'_, Self> {

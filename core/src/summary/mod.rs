@@ -39,6 +39,19 @@ pub const DEFAULT_AGE_BUCKETS: u32 = 5;
 
 /// How the quantiles of a [`Summary`] or [`SummaryFamily`] are computed; see
 /// [`Summary::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use http_metrics_core::Summary;
+///
+/// let latency = Summary::builder()
+///     .objectives([(0.5, 0.05), (0.99, 0.001)]) // quantile, allowed rank error
+///     .max_age(Duration::from_secs(60)) // the window the quantiles cover
+///     .age_buckets(3) // which slides 20 s at a time
+///     .build_family(["endpoint"])
+///     .expect("valid options");
+/// latency.with_label_values(&["/charge"]).observe(0.012);
+/// ```
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct SummaryBuilder {

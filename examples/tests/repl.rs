@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 
 use common::scrape;
-use std::process::{Command, Stdio};
 
 fn sample(text: &str, series: &str) -> String {
     (text.lines())
@@ -17,30 +16,12 @@ fn sample(text: &str, series: &str) -> String {
 
 #[test]
 fn lines_in_upper_case_out_and_the_three_views_counted() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repl"))
-        .env_clear()
-        .env("PORT", "0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut announce = String::new();
-    stderr.read_line(&mut announce).unwrap();
-    let address = announce
-        .trim()
-        .strip_prefix("repl serving /metrics on http://")
-        .unwrap_or_else(|| panic!("{announce:?}"))
-        .to_owned();
-
+    let (mut child, address, mut stdin, mut stdout) = common::start_repl();
     let long = "x".repeat(450);
-    let mut stdin = child.stdin.take().unwrap();
     let input = format!("hello\n\nThe quick brown fox jumps\n\u{0}\n{long}\n");
     stdin.write_all(input.as_bytes()).unwrap();
     stdin.write_all(b"\xff\xfe\n").unwrap();
     stdin.flush().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut printed = Vec::new();
     for _ in 0..6 {
         let mut line = String::new();
@@ -103,5 +84,5 @@ fn lines_in_upper_case_out_and_the_three_views_counted() {
 
     // The end of its input is the end of the REPL.
     drop(stdin);
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
 }

@@ -2,42 +2,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-
 use common::scrape;
-use std::process::{Command, Stdio};
-
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn the_batch_is_counted_exactly() {
-    let child = Command::new(env!("CARGO_BIN_EXE_worker"))
-        .env_clear()
-        .env("PORT", "0")
-        .env("LINGER_SECONDS", "600")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let address = (line
-        .trim()
-        .strip_prefix("worker serving /metrics on http://"))
-    .unwrap_or_else(|| panic!("{line:?}"))
-    .to_owned();
-    line.clear();
-    stdout.read_line(&mut line).unwrap();
-    assert_eq!(line, "batch done: 21 succeeded, 3 failed\n");
-
+    let (_worker, address) = common::start_worker();
     let text = scrape(&address);
     let q = r#"queue_name="default""#;
     let payment = r#"service="payment",endpoint="charge""#;

@@ -1,5 +1,8 @@
 //! What the example binaries' tests share.
 
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 
 /// `GET /metrics` on `address` over a plain socket: the body of a `200`.
@@ -13,4 +16,67 @@ pub(crate) fn scrape(address: &str) -> String {
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     body.to_owned()
+}
+
+/// A running binary, killed when dropped (also when the test fails).
+pub(crate) struct Running(pub(crate) std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The address in a binary's "... serving /metrics on http://ADDR" line.
+fn address(line: &str) -> String {
+    let (_, address) = (line.trim().split_once("http://")).unwrap_or_else(|| panic!("{line:?}"));
+    address.to_owned()
+}
+
+/// The `repl` binary on a free port: it, its `/metrics` address, its input and its output.
+pub(crate) fn start_repl() -> (
+    Running,
+    String,
+    std::process::ChildStdin,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repl"))
+        .env_clear()
+        .env("PORT", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut announce = String::new();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    stderr.read_line(&mut announce).unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    (Running(child), address(&announce), stdin, stdout)
+}
+
+/// The `worker` binary on a free port, lingering: it and its `/metrics` address, once its
+/// batch is done (the summary line checked).
+pub(crate) fn start_worker() -> (Running, String) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_worker"))
+        .env_clear()
+        .env("PORT", "0")
+        .env("LINGER_SECONDS", "600")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let address = address(&line);
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "batch done: 21 succeeded, 3 failed\n");
+    (Running(child), address)
 }

@@ -46,3 +46,15 @@ ensure_prometheus() {
         }
     done
 }
+
+# The Prometheus Pushgateway, from Debian's `prometheus-pushgateway` package.
+ensure_pushgateway() {
+    if command -v prometheus-pushgateway >/dev/null 2>&1; then
+        return 0
+    fi
+    apt_install prometheus-pushgateway
+    command -v prometheus-pushgateway >/dev/null 2>&1 || {
+        echo "error: prometheus-pushgateway is still missing after installing it" >&2
+        return 1
+    }
+}

@@ -18,6 +18,8 @@ mod method;
 mod metrics;
 #[cfg(feature = "process")]
 mod process;
+#[cfg(feature = "push")]
+pub mod push;
 mod series;
 mod status;
 mod summary;

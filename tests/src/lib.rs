@@ -9,6 +9,7 @@ pub mod drive;
 pub mod faults;
 pub mod pass_through;
 pub mod prometheus;
+pub mod pushgateway;
 pub mod servers;
 
 /// One sample: its label set and value.

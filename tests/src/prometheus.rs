@@ -36,14 +36,21 @@ impl Drop for Prometheus {
     }
 }
 
-/// The scrape configuration for `targets` (job name, `host:port`), every second.
+/// The scrape configuration for `targets` (job name, `host:port`), every second. A job named
+/// `pushgateway` keeps the labels of what was pushed (`honor_labels: true`), as a gateway
+/// must be scraped.
 pub fn config(targets: &[(&str, &str)]) -> String {
     let mut yaml = String::from(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n",
     );
     for (job, target) in targets {
+        let honor = if *job == "pushgateway" {
+            "    honor_labels: true\n"
+        } else {
+            ""
+        };
         yaml.push_str(&format!(
-            "  - job_name: \"{job}\"\n    metrics_path: /metrics\n    static_configs:\n      - targets: [\"{target}\"]\n"
+            "  - job_name: \"{job}\"\n{honor}    metrics_path: /metrics\n    static_configs:\n      - targets: [\"{target}\"]\n"
         ));
     }
     yaml
@@ -198,7 +205,7 @@ impl Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")

@@ -11,14 +11,15 @@
 //! - **It panics**: its families are left out of that scrape, everything else is served,
 //!   and `metrics_collector_failures_total{collector="<name>",reason="panic"}` counts it.
 //! - **It is slower than the deadline**: its families are left out of that scrape
-//!   (`reason="timeout"`), and while it is still running it is not started again: later
-//!   scrapes leave it out at once (`reason="busy"`), so a callback that hangs costs one
-//!   thread, never one per scrape. When it finishes, the next scrape runs it again.
+//!   (`reason="timeout"`), and while that evaluation is still running it is not started
+//!   again: later scrapes leave it out at once (`reason="busy"`), so a callback that hangs
+//!   costs one thread, never one per scrape. When it finishes, the next scrape runs it again.
+//!   Scrapes that merely overlap (two Prometheus replicas) each run their own evaluation.
 //!
 //! Left out rather than served stale: a scrape that shows an old value as current would
 //! mislead, while a missing series is what Prometheus already knows how to show.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -113,63 +114,98 @@ impl<F> FnCollector<F> {
 pub(crate) struct Guarded {
     name: String,
     collector: Arc<dyn Collector>,
-    /// An evaluation is still running (it missed a deadline).
-    running: Arc<AtomicBool>,
+    /// Evaluations that missed their scrape's deadline and are still running: while there
+    /// is one, no new evaluation starts. (Scrapes that merely overlap, two Prometheus
+    /// replicas say, each run their own.)
+    stuck: Arc<AtomicUsize>,
 }
+
+/// Where an evaluation stands: its scrape waits for it, or gave up waiting.
+const WAITED_FOR: u8 = 0;
+const DELIVERED: u8 = 1;
+const ABANDONED: u8 = 2;
 
 impl Guarded {
     pub(crate) fn new(name: &str, collector: Arc<dyn Collector>) -> Self {
         Self {
             name: name.to_owned(),
             collector,
-            running: Arc::default(),
+            stuck: Arc::default(),
         }
     }
 
-    /// Starts an evaluation on a thread of its own, unless one is still running.
+    /// Starts an evaluation on a thread of its own, unless an earlier one that missed its
+    /// deadline is still running.
     pub(crate) fn start(&self) -> Pending {
-        if self.running.swap(true, Ordering::AcqRel) {
+        if self.stuck.load(Ordering::Acquire) > 0 {
             return Pending::Failed("busy");
         }
         let (tx, rx) = mpsc::channel();
         let collector = self.collector.clone();
-        let running = self.running.clone();
+        let state = Arc::new(AtomicU8::new(WAITED_FOR));
+        let (stuck, mine) = (self.stuck.clone(), state.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("collector {}", self.name))
             .spawn(move || {
                 let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     encode_alone(collector)
                 }));
-                running.store(false, Ordering::Release);
+                let delivered = mine.compare_exchange(
+                    WAITED_FOR,
+                    DELIVERED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+                if delivered.is_err() {
+                    // Its scrape gave up on it: it no longer holds new evaluations back.
+                    stuck.fetch_sub(1, Ordering::AcqRel);
+                }
                 let _ = tx.send(text);
             });
         match spawned {
-            Ok(_) => Pending::Running(rx),
-            Err(_) => {
-                self.running.store(false, Ordering::Release);
-                Pending::Failed("spawn")
-            }
+            Ok(_) => Pending::Running(rx, state),
+            Err(_) => Pending::Failed("spawn"),
         }
     }
 
     /// Appends the evaluation's families (OpenMetrics text, without `# EOF`) to `out` if it
-    /// ends by `deadline`, or leaves them out and counts why.
+    /// ends by `deadline` (`None`: no deadline), or leaves them out and counts why.
     pub(crate) fn finish(
         &self,
         pending: Pending,
-        deadline: Instant,
+        deadline: Option<Instant>,
         failures: &FailureFamily,
         out: &mut String,
     ) {
         let reason = match pending {
             Pending::Failed(reason) => reason,
-            Pending::Running(rx) => {
-                let wait = deadline.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(wait) {
+            Pending::Running(rx, state) => {
+                let received = match deadline {
+                    Some(deadline) => {
+                        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                    }
+                    None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                };
+                match received {
                     Ok(Ok(Ok(text))) => return out.push_str(&text),
                     Ok(Ok(Err(std::fmt::Error))) => "encode",
                     Ok(Err(_panic)) => "panic",
-                    Err(_) => "timeout",
+                    Err(_) => {
+                        // Counted as stuck first, so that the thread, if it finishes right
+                        // now, finds the count to take back.
+                        self.stuck.fetch_add(1, Ordering::AcqRel);
+                        let abandoned = state.compare_exchange(
+                            WAITED_FOR,
+                            ABANDONED,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        );
+                        if abandoned.is_err() {
+                            // It delivered after all, just too late for this scrape.
+                            self.stuck.fetch_sub(1, Ordering::AcqRel);
+                        }
+                        "timeout"
+                    }
                 }
             }
         };
@@ -183,7 +219,10 @@ impl Guarded {
 
 /// An evaluation under way, or why none could start.
 pub(crate) enum Pending {
-    Running(mpsc::Receiver<std::thread::Result<Result<String, std::fmt::Error>>>),
+    Running(
+        mpsc::Receiver<std::thread::Result<Result<String, std::fmt::Error>>>,
+        Arc<AtomicU8>,
+    ),
     Failed(&'static str),
 }
 
@@ -254,6 +293,29 @@ mod tests {
             "{scrape}"
         );
         assert!(scrape.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn overlapping_scrapes_each_run_their_own_evaluation() {
+        let metrics = HttpMetrics::new();
+        // Completes only when two evaluations run at once: a second scrape turned away as
+        // busy would leave the first waiting until its deadline.
+        let both = Arc::new(std::sync::Barrier::new(2));
+        metrics.register_gauge_fn("shared", "Needs two evaluations at once", move |out| {
+            both.wait();
+            out.observe(&[], 2.0);
+        });
+        let scrapes: Vec<_> = (0..2)
+            .map(|_| {
+                let metrics = metrics.clone();
+                std::thread::spawn(move || text(&metrics))
+            })
+            .collect();
+        for scrape in scrapes {
+            let scrape = scrape.join().unwrap();
+            assert!(scrape.contains("shared 2.0\n"), "{scrape}");
+            assert!(!scrape.contains("collector=\"shared\""), "{scrape}");
+        }
     }
 
     #[test]

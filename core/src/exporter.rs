@@ -145,7 +145,8 @@ impl Drop for Exporter {
 ///
 /// # Errors
 ///
-/// When accepting fails for a reason other than a connection that went away.
+/// None today: accepting that fails for lack of resources is retried after a pause (the
+/// `Result` leaves room for errors a later version may report).
 pub async fn serve(
     metrics: &HttpMetrics,
     listener: tokio::net::TcpListener,
@@ -157,11 +158,18 @@ pub async fn serve(
     loop {
         let (stream, _) = tokio::select! {
             () = &mut shutdown => break,
+            // Finished connections are reaped as they end: a JoinSet keeps them until then.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // The client went away between the connection and its acceptance.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-                Err(e) => return Err(e),
+                // Out of descriptors or buffers, for now: wait a little and go on serving,
+                // rather than leave the process without /metrics for good.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             },
         };
         let metrics = metrics.clone();

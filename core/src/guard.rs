@@ -15,7 +15,7 @@ use crate::{HttpMetrics, MethodLabel, Outcome};
 // thread-local mock clock on every read.
 #[cfg(not(test))]
 #[inline]
-fn clock() -> &'static quanta::Clock {
+pub(crate) fn clock() -> &'static quanta::Clock {
     static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)
 }
@@ -23,7 +23,7 @@ fn clock() -> &'static quanta::Clock {
 // In the core's own tests, a mock clock per thread that only moves when a test moves it, so
 // that durations are exact and no test has to sleep.
 #[cfg(test)]
-fn clock() -> &'static quanta::Clock {
+pub(crate) fn clock() -> &'static quanta::Clock {
     test_clock::CLOCK.with(|(clock, _)| *clock)
 }
 

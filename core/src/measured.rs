@@ -65,6 +65,14 @@ fn families() -> &'static Families {
     })
 }
 
+/// Returns `future` as it is, its output type stated: the attribute wraps an `async`
+/// function's body in an `async` block, whose `return`s then coerce to the function's
+/// declared type.
+#[doc(hidden)]
+pub fn typed<T, F: std::future::Future<Output = T>>(future: F) -> F {
+    future
+}
+
 /// One function with the attribute: its fixed labels and, once called, its series.
 #[derive(Debug)]
 pub struct CallSite {

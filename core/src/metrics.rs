@@ -469,7 +469,8 @@ impl HttpMetrics {
             .unwrap_or_else(|e| e.into_inner());
         // All at once, against one deadline: slow collectors do not add up.
         let pending: Vec<_> = collectors.iter().map(|c| c.start()).collect();
-        let deadline = std::time::Instant::now() + self.inner.collector_timeout;
+        // A timeout too large to add (`Duration::MAX` for "no timeout") waits without one.
+        let deadline = std::time::Instant::now().checked_add(self.inner.collector_timeout);
         for (collector, pending) in collectors.iter().zip(pending) {
             collector.finish(pending, deadline, &self.inner.collector_failures, &mut out);
         }

@@ -117,7 +117,10 @@ impl Pushgateway {
     /// [`PushError::Config`] when `url` is not an `http` or `https` URL.
     pub fn new(url: &str, job: &str) -> Result<Self, PushError> {
         let base = url.trim_end_matches('/');
-        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() < 10 {
+        let host = base
+            .strip_prefix("http://")
+            .or_else(|| base.strip_prefix("https://"));
+        if host.is_none_or(str::is_empty) {
             return Err(PushError::Config(format!(
                 "{url:?} is not an http:// or https:// address"
             )));
@@ -326,7 +329,10 @@ impl Pushgateway {
 /// `<name>/<value>`, or `<name>@base64/<value in base64url>` when the value is empty or holds
 /// anything beyond the characters a path segment carries as they are.
 fn segment(name: &str, value: &str) -> String {
+    // `.` and `..` are dot segments, which URL parsing collapses: base64 too.
     let plain = !value.is_empty()
+        && value != "."
+        && value != ".."
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
@@ -355,6 +361,8 @@ mod tests {
         assert_eq!(segment("path", "a/b"), "path@base64/YS9i");
         assert_eq!(segment("who", "ünï code"), "who@base64/w7xuw68gY29kZQ==");
         assert_eq!(segment("q", "?#%"), "q@base64/PyMl");
+        assert_eq!(segment("up", ".."), "up@base64/Li4=");
+        assert_eq!(segment("here", "."), "here@base64/Lg==");
     }
 
     #[test]

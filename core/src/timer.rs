@@ -175,10 +175,17 @@ mod tests {
         let histogram = Histogram::new([1.0]);
         let done = futures_lite_block_on(histogram.time_future(async { 5 }));
         assert_eq!(done, 5);
-        // Created and dropped without completing: observed all the same.
+        // Never polled: the timer never started, so nothing is observed.
         drop(histogram.time_future(std::future::pending::<()>()));
-        // Never polled: the async block never started, so nothing to observe.
         assert_eq!(count(&histogram), "t_count 1");
+        // Started (polled once), then dropped unfinished: observed all the same.
+        {
+            use std::task::{Context, Waker};
+            let mut cancelled = std::pin::pin!(histogram.time_future(std::future::pending::<()>()));
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(count(&histogram), "t_count 2");
     }
 
     /// Polls a future that is ready at once to completion.

@@ -33,6 +33,36 @@ fn render(rows: usize) -> usize {
     rows * 2
 }
 
+#[derive(Debug)]
+struct Missing;
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("missing")
+    }
+}
+
+impl std::error::Error for Missing {}
+
+/// `return` and `?` coerce to the declared `Box<dyn Error>`, as without the attribute.
+#[measured]
+fn boxed(text: &str) -> Result<u32, Box<dyn std::error::Error>> {
+    if text.is_empty() {
+        return Err(Box::new(Missing));
+    }
+    Ok(text.parse::<u32>()?)
+}
+
+/// In an `async` function, a `return` that needs a coercion says so (see the attribute's
+/// docs); `?` then converts as usual.
+#[measured]
+async fn boxed_async(text: &str) -> Result<u32, Box<dyn std::error::Error>> {
+    if text.is_empty() {
+        return Err(Box::new(Missing) as Box<dyn std::error::Error>);
+    }
+    Ok(text.parse::<u32>()?)
+}
+
 struct Inventory(u32);
 
 impl Inventory {
@@ -65,6 +95,10 @@ async fn calls_are_counted_by_result_timed_and_balanced() {
     assert!(parse_quantity("twelve").is_err());
     assert_eq!(render(2), 4);
     assert!(std::panic::catch_unwind(|| render(0)).is_err());
+    assert!(boxed("").is_err() && boxed("x").is_err());
+    assert_eq!(boxed("7").unwrap(), 7);
+    assert!(boxed_async("").await.is_err());
+    assert_eq!(boxed_async("8").await.unwrap(), 8);
     let mut stock = Inventory(3);
     assert_eq!(stock.take(2), Some(1));
     assert_eq!(
@@ -119,7 +153,9 @@ async fn calls_are_counted_by_result_timed_and_balanced() {
         );
         assert_eq!(value, Some(0.0), "{labels:?}");
     }
-    assert_eq!(m.series("function_calls_concurrent").len(), 4);
+    assert_eq!(calls(&m, "boxed", &[], "error"), Some(2.0));
+    assert_eq!(calls(&m, "boxed_async", &[], "ok"), Some(1.0));
+    assert_eq!(m.series("function_calls_concurrent").len(), 6);
     if let Err(report) =
         tests::promtool_check(&HttpMetrics::global().encode(Format::Prometheus).unwrap())
     {

@@ -37,6 +37,12 @@ use syn::{parse_macro_input, parse_quote, Expr, ItemFn, Lit, MetaNameValue, Retu
 /// returns a `Result` (any type whose name is `Result`) counts an `Err` as `result="error"`;
 /// a panic is an error too, and an `async` function dropped before it completed is
 /// `result="cancelled"`.
+///
+/// The body keeps the function's return type, so `return` and `?` mean what they meant. One
+/// exception, in an `async` function: its body becomes an `async` block, whose type Rust takes
+/// from its first `return`, so a `return` that relies on a coercion must write it out —
+/// `return Err(Box::new(e) as Box<dyn Error>)`, not `return Err(Box::new(e))`, when the
+/// function returns `Result<_, Box<dyn Error>>`.
 #[proc_macro_attribute]
 pub fn measured(attr: TokenStream, item: TokenStream) -> TokenStream {
     let labels = match Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse(attr) {
@@ -75,21 +81,25 @@ pub fn measured(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut function = parse_macro_input!(item as ItemFn);
     let runtime = runtime();
     let name = function.sig.ident.to_string();
-    let (returns_result, annotation) = match &function.sig.output {
-        ReturnType::Default => (false, quote!(: ())),
+    let (returns_result, ty) = match &function.sig.output {
+        ReturnType::Default => (false, Some(quote!(()))),
         ReturnType::Type(_, ty) => {
             let is_result = matches!(&**ty, syn::Type::Path(p)
                 if p.path.segments.last().is_some_and(|s| s.ident == "Result"));
-            // `impl Trait` cannot be written on a binding: let inference find the type.
+            // `impl Trait` cannot be named here: inference finds the type instead.
             let opaque = quote!(#ty).to_string().contains("impl ");
-            (is_result, if opaque { quote!() } else { quote!(: #ty) })
+            (is_result, (!opaque).then(|| quote!(#ty)))
         }
     };
+    let annotation = ty.as_ref().map(|ty| quote!(: #ty));
     let block = &function.block;
-    let body = if function.sig.asyncness.is_some() {
-        quote!(async move #block.await)
-    } else {
-        quote!((move || #block)())
+    // The body keeps the function's return type, so that its `return`s and `?`s coerce
+    // (a `Box<dyn Error>`, a reborrow) exactly as in the function itself.
+    let body = match (function.sig.asyncness.is_some(), &ty) {
+        (true, Some(ty)) => quote!(#runtime::measured::typed::<#ty, _>(async move #block).await),
+        (true, None) => quote!(async move #block.await),
+        (false, Some(ty)) => quote!((move || -> #ty #block)()),
+        (false, None) => quote!((move || #block)()),
     };
     let ok = if returns_result {
         quote!(__measured_result.is_ok())

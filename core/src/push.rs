@@ -196,7 +196,8 @@ impl Pushgateway {
         Ok(url)
     }
 
-    /// Replaces the group's metrics with `metrics`' (`PUT`).
+    /// Replaces the group's metrics with `metrics`' (`PUT`). Call it from a tokio runtime;
+    /// the registry is encoded on its blocking pool.
     ///
     /// # Errors
     ///
@@ -263,7 +264,12 @@ impl Pushgateway {
         metrics: Option<&HttpMetrics>,
     ) -> Result<(), PushError> {
         let url = self.url()?;
-        let body = Self::body(metrics)?;
+        // Encoding waits for the registry's collectors (up to their deadline): on tokio's
+        // blocking pool, never on the caller's async thread.
+        let metrics = metrics.cloned();
+        let body = tokio::task::spawn_blocking(move || Self::body(metrics.as_ref()))
+            .await
+            .map_err(|_| PushError::Encode)??;
         let client = reqwest::Client::builder()
             .timeout(self.timeout)
             .build()

@@ -36,7 +36,7 @@ fn package<'a>(metadata: &'a serde_json::Value, name: &str) -> &'a serde_json::V
 fn tower_metrics_enables_axum_by_default() {
     let metadata = metadata();
     let features = &package(&metadata, "tower-metrics")["features"];
-    assert_eq!(features["default"], serde_json::json!(["axum"]));
+    assert_eq!(features["default"], serde_json::json!(["axum", "process"]));
 }
 
 /// Each adapter depends on the core; an application depends on the adapter alone.

@@ -258,6 +258,46 @@ impl Pushgateway {
             .transpose()
     }
 
+    /// The request's headers: the body's type when there is one, and the credentials.
+    fn headers(&self, with_body: bool) -> Result<http::HeaderMap, PushError> {
+        let mut headers = http::HeaderMap::new();
+        if with_body {
+            let content_type = http::HeaderValue::from_static(Format::Prometheus.content_type());
+            headers.insert(http::header::CONTENT_TYPE, content_type);
+        }
+        let authorization = match &self.auth {
+            Some(Auth::Basic(user, password)) => {
+                let pair =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                Some(format!("Basic {pair}"))
+            }
+            Some(Auth::Bearer(token)) => Some(format!("Bearer {token}")),
+            None => None,
+        };
+        if let Some(value) = authorization {
+            let mut value = http::HeaderValue::from_str(&value).map_err(|_| {
+                PushError::Config("the credentials cannot travel in a header".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        Ok(headers)
+    }
+
+    /// The gateway's answer: success, or its refusal with what it said.
+    fn answer(
+        status: reqwest::StatusCode,
+        message: impl FnOnce() -> String,
+    ) -> Result<(), PushError> {
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(PushError::Refused {
+            status: status.as_u16(),
+            message: message(),
+        })
+    }
+
     async fn send_async(
         &self,
         method: reqwest::Method,
@@ -270,30 +310,19 @@ impl Pushgateway {
         let body = tokio::task::spawn_blocking(move || Self::body(metrics.as_ref()))
             .await
             .map_err(|_| PushError::Encode)??;
+        let headers = self.headers(body.is_some())?;
         let client = reqwest::Client::builder()
             .timeout(self.timeout)
             .build()
-            .map_err(|e| PushError::Transport(e.to_string()))?;
-        let mut request = client.request(method, url);
+            .map_err(transport)?;
+        let mut request = client.request(method, url).headers(headers);
         if let Some(body) = body {
-            request = request.header("content-type", Format::Prometheus.content_type());
             request = request.body(body);
         }
-        let request = match &self.auth {
-            Some(Auth::Basic(user, password)) => request.basic_auth(user, Some(password)),
-            Some(Auth::Bearer(token)) => request.bearer_auth(token),
-            None => request,
-        };
-        let response = (request.send().await).map_err(|e| PushError::Transport(e.to_string()))?;
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
         let message = response.text().await.unwrap_or_default();
-        Err(PushError::Refused {
-            status: status.as_u16(),
-            message,
-        })
+        Self::answer(status, || message)
     }
 
     fn send_blocking(
@@ -303,33 +332,22 @@ impl Pushgateway {
     ) -> Result<(), PushError> {
         let url = self.url()?;
         let body = Self::body(metrics)?;
+        let headers = self.headers(body.is_some())?;
         let client = reqwest::blocking::Client::builder()
             .timeout(self.timeout)
             .build()
-            .map_err(|e| PushError::Transport(e.to_string()))?;
-        let mut request = client.request(method, url);
+            .map_err(transport)?;
+        let mut request = client.request(method, url).headers(headers);
         if let Some(body) = body {
-            request = request.header("content-type", Format::Prometheus.content_type());
             request = request.body(body);
         }
-        let request = match &self.auth {
-            Some(Auth::Basic(user, password)) => request.basic_auth(user, Some(password)),
-            Some(Auth::Bearer(token)) => request.bearer_auth(token),
-            None => request,
-        };
-        let response = request
-            .send()
-            .map_err(|e| PushError::Transport(e.to_string()))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let message = response.text().unwrap_or_default();
-        Err(PushError::Refused {
-            status: status.as_u16(),
-            message,
-        })
+        let response = request.send().map_err(transport)?;
+        Self::answer(response.status(), || response.text().unwrap_or_default())
     }
+}
+
+fn transport(error: reqwest::Error) -> PushError {
+    PushError::Transport(error.to_string())
 }
 
 /// `<name>/<value>`, or `<name>@base64/<value in base64url>` when the value is empty or holds
@@ -387,5 +405,33 @@ mod tests {
             .unwrap()
             .bearer_token("s3cret");
         assert!(!format!("{secret:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn both_forms_send_the_body_type_and_the_credentials() {
+        let gateway = Pushgateway::new("http://gw:9091", "j").unwrap();
+        let basic = gateway
+            .clone()
+            .basic_auth("user", "pass")
+            .headers(true)
+            .unwrap();
+        assert_eq!(basic["authorization"], "Basic dXNlcjpwYXNz");
+        assert_eq!(
+            basic["content-type"],
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        assert!(basic["authorization"].is_sensitive());
+        let bearer = gateway
+            .clone()
+            .bearer_token("s3cret")
+            .headers(false)
+            .unwrap();
+        assert_eq!(bearer["authorization"], "Bearer s3cret");
+        assert!(bearer.get("content-type").is_none(), "a DELETE has no body");
+        assert!(gateway.headers(false).unwrap().is_empty());
+        let broken = Pushgateway::new("http://gw", "j")
+            .unwrap()
+            .bearer_token("a\nb");
+        assert!(matches!(broken.headers(false), Err(PushError::Config(_))));
     }
 }

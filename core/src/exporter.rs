@@ -231,17 +231,8 @@ async fn answer(metrics: &HttpMetrics, request: Request<Incoming>) -> Response<F
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         return response;
     };
-    let body = if head { Vec::new() } else { scrape.body };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() =
-        StatusCode::from_u16(scrape.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in scrape.headers {
-        response.headers_mut().insert(
-            http::header::HeaderName::from_static(name),
-            http::header::HeaderValue::from_static(value),
-        );
-    }
-    response
+    let response = scrape.into_http();
+    response.map(|body| Full::new(Bytes::from(if head { Vec::new() } else { body })))
 }
 
 fn plain(status: StatusCode, message: &str, metrics: &HttpMetrics) -> Response<Full<Bytes>> {

@@ -1,8 +1,7 @@
 //! The `/metrics` endpoint.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Response};
 use http_body_util::Full;
 use http_metrics_core::adapter::{Scrape, ScrapeRequest};
 use http_metrics_core::HttpMetrics;
@@ -37,16 +36,7 @@ pub fn scrape_response(metrics: &HttpMetrics, headers: &HeaderMap) -> Response<F
 }
 
 fn into_response(scrape: Scrape) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(scrape.body)));
-    *response.status_mut() =
-        StatusCode::from_u16(scrape.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in scrape.headers {
-        response.headers_mut().insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-    response
+    scrape.into_http().map(|body| Full::new(Bytes::from(body)))
 }
 
 /// The `/metrics` handler of the process-wide default, [`HttpMetrics::global`] (what
@@ -103,7 +93,7 @@ where
                 // The encoding panicked (a broken application metric): answer, don't hang.
                 Err(_) => {
                     let mut response = Response::new(axum::body::Body::from("scrape failed\n"));
-                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
                     response
                 }
             }

@@ -272,6 +272,30 @@ impl Scrape {
         }
     }
 
+    /// The response as an `http::Response`, for adapters whose framework speaks the `http`
+    /// crate's types: status, headers, and the body's bytes.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{Scrape, ScrapeRequest};
+    /// use http_metrics_core::HttpMetrics;
+    ///
+    /// let response = Scrape::respond(&HttpMetrics::new(), &ScrapeRequest::new()).into_http();
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.headers()["cache-control"], "no-store");
+    /// ```
+    pub fn into_http(self) -> http::Response<Vec<u8>> {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(
+                http::header::HeaderName::from_static(name),
+                http::header::HeaderValue::from_static(value),
+            );
+        }
+        response
+    }
+
     /// The value of a header of this response, if present (names are lower-case).
     pub fn header(&self, name: &str) -> Option<&'static str> {
         self.headers

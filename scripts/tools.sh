@@ -33,28 +33,34 @@ ensure_python_client() {
             -r tests/python/requirements.txt
 }
 
-# The Prometheus server and promtool, both from Debian's `prometheus` package.
-ensure_prometheus() {
-    if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
-        return 0
-    fi
-    apt_install prometheus
-    for tool in promtool prometheus; do
-        command -v "$tool" >/dev/null 2>&1 || {
-            echo "error: $tool is still missing after installing 'prometheus'" >&2
-            return 1
-        }
-    done
-}
+# The Debian packages the suite's real servers come from, each with the commands it must
+# provide: the Prometheus server and promtool, the Pushgateway, VictoriaMetrics (a second
+# remote-write receiver). The missing ones are installed in one `apt-get` run.
+SERVER_PACKAGES=(
+    "prometheus:prometheus promtool"
+    "prometheus-pushgateway:prometheus-pushgateway"
+    "victoria-metrics:victoria-metrics"
+)
 
-# The Prometheus Pushgateway, from Debian's `prometheus-pushgateway` package.
-ensure_pushgateway() {
-    if command -v prometheus-pushgateway >/dev/null 2>&1; then
-        return 0
-    fi
-    apt_install prometheus-pushgateway
-    command -v prometheus-pushgateway >/dev/null 2>&1 || {
-        echo "error: prometheus-pushgateway is still missing after installing it" >&2
-        return 1
-    }
+ensure_servers() {
+    local entry package commands tool missing=()
+    for entry in "${SERVER_PACKAGES[@]}"; do
+        package=${entry%%:*}
+        commands=${entry#*:}
+        for tool in $commands; do
+            if ! command -v "$tool" >/dev/null 2>&1; then
+                missing+=("$package")
+                break
+            fi
+        done
+    done
+    [ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+    for entry in "${SERVER_PACKAGES[@]}"; do
+        for tool in ${entry#*:}; do
+            command -v "$tool" >/dev/null 2>&1 || {
+                echo "error: $tool is still missing after installing '${entry%%:*}'" >&2
+                return 1
+            }
+        done
+    done
 }

@@ -74,6 +74,9 @@ struct Inner {
     collectors: RwLock<Vec<crate::collect::Guarded>>,
     collector_timeout: std::time::Duration,
     collector_failures: crate::collect::FailureFamily,
+    /// The remote-write senders' health families, registered by the first sender.
+    #[cfg(feature = "push")]
+    remote_write: std::sync::OnceLock<crate::push::remote_write::health::Families>,
 }
 
 impl HttpMetrics {
@@ -156,6 +159,8 @@ impl HttpMetrics {
                 collectors: RwLock::default(),
                 collector_timeout: parts.collector_timeout,
                 collector_failures,
+                #[cfg(feature = "push")]
+                remote_write: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -450,6 +455,16 @@ impl HttpMetrics {
 }
 
 impl HttpMetrics {
+    /// The remote-write senders' health families, registered on first use.
+    #[cfg(feature = "push")]
+    pub(crate) fn remote_write_health(&self) -> &crate::push::remote_write::health::Families {
+        self.inner.remote_write.get_or_init(|| {
+            let families = crate::push::remote_write::health::Families::default();
+            self.with_registry(|registry| families.register(registry));
+            families
+        })
+    }
+
     /// The families prometheus-client does not encode: summaries, then collectors.
     fn encode_extras(&self) -> String {
         let mut out = String::new();

@@ -66,7 +66,9 @@ fn a_run_pushes_when_it_finishes_and_when_it_fails() {
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("the Pushgateway could not be reached"),
+        stderr.contains(&format!(
+            "pushing to the Pushgateway at {nobody} failed: the receiver could not be reached"
+        )),
         "{stderr}"
     );
     let bad = Command::new(env!("CARGO_BIN_EXE_batch-job"))

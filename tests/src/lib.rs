@@ -10,7 +10,9 @@ pub mod faults;
 pub mod pass_through;
 pub mod prometheus;
 pub mod pushgateway;
+pub mod remote_write;
 pub mod servers;
+pub mod victoria;
 
 /// One sample: its label set and value.
 pub type Labels = BTreeMap<String, String>;

@@ -23,9 +23,39 @@ pub fn binary() -> PathBuf {
 pub struct Prometheus {
     child: Child,
     dir: PathBuf,
+    port: u16,
+    receiver: bool,
     /// `http://127.0.0.1:PORT`
     pub base: String,
     client: reqwest::Client,
+}
+
+fn spawn(dir: &std::path::Path, port: u16, receiver: bool) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("prometheus.log"))
+        .expect("open its log");
+    let mut command = Command::new(binary());
+    command
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--log.level=warn");
+    if receiver {
+        command.arg("--web.enable-remote-write-receiver");
+    }
+    command
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start prometheus")
 }
 
 impl Drop for Prometheus {
@@ -59,6 +89,16 @@ pub fn config(targets: &[(&str, &str)]) -> String {
 impl Prometheus {
     /// Starts Prometheus scraping `targets` and waits until it is ready.
     pub async fn start(targets: &[(&str, &str)]) -> Self {
+        Self::start_with(targets, false).await
+    }
+
+    /// Starts Prometheus scraping `targets` and accepting remote-write at
+    /// [`Prometheus::write_url`] (`--web.enable-remote-write-receiver`).
+    pub async fn start_receiver(targets: &[(&str, &str)]) -> Self {
+        Self::start_with(targets, true).await
+    }
+
+    async fn start_with(targets: &[(&str, &str)], receiver: bool) -> Self {
         static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
@@ -69,34 +109,41 @@ impl Prometheus {
         std::fs::create_dir_all(dir.join("data")).expect("create Prometheus' directory");
         std::fs::write(dir.join("prometheus.yml"), config(targets)).expect("write its config");
         let port = free_port();
-        let child = Command::new(binary())
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.join("prometheus.log")).expect("create its log"),
-            ))
-            .spawn()
-            .expect("start prometheus");
-        let prometheus = Self {
-            child,
+        let mut prometheus = Self {
+            child: spawn(&dir, port, receiver),
             dir,
+            port,
+            receiver,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
         };
-        let ready = prometheus
+        prometheus.wait_ready().await;
+        prometheus
+    }
+
+    /// The remote-write endpoint, when started with [`Prometheus::start_receiver`].
+    pub fn write_url(&self) -> String {
+        format!("{}/api/v1/write", self.base)
+    }
+
+    /// Kills the server (as `kill -9` would); its data stays for [`Prometheus::restart`].
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port and data, and waits until it is ready.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = spawn(&self.dir, self.port, self.receiver);
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&mut self) {
+        let ready = self
             .poll(Duration::from_secs(30), || async {
-                let url = format!("{}/-/ready", prometheus.base);
-                prometheus
-                    .client
+                let url = format!("{}/-/ready", self.base);
+                self.client
                     .get(url)
                     .send()
                     .await
@@ -106,9 +153,8 @@ impl Prometheus {
         assert!(
             ready,
             "Prometheus did not become ready in 30 s; log:\n{}",
-            prometheus.log()
+            self.log()
         );
-        prometheus
     }
 
     /// Prometheus' own log so far, for failure messages.
@@ -118,30 +164,7 @@ impl Prometheus {
 
     /// Evaluates `promql` now: each result's labels and value.
     pub async fn query(&self, promql: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
-        let response: Value = self
-            .client
-            .get(format!("{}/api/v1/query", self.base))
-            .query(&[("query", promql)])
-            .send()
-            .await
-            .expect("query Prometheus")
-            .json()
-            .await
-            .expect("a JSON answer");
-        assert_eq!(response["status"], "success", "{promql}: {response}");
-        response["data"]["result"]
-            .as_array()
-            .expect("a vector result")
-            .iter()
-            .map(|r| {
-                let value = r["value"][1]
-                    .as_str()
-                    .expect("a value")
-                    .parse()
-                    .expect("a number");
-                (r["metric"].as_object().cloned().unwrap_or_default(), value)
-            })
-            .collect()
+        query(&self.client, &self.base, promql).await
     }
 
     /// The single value of `promql`, or `None` when it has no result.
@@ -203,6 +226,38 @@ impl Prometheus {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// Evaluates `promql` now through the Prometheus query API at `base` (Prometheus, and
+/// VictoriaMetrics, which serves the same API): each result's labels and value.
+pub async fn query(
+    client: &reqwest::Client,
+    base: &str,
+    promql: &str,
+) -> Vec<(serde_json::Map<String, Value>, f64)> {
+    let response: Value = client
+        .get(format!("{base}/api/v1/query"))
+        .query(&[("query", promql)])
+        .send()
+        .await
+        .expect("query the server")
+        .json()
+        .await
+        .expect("a JSON answer");
+    assert_eq!(response["status"], "success", "{promql}: {response}");
+    response["data"]["result"]
+        .as_array()
+        .expect("a vector result")
+        .iter()
+        .map(|r| {
+            let value = r["value"][1]
+                .as_str()
+                .expect("a value")
+                .parse()
+                .expect("a number");
+            (r["metric"].as_object().cloned().unwrap_or_default(), value)
+        })
+        .collect()
 }
 
 pub(crate) fn free_port() -> u16 {

@@ -136,7 +136,7 @@ fn a_refused_push_carries_the_gateway_status_and_reason() {
     }
     assert!(error
         .to_string()
-        .starts_with("the Pushgateway refused the request (400): "));
+        .starts_with("the receiver refused the push (400): "));
 
     // Nothing listening: a transport error, after the timeout at most.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -95,7 +95,10 @@ fn main() -> ExitCode {
         }
     };
     if let Err(e) = pushed {
-        return fail(e, 3);
+        return fail(
+            format!("pushing to the Pushgateway at {url} failed: {e}"),
+            3,
+        );
     }
     match outcome {
         Ok(()) => {

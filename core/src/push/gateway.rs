@@ -1,89 +1,13 @@
-//! Pushing to a [Prometheus Pushgateway](https://github.com/prometheus/pushgateway), for batch
-//! jobs that end before anything could scrape them: client_python's `push_to_gateway`,
-//! `pushadd_to_gateway` and `delete_from_gateway`, in async and blocking forms (a batch job is
-//! often a plain `main`).
-//!
-//! A push sends the whole registry in the Prometheus text format to
-//! `/metrics/job/<job>{/<label>/<value>}`, the group the job name and the grouping key name:
-//!
-//! - [`Pushgateway::push`] (`PUT`) replaces every metric of the group;
-//! - [`Pushgateway::push_add`] (`POST`) replaces only the metrics of the same names;
-//! - [`Pushgateway::delete`] (`DELETE`) removes the group.
-//!
-//! A job name or grouping-key value that is empty or holds anything but letters, digits and
-//! `-._~` travels in the gateway's base64 form (`<label>@base64/<value>`), so `/`, spaces and
-//! non-ASCII values arrive exactly as given. A refused push is a [`PushError::Refused`] with
-//! the gateway's status and message (it answers `400` to metrics inconsistent with what it
-//! holds, and says why).
-//!
-//! ```no_run
-//! use http_metrics_core::push::Pushgateway;
-//! use http_metrics_core::prometheus_client::metrics::counter::Counter;
-//! use http_metrics_core::HttpMetrics;
-//!
-//! let metrics = HttpMetrics::builder().process_metrics(false).build().unwrap();
-//! let records: Counter = Counter::default();
-//! metrics.register("batch_records_processed", "Records processed", records.clone());
-//! records.inc_by(1200);
-//! let gateway = Pushgateway::new("http://pushgateway:9091", "batch_processor")
-//!     .unwrap()
-//!     .grouping_key("instance", "nightly");
-//! gateway.push_blocking(&metrics).expect("the gateway took the push");
-//! ```
-
 use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
 
+use super::{Auth, PushError};
 use crate::{Format, HttpMetrics};
 
 /// How long a push waits for the gateway by default.
 pub const DEFAULT_PUSH_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Why a push failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum PushError {
-    /// The gateway's address, the job name or a grouping-key name is not usable.
-    Config(String),
-    /// The gateway answered with an error status: the status and its message.
-    Refused {
-        /// The HTTP status.
-        status: u16,
-        /// What the gateway said, as it said it.
-        message: String,
-    },
-    /// The gateway could not be reached or did not answer in time.
-    Transport(String),
-    /// A metric of the registry failed to encode.
-    Encode,
-}
-
-impl fmt::Display for PushError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Config(why) => write!(f, "invalid Pushgateway configuration: {why}"),
-            Self::Refused { status, message } => {
-                write!(
-                    f,
-                    "the Pushgateway refused the request ({status}): {}",
-                    message.trim()
-                )
-            }
-            Self::Transport(why) => write!(f, "the Pushgateway could not be reached: {why}"),
-            Self::Encode => f.write_str("a metric of the registry failed to encode"),
-        }
-    }
-}
-
-impl std::error::Error for PushError {}
-
-#[derive(Clone)]
-enum Auth {
-    Basic(String, String),
-    Bearer(String),
-}
 
 /// A Pushgateway group: the gateway's address, the job name, the grouping key, and how to
 /// reach it. Cheap to clone.
@@ -116,15 +40,7 @@ impl Pushgateway {
     ///
     /// [`PushError::Config`] when `url` is not an `http` or `https` URL.
     pub fn new(url: &str, job: &str) -> Result<Self, PushError> {
-        let base = url.trim_end_matches('/');
-        let host = base
-            .strip_prefix("http://")
-            .or_else(|| base.strip_prefix("https://"));
-        if host.is_none_or(str::is_empty) {
-            return Err(PushError::Config(format!(
-                "{url:?} is not an http:// or https:// address"
-            )));
-        }
+        let base = super::check_url(url)?;
         Ok(Self {
             base: base.to_owned(),
             job: job.to_owned(),
@@ -180,11 +96,7 @@ impl Pushgateway {
     pub fn url(&self) -> Result<String, PushError> {
         let mut url = format!("{}/metrics/{}", self.base, segment("job", &self.job));
         for (name, value) in &self.grouping {
-            let mut chars = name.chars();
-            let valid = chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let valid = super::is_label_name(name);
             if !valid || name == "job" {
                 return Err(PushError::Config(format!(
                     "{name:?} cannot be a grouping-key label"
@@ -265,21 +177,8 @@ impl Pushgateway {
             let content_type = http::HeaderValue::from_static(Format::Prometheus.content_type());
             headers.insert(http::header::CONTENT_TYPE, content_type);
         }
-        let authorization = match &self.auth {
-            Some(Auth::Basic(user, password)) => {
-                let pair =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                Some(format!("Basic {pair}"))
-            }
-            Some(Auth::Bearer(token)) => Some(format!("Bearer {token}")),
-            None => None,
-        };
-        if let Some(value) = authorization {
-            let mut value = http::HeaderValue::from_str(&value).map_err(|_| {
-                PushError::Config("the credentials cannot travel in a header".into())
-            })?;
-            value.set_sensitive(true);
-            headers.insert(http::header::AUTHORIZATION, value);
+        if let Some(auth) = &self.auth {
+            headers.insert(http::header::AUTHORIZATION, auth.header()?);
         }
         Ok(headers)
     }

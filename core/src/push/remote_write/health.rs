@@ -1,0 +1,167 @@
+//! The sender's own metrics, on the registry it sends: one set of families per registry,
+//! labelled with each sender's `url`.
+
+use std::sync::atomic::AtomicU64;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+
+use super::RemoteWriteStats;
+
+type Labels = Vec<(&'static str, String)>;
+
+/// The families, registered once per registry.
+#[derive(Clone, Default)]
+pub(crate) struct Families {
+    sent: Family<Labels, Counter>,
+    retried: Family<Labels, Counter>,
+    failed: Family<Labels, Counter>,
+    dropped: Family<Labels, Counter>,
+    pending: Family<Labels, Gauge>,
+    last_success: Family<Labels, Gauge<f64, AtomicU64>>,
+}
+
+impl Families {
+    /// Registers the families on `registry`.
+    pub(crate) fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+        let prefix = "remote_write_samples";
+        registry.register(
+            format!("{prefix}_sent"),
+            "Samples the remote-write receiver took",
+            self.sent.clone(),
+        );
+        registry.register(
+            format!("{prefix}_retried"),
+            "Samples sent again after a retryable remote-write failure",
+            self.retried.clone(),
+        );
+        registry.register(
+            format!("{prefix}_failed"),
+            "Samples the remote-write receiver refused for good",
+            self.failed.clone(),
+        );
+        registry.register(
+            format!("{prefix}_dropped"),
+            "Samples dropped from the full remote-write buffer, or left unsent at shutdown",
+            self.dropped.clone(),
+        );
+        registry.register(
+            format!("{prefix}_pending"),
+            "Samples buffered or in flight to the remote-write receiver",
+            self.pending.clone(),
+        );
+        registry.register(
+            "remote_write_last_success_timestamp_seconds",
+            "When a remote-write request last succeeded, in seconds since the epoch",
+            self.last_success.clone(),
+        );
+    }
+
+    /// One sender's series.
+    pub(crate) fn for_url(&self, url: &str) -> Health {
+        let url = display_url(url);
+        let labels: Labels = vec![("url", url.clone())];
+        Health {
+            sent: self.sent.get_or_create(&labels).clone(),
+            retried: self.retried.get_or_create(&labels).clone(),
+            failed: self.failed.get_or_create(&labels).clone(),
+            dropped: self.dropped.get_or_create(&labels).clone(),
+            pending: self.pending.get_or_create(&labels).clone(),
+            last_success: self.last_success.get_or_create(&labels).clone(),
+            snapshots: Counter::default(),
+            url,
+        }
+    }
+}
+
+/// One sender's series.
+pub(crate) struct Health {
+    sent: Counter,
+    retried: Counter,
+    failed: Counter,
+    dropped: Counter,
+    pending: Gauge,
+    last_success: Gauge<f64, AtomicU64>,
+    snapshots: Counter,
+    url: String,
+}
+
+impl Health {
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn sent(&self, samples: u64) {
+        self.sent.inc_by(samples);
+    }
+
+    pub(crate) fn retried(&self, samples: u64) {
+        self.retried.inc_by(samples);
+    }
+
+    pub(crate) fn failed(&self, samples: u64) {
+        self.failed.inc_by(samples);
+    }
+
+    pub(crate) fn dropped(&self, samples: u64) {
+        if samples > 0 {
+            self.dropped.inc_by(samples);
+        }
+    }
+
+    pub(crate) fn set_pending(&self, samples: i64) {
+        self.pending.set(samples);
+    }
+
+    pub(crate) fn snapshot(&self) {
+        self.snapshots.inc();
+    }
+
+    pub(crate) fn succeeded_now(&self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.last_success.set(now);
+    }
+
+    pub(crate) fn stats(&self) -> RemoteWriteStats {
+        RemoteWriteStats {
+            sent: self.sent.get(),
+            retried: self.retried.get(),
+            failed: self.failed.get(),
+            dropped: self.dropped.get(),
+            pending: self.pending.get().max(0) as u64,
+            snapshots: self.snapshots.get(),
+            last_error: None,
+        }
+    }
+}
+
+/// The receiver's address as the `url` label and logs show it: without credentials or query.
+pub(crate) fn display_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit('@').next().unwrap_or(authority);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_label_carries_no_credentials() {
+        assert_eq!(
+            display_url("https://user:pw@mimir.example.com:8080/api/v1/push?token=x"),
+            "https://mimir.example.com:8080/api/v1/push"
+        );
+        assert_eq!(display_url("http://vm:8428"), "http://vm:8428");
+    }
+}

@@ -1,0 +1,811 @@
+//! The remote-write sender: snapshots on an interval, a bounded buffer, one sending loop with
+//! backoff, all on a thread of its own.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{watch, Notify};
+
+use self::health::Health;
+use self::series::{Metadata, Sample, SeriesTable};
+use super::{Auth, PushError};
+use crate::{Format, HttpMetrics};
+
+pub(crate) mod health;
+mod series;
+mod wire;
+
+/// How often the registry is snapshotted and sent by default: the OpenTelemetry guide's 15 s,
+/// also Prometheus' usual scrape interval.
+pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(15);
+
+/// How long one request may take by default before it is abandoned and retried (Prometheus'
+/// `remote_timeout`).
+pub const DEFAULT_REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many samples the sender holds for a receiver that is not taking them, by default:
+/// 500,000, about 12 MB, which keeps 15 minutes of a 10,000-series service at 15 s. Past it
+/// the oldest are dropped, and counted.
+pub const DEFAULT_MAX_BUFFERED_SAMPLES: usize = 500_000;
+
+/// How many samples one request carries at most by default (Prometheus' own default).
+pub const DEFAULT_MAX_SAMPLES_PER_SEND: usize = 2_000;
+
+/// Metadata goes out with the first request of a snapshot when it changed, or when it was
+/// last sent this long ago (Prometheus' `send_interval` for metadata).
+const METADATA_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The longest a `Retry-After` is obeyed.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// How much of a refusal's body is kept for the log and [`RemoteWriteStats::last_error`].
+const MAX_MESSAGE: usize = 1024;
+
+/// A Prometheus remote-write sender's settings; [`RemoteWrite::start`] runs it.
+///
+/// Every [`RemoteWrite::interval`] the sender encodes the registry (collectors and summaries
+/// included, as a scrape would) and turns each line of the exposition into a series, exactly
+/// as a Prometheus scraping `/metrics` would store it: `http_requests_total{...}`, a
+/// histogram's `_bucket{le}`, `_sum` and `_count`, a summary's quantiles, `_sum` and
+/// `_count`, an info metric's `_info`. The [external labels](RemoteWrite::external_label)
+/// (`job`, `instance`, ...) play the part of the target's labels and are added to every
+/// series that lacks them. A series that disappears gets a staleness marker, as in a scrape.
+/// Family metadata (type, help, unit) travels too.
+///
+/// The sender runs on a thread of its own; requests never wait for it. What the receiver has
+/// not taken waits in a buffer of at most [`RemoteWrite::max_buffered_samples`]; past that
+/// the oldest samples are dropped and counted. Connection failures, timeouts, `5xx` and `429`
+/// are retried with exponential backoff and jitter (a `429`'s or `503`'s `Retry-After` is
+/// obeyed); any other refusal (`400` for samples the receiver rejects) is not retried: its
+/// samples are counted as failed and its message logged (through the `log` crate) and kept
+/// in [`RemoteWriteStats::last_error`]. A retried request is the same bytes with the same
+/// timestamps, so a receiver that had stored it stores nothing new.
+///
+/// The sender's health is on the same registry, labelled with the receiver's `url`:
+///
+/// | metric | type | |
+/// |---|---|---|
+/// | `remote_write_samples_sent_total` | counter | samples the receiver took |
+/// | `remote_write_samples_retried_total` | counter | samples sent again after a retryable failure |
+/// | `remote_write_samples_failed_total` | counter | samples the receiver refused for good |
+/// | `remote_write_samples_dropped_total` | counter | samples dropped from a full buffer, or left at shutdown |
+/// | `remote_write_samples_pending` | gauge | samples buffered or in flight |
+/// | `remote_write_last_success_timestamp_seconds` | gauge | when a request last succeeded |
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use http_metrics_core::push::RemoteWrite;
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::new();
+/// let writer = RemoteWrite::new("http://victoria-metrics:8428/api/v1/write")
+///     .unwrap()
+///     .interval(Duration::from_secs(10))
+///     .external_label("job", "users")
+///     .external_label("instance", "users-1")
+///     .start(&metrics)
+///     .unwrap();
+/// // ... the service runs ...
+/// let stats = writer.shutdown_blocking();
+/// assert_eq!(stats.pending, 0);
+/// ```
+#[derive(Clone)]
+pub struct RemoteWrite {
+    url: String,
+    interval: Duration,
+    external_labels: Vec<(String, String)>,
+    auth: Option<Auth>,
+    timeout: Duration,
+    max_buffered_samples: usize,
+    max_samples_per_send: usize,
+    min_backoff: Duration,
+    max_backoff: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl fmt::Debug for RemoteWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Credentials never appear in logs.
+        f.debug_struct("RemoteWrite")
+            .field("url", &health::display_url(&self.url))
+            .field("interval", &self.interval)
+            .field("external_labels", &self.external_labels)
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .field("max_buffered_samples", &self.max_buffered_samples)
+            .field("max_samples_per_send", &self.max_samples_per_send)
+            .field("min_backoff", &self.min_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}
+
+impl RemoteWrite {
+    /// A sender to the remote-write endpoint at `url`: `http://prometheus:9090/api/v1/write`
+    /// (Prometheus run with `--web.enable-remote-write-receiver`),
+    /// `http://victoria-metrics:8428/api/v1/write`, `http://mimir/api/v1/push`,
+    /// `http://thanos-receive:19291/api/v1/receive`.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Config`] when `url` is not an `http` or `https` URL.
+    ///
+    /// ```
+    /// use http_metrics_core::push::RemoteWrite;
+    ///
+    /// assert!(RemoteWrite::new("https://mimir.example.com/api/v1/push").is_ok());
+    /// let err = RemoteWrite::new("mimir:9009").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "invalid push configuration: \"mimir:9009\" is not an http:// or https:// address"
+    /// );
+    /// ```
+    pub fn new(url: &str) -> Result<Self, PushError> {
+        super::check_url(url)?;
+        Ok(Self {
+            url: url.to_owned(),
+            interval: DEFAULT_PUSH_INTERVAL,
+            external_labels: Vec::new(),
+            auth: None,
+            timeout: DEFAULT_REMOTE_WRITE_TIMEOUT,
+            max_buffered_samples: DEFAULT_MAX_BUFFERED_SAMPLES,
+            max_samples_per_send: DEFAULT_MAX_SAMPLES_PER_SEND,
+            min_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// How often to snapshot and send (default [`DEFAULT_PUSH_INTERVAL`]).
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Adds a label to every series that has no label of that name, as Prometheus'
+    /// `external_labels` do; `job` and `instance` stand for the scrape target's.
+    pub fn external_label(mut self, name: &str, value: &str) -> Self {
+        self.external_labels.retain(|(n, _)| n != name);
+        self.external_labels
+            .push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Authenticates with `Authorization: Bearer <token>`.
+    pub fn bearer_token(mut self, token: &str) -> Self {
+        self.auth = Some(Auth::Bearer(token.to_owned()));
+        self
+    }
+
+    /// Authenticates with HTTP basic auth.
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
+        self.auth = Some(Auth::Basic(user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// How long one request may take before it is abandoned and retried (default
+    /// [`DEFAULT_REMOTE_WRITE_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many samples to hold for a receiver that is not taking them (default
+    /// [`DEFAULT_MAX_BUFFERED_SAMPLES`]); the oldest go first.
+    pub fn max_buffered_samples(mut self, samples: usize) -> Self {
+        self.max_buffered_samples = samples;
+        self
+    }
+
+    /// How many samples one request carries at most (default
+    /// [`DEFAULT_MAX_SAMPLES_PER_SEND`]).
+    pub fn max_samples_per_send(mut self, samples: usize) -> Self {
+        self.max_samples_per_send = samples;
+        self
+    }
+
+    /// The first and the longest wait between retries (default 50 ms and 5 s); each wait
+    /// doubles the last, with jitter.
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_backoff = min;
+        self.max_backoff = max;
+        self
+    }
+
+    /// How long shutting down may take to send what is left (default 10 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Starts the sender on a thread of its own, for `metrics`' registry. The first snapshot
+    /// is taken at once, the next after each interval.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Config`] for a zero interval or batch size, a buffer smaller than one
+    /// batch, a backoff whose minimum is zero or above its maximum, an external label name
+    /// Prometheus would refuse, credentials that cannot travel in a header, or when no thread
+    /// or TLS client can be made.
+    pub fn start(self, metrics: &HttpMetrics) -> Result<RemoteWriter, PushError> {
+        self.validate()?;
+        let client = self.client()?;
+        let health = metrics.remote_write_health().for_url(&self.url);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Notify::new(),
+            collector_done: AtomicBool::new(false),
+            health,
+            last_error: Mutex::new(None),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| PushError::Config(format!("no runtime for the sender: {e}")))?;
+        let sender = Sender {
+            config: self,
+            client,
+            shared: shared.clone(),
+            metrics: metrics.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("remote-write".into())
+            .spawn(move || {
+                runtime.block_on(sender.run(stopped));
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| PushError::Config(format!("no thread for the sender: {e}")))?;
+        Ok(RemoteWriter {
+            shared,
+            stop,
+            done: Some(done),
+            thread: Some(thread),
+        })
+    }
+
+    fn validate(&self) -> Result<(), PushError> {
+        let fail = |why: String| Err(PushError::Config(why));
+        if self.interval.is_zero() {
+            return fail("the push interval must be longer than zero".into());
+        }
+        if self.max_samples_per_send == 0 {
+            return fail("max_samples_per_send must be at least 1".into());
+        }
+        if self.max_buffered_samples < self.max_samples_per_send {
+            return fail(format!(
+                "max_buffered_samples ({}) must hold at least one request's \
+                 max_samples_per_send ({})",
+                self.max_buffered_samples, self.max_samples_per_send
+            ));
+        }
+        if self.min_backoff.is_zero() || self.min_backoff > self.max_backoff {
+            return fail(format!(
+                "the backoff must start above zero and at most at its maximum \
+                 (got {:?} to {:?})",
+                self.min_backoff, self.max_backoff
+            ));
+        }
+        for (name, _) in &self.external_labels {
+            if !super::is_label_name(name) || name.starts_with("__") {
+                return fail(format!("{name:?} cannot be an external label"));
+            }
+        }
+        Ok(())
+    }
+
+    fn client(&self) -> Result<reqwest::Client, PushError> {
+        let mut headers = http::HeaderMap::new();
+        let fixed = [
+            (http::header::CONTENT_TYPE, "application/x-protobuf"),
+            (http::header::CONTENT_ENCODING, "snappy"),
+            (
+                http::header::USER_AGENT,
+                concat!("http-metrics/", env!("CARGO_PKG_VERSION")),
+            ),
+        ];
+        for (name, value) in fixed {
+            headers.insert(name, http::HeaderValue::from_static(value));
+        }
+        headers.insert(
+            "x-prometheus-remote-write-version",
+            http::HeaderValue::from_static("0.1.0"),
+        );
+        if let Some(auth) = &self.auth {
+            headers.insert(http::header::AUTHORIZATION, auth.header()?);
+        }
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| PushError::Config(format!("no HTTP client for the sender: {e}")))
+    }
+}
+
+/// What a sender has done, from [`RemoteWriter::stats`] and at shutdown; the same figures as
+/// its metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RemoteWriteStats {
+    /// Samples the receiver took.
+    pub sent: u64,
+    /// Samples sent again after a retryable failure (each time).
+    pub retried: u64,
+    /// Samples the receiver refused for good.
+    pub failed: u64,
+    /// Samples dropped from a full buffer, or still unsent when shutdown gave up.
+    pub dropped: u64,
+    /// Samples buffered or in flight now.
+    pub pending: u64,
+    /// Snapshots of the registry taken.
+    pub snapshots: u64,
+    /// The last failure, retryable or not, with the receiver's status and message.
+    pub last_error: Option<String>,
+}
+
+/// A running remote-write sender, from [`RemoteWrite::start`].
+///
+/// [`RemoteWriter::shutdown`] (or [`RemoteWriter::shutdown_blocking`]) takes a last snapshot,
+/// sends what is buffered (retrying for up to the shutdown timeout) and waits for that.
+/// Dropping the handle asks for the same without waiting: the last push happens in the
+/// background if the process lives long enough.
+pub struct RemoteWriter {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    done: Option<tokio::sync::oneshot::Receiver<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl fmt::Debug for RemoteWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteWriter")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteWriter {
+    /// What the sender has done so far.
+    pub fn stats(&self) -> RemoteWriteStats {
+        self.shared.stats()
+    }
+
+    /// Stops the sender after a last snapshot and a last push, and waits for both; returns
+    /// what it did in all. Awaitable on any async runtime.
+    pub async fn shutdown(mut self) -> RemoteWriteStats {
+        let _ = self.stop.send(true);
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.shared.stats()
+    }
+
+    /// [`RemoteWriter::shutdown`] from a plain thread (not inside an async runtime).
+    pub fn shutdown_blocking(mut self) -> RemoteWriteStats {
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.shared.stats()
+    }
+}
+
+impl Drop for RemoteWriter {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Samples waiting to be sent, oldest first, and what is in flight.
+#[derive(Default)]
+struct Queue {
+    samples: VecDeque<Sample>,
+    in_flight: usize,
+    /// Metadata to send with the next request.
+    metadata: Option<Vec<Metadata>>,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Notify,
+    collector_done: AtomicBool,
+    health: Health,
+    last_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stats(&self) -> RemoteWriteStats {
+        let mut stats = self.health.stats();
+        stats.last_error = self
+            .last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        stats
+    }
+
+    fn set_pending(&self, queue: &Queue) {
+        self.health
+            .set_pending((queue.samples.len() + queue.in_flight) as i64);
+    }
+
+    /// Records a failure; logs it when it differs from the last one, so that a receiver down
+    /// for an hour is one line, not thousands.
+    fn failed(&self, error: String) {
+        let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_deref() != Some(error.as_str()) {
+            log::warn!("remote-write to {}: {error}", self.health.url());
+        }
+        *last = Some(error);
+    }
+}
+
+/// How one request ended.
+enum Outcome {
+    Sent,
+    /// Worth sending again: after `retry_after` when the receiver said so.
+    Retry {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+    Refused(String),
+}
+
+struct Sender {
+    config: RemoteWrite,
+    client: reqwest::Client,
+    shared: Arc<Shared>,
+    metrics: HttpMetrics,
+}
+
+impl Sender {
+    async fn run(self, stopped: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let collect = tokio::spawn(this.clone().collect(stopped.clone()));
+        this.send(stopped).await;
+        let _ = collect.await;
+    }
+
+    /// Snapshots the registry every interval, and once more when stopped.
+    async fn collect(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+        let mut table = Some(SeriesTable::new(self.config.external_labels.clone()));
+        let mut ticker = tokio::time::interval(self.config.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_metadata: Option<(Instant, Vec<Metadata>)> = None;
+        loop {
+            let woken_by_stop = tokio::select! {
+                _ = ticker.tick() => false,
+                _ = stopped.wait_for(|stop| *stop) => true,
+            };
+            let last = woken_by_stop || *stopped.borrow();
+            // Encoding runs the registry's collectors, which may block up to their deadline:
+            // on the blocking pool, so that sending goes on meanwhile.
+            let metrics = self.metrics.clone();
+            let mut owned = table.take().expect("the table is returned each time");
+            let snapshot = tokio::task::spawn_blocking(move || {
+                let timestamp_ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                let snapshot = match metrics.encode(Format::OpenMetrics) {
+                    Ok(text) => owned
+                        .snapshot(&text, timestamp_ms)
+                        .map_err(|e| format!("the registry's line {:?} is unreadable", e.line)),
+                    Err(_) => Err("a metric of the registry failed to encode".to_owned()),
+                };
+                (owned, snapshot)
+            })
+            .await;
+            let snapshot = match snapshot {
+                Ok((owned, snapshot)) => {
+                    table = Some(owned);
+                    snapshot
+                }
+                Err(_) => {
+                    // A collector panicked through encode: start afresh next time.
+                    table = Some(SeriesTable::new(self.config.external_labels.clone()));
+                    Err("encoding the registry panicked".to_owned())
+                }
+            };
+            match snapshot {
+                Ok(snapshot) => {
+                    let metadata_due = match &last_metadata {
+                        Some((at, sent)) => {
+                            *sent != snapshot.metadata || at.elapsed() >= METADATA_INTERVAL
+                        }
+                        None => true,
+                    };
+                    self.enqueue(
+                        snapshot.samples,
+                        metadata_due.then(|| snapshot.metadata.clone()),
+                    );
+                    if metadata_due {
+                        last_metadata = Some((Instant::now(), snapshot.metadata));
+                    }
+                }
+                Err(error) => self.shared.failed(error),
+            }
+            if last {
+                self.shared.collector_done.store(true, Ordering::Release);
+                self.shared.wake.notify_one();
+                return;
+            }
+        }
+    }
+
+    /// Adds a snapshot's samples, dropping the oldest past the cap.
+    fn enqueue(&self, samples: Vec<Sample>, metadata: Option<Vec<Metadata>>) {
+        let mut queue = self.shared.queue();
+        queue.samples.extend(samples);
+        if metadata.is_some() {
+            queue.metadata = metadata;
+        }
+        let mut dropped = 0u64;
+        while queue.samples.len() + queue.in_flight > self.config.max_buffered_samples {
+            if queue.samples.pop_front().is_none() {
+                break;
+            }
+            dropped += 1;
+        }
+        self.shared.health.snapshot();
+        self.shared.health.dropped(dropped);
+        self.shared.set_pending(&queue);
+        drop(queue);
+        self.shared.wake.notify_one();
+    }
+
+    /// Sends the queue's samples, oldest first, one request at a time, until stopped and
+    /// drained (or out of time).
+    async fn send(&self, mut stopped: watch::Receiver<bool>) {
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut body = Vec::new();
+        let mut compressed = Vec::new();
+        let mut encoder = snap::raw::Encoder::new();
+        loop {
+            if deadline.is_none() && *stopped.borrow() {
+                deadline = Some(tokio::time::Instant::now() + self.config.shutdown_timeout);
+            }
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                self.give_up(0);
+                return;
+            }
+            let (batch, metadata) = {
+                let mut queue = self.shared.queue();
+                let take = queue.samples.len().min(self.config.max_samples_per_send);
+                let batch: Vec<Sample> = queue.samples.drain(..take).collect();
+                queue.in_flight = batch.len();
+                let metadata = if batch.is_empty() {
+                    None
+                } else {
+                    queue.metadata.take()
+                };
+                (batch, metadata)
+            };
+            if batch.is_empty() {
+                if self.shared.collector_done.load(Ordering::Acquire) {
+                    return;
+                }
+                tokio::select! {
+                    _ = self.shared.wake.notified() => {}
+                    _ = stopped.wait_for(|stop| *stop), if deadline.is_none() => {}
+                }
+                continue;
+            }
+            body.clear();
+            wire::write_request(&mut body, &batch, metadata.as_deref().unwrap_or(&[]));
+            compressed.resize(snap::raw::max_compress_len(body.len()), 0);
+            let len = encoder
+                .compress(&body, &mut compressed)
+                .expect("the buffer has the maximum compressed length");
+            let payload = bytes::Bytes::copy_from_slice(&compressed[..len]);
+            let count = batch.len() as u64;
+            drop(batch);
+            let mut attempt = 0u32;
+            loop {
+                match self.post(payload.clone()).await {
+                    Outcome::Sent => {
+                        self.shared.health.sent(count);
+                        break;
+                    }
+                    Outcome::Refused(error) => {
+                        self.shared.health.failed(count);
+                        self.shared.failed(error);
+                        break;
+                    }
+                    Outcome::Retry { error, retry_after } => {
+                        self.shared.failed(error);
+                        if deadline.is_none() && *stopped.borrow() {
+                            deadline =
+                                Some(tokio::time::Instant::now() + self.config.shutdown_timeout);
+                        }
+                        let wait = retry_after
+                            .map(|d| d.min(MAX_RETRY_AFTER))
+                            .unwrap_or_else(|| self.backoff(attempt));
+                        attempt = attempt.saturating_add(1);
+                        let until = tokio::time::Instant::now() + wait;
+                        if deadline.is_some_and(|d| until > d) {
+                            self.give_up(count);
+                            return;
+                        }
+                        tokio::time::sleep_until(until).await;
+                        self.shared.health.retried(count);
+                    }
+                }
+            }
+            let mut queue = self.shared.queue();
+            queue.in_flight = 0;
+            self.shared.set_pending(&queue);
+        }
+    }
+
+    /// Shutting down, and out of time: what is left (`in_flight` samples and the queue) is
+    /// dropped, and counted.
+    fn give_up(&self, in_flight: u64) {
+        let mut queue = self.shared.queue();
+        let left = in_flight + queue.samples.len() as u64;
+        queue.samples.clear();
+        queue.in_flight = 0;
+        self.shared.health.dropped(left);
+        self.shared.set_pending(&queue);
+    }
+
+    async fn post(&self, payload: bytes::Bytes) -> Outcome {
+        let response = match self
+            .client
+            .post(&self.config.url)
+            .body(payload)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => {
+                return Outcome::Retry {
+                    error: format!("the receiver could not be reached: {}", error_chain(&error)),
+                    retry_after: None,
+                }
+            }
+        };
+        let status = response.status();
+        if status.is_success() {
+            self.shared.health.succeeded_now();
+            return Outcome::Sent;
+        }
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let mut message = response.text().await.unwrap_or_default();
+        if message.len() > MAX_MESSAGE {
+            let mut end = MAX_MESSAGE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        let error = format!("the receiver answered {status}: {}", message.trim());
+        if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+            Outcome::Retry { error, retry_after }
+        } else {
+            Outcome::Refused(error)
+        }
+    }
+
+    /// The wait before retry `attempt` (from 0): the minimum doubled each time up to the
+    /// maximum, the upper half of it drawn at random so that senders do not retry in step.
+    fn backoff(&self, attempt: u32) -> Duration {
+        backoff(
+            self.config.min_backoff,
+            self.config.max_backoff,
+            attempt,
+            random(),
+        )
+    }
+}
+
+fn backoff(min: Duration, max: Duration, attempt: u32, random: u64) -> Duration {
+    let full = min.saturating_mul(1u32 << attempt.min(30)).min(max);
+    let half = full / 2;
+    let nanos = half.as_nanos() as u64;
+    half + Duration::from_nanos(if nanos == 0 { 0 } else { random % (nanos + 1) })
+}
+
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = foldhash::fast::RandomState::default().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
+}
+
+/// A reqwest error with its causes, which carry the useful part ("connection refused").
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_maximum_with_jitter_in_its_upper_half() {
+        let (min, max) = (Duration::from_millis(50), Duration::from_secs(5));
+        assert_eq!(backoff(min, max, 0, 0), Duration::from_millis(25));
+        assert_eq!(backoff(min, max, 0, 25_000_000), Duration::from_millis(50));
+        assert_eq!(backoff(min, max, 0, 25_000_001), Duration::from_millis(25));
+        assert_eq!(backoff(min, max, 3, 0), Duration::from_millis(200));
+        assert_eq!(backoff(min, max, 20, 0), Duration::from_millis(2_500));
+        assert_eq!(backoff(min, max, u32::MAX, 0), Duration::from_millis(2_500));
+        for attempt in 0..40 {
+            let wait = backoff(min, max, attempt, random());
+            let full = min.saturating_mul(1 << attempt.min(30)).min(max);
+            assert!(wait >= full / 2 && wait <= full, "{attempt}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn settings_are_checked_before_anything_starts() {
+        let metrics = HttpMetrics::builder()
+            .process_metrics(false)
+            .build()
+            .unwrap();
+        let base = RemoteWrite::new("http://127.0.0.1:1/api/v1/write").unwrap();
+        let cases = [
+            (
+                base.clone().interval(Duration::ZERO),
+                "the push interval must be longer than zero",
+            ),
+            (
+                base.clone().max_samples_per_send(0),
+                "max_samples_per_send must be at least 1",
+            ),
+            (
+                base.clone().max_buffered_samples(10).max_samples_per_send(11),
+                "max_buffered_samples (10) must hold at least one request's max_samples_per_send (11)",
+            ),
+            (
+                base.clone().backoff(Duration::ZERO, Duration::from_secs(1)),
+                "the backoff must start above zero and at most at its maximum (got 0ns to 1s)",
+            ),
+            (
+                base.clone().external_label("a-b", "x"),
+                "\"a-b\" cannot be an external label",
+            ),
+            (
+                base.clone().external_label("__name__", "x"),
+                "\"__name__\" cannot be an external label",
+            ),
+            (
+                base.clone().bearer_token("a\nb"),
+                "the credentials cannot travel in a header",
+            ),
+        ];
+        for (config, why) in cases {
+            match config.start(&metrics) {
+                Err(PushError::Config(got)) => assert_eq!(got, why),
+                other => panic!("expected {why:?}, got {other:?}"),
+            }
+        }
+        let secret = base.basic_auth("user", "s3cret");
+        assert!(!format!("{secret:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,149 @@
+//! The remote-write 1.0 wire format: `prometheus.WriteRequest` in protobuf, written by hand
+//! (four messages, three field kinds) so that a series' labels are encoded once and copied
+//! into every request that carries it.
+//!
+//! ```text
+//! WriteRequest   { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
+//! TimeSeries     { repeated Label labels = 1; repeated Sample samples = 2; }
+//! Label          { string name = 1; string value = 2; }
+//! Sample         { double value = 1; int64 timestamp = 2; }
+//! MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4;
+//!                  string unit = 5; }
+//! ```
+
+use super::series::{Metadata, Sample};
+
+/// The `MetricType` enum's number for an OpenMetrics `# TYPE`.
+pub(crate) fn metric_type(name: &str) -> u8 {
+    match name {
+        "counter" => 1,
+        "gauge" => 2,
+        "histogram" => 3,
+        "gaugehistogram" => 4,
+        "summary" => 5,
+        "info" => 6,
+        "stateset" => 7,
+        _ => 0,
+    }
+}
+
+fn varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn varint_len(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn bytes_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Appends one `Label` message, as field 1 of a `TimeSeries`.
+pub(crate) fn label(out: &mut Vec<u8>, name: &str, value: &str) {
+    let len = 1 + varint_len(name.len() as u64) + name.len();
+    let len = len + 1 + varint_len(value.len() as u64) + value.len();
+    out.push(0x0a);
+    varint(out, len as u64);
+    bytes_field(out, 0x0a, name.as_bytes());
+    bytes_field(out, 0x12, value.as_bytes());
+}
+
+/// Encodes a `WriteRequest` of `samples` (one `TimeSeries` each) and `metadata`.
+pub(crate) fn write_request(out: &mut Vec<u8>, samples: &[Sample], metadata: &[Metadata]) {
+    for sample in samples {
+        // int64 travels as its two's complement.
+        let timestamp = sample.timestamp_ms as u64;
+        let sample_len = 9 + 1 + varint_len(timestamp);
+        let series_len =
+            sample.labels.encoded.len() + 1 + varint_len(sample_len as u64) + sample_len;
+        out.push(0x0a);
+        varint(out, series_len as u64);
+        out.extend_from_slice(&sample.labels.encoded);
+        out.push(0x12);
+        varint(out, sample_len as u64);
+        out.push(0x09);
+        out.extend_from_slice(&sample.value.to_bits().to_le_bytes());
+        out.push(0x10);
+        varint(out, timestamp);
+    }
+    for meta in metadata {
+        let string_len = |s: &str| {
+            if s.is_empty() {
+                0
+            } else {
+                1 + varint_len(s.len() as u64) + s.len()
+            }
+        };
+        let len = 2 + string_len(&meta.family) + string_len(&meta.help) + string_len(&meta.unit);
+        out.push(0x1a);
+        varint(out, len as u64);
+        out.push(0x08);
+        out.push(meta.kind);
+        for (tag, text) in [(0x12, &meta.family), (0x22, &meta.help), (0x2a, &meta.unit)] {
+            if !text.is_empty() {
+                bytes_field(out, tag, text.as_bytes());
+            }
+        }
+    }
+}
+
+/// Reads back encoded `Label` messages (for tests).
+#[cfg(test)]
+pub(crate) fn decode_labels(mut bytes: &[u8]) -> Vec<(String, String)> {
+    fn read_varint(bytes: &mut &[u8]) -> u64 {
+        let mut value = 0;
+        let mut shift = 0;
+        loop {
+            let b = bytes[0];
+            *bytes = &bytes[1..];
+            value |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return value;
+            }
+            shift += 7;
+        }
+    }
+    fn read_bytes<'a>(bytes: &mut &'a [u8], tag: u8) -> &'a [u8] {
+        assert_eq!(bytes[0], tag);
+        *bytes = &bytes[1..];
+        let len = read_varint(bytes) as usize;
+        let (field, rest) = bytes.split_at(len);
+        *bytes = rest;
+        field
+    }
+    let mut labels = Vec::new();
+    while !bytes.is_empty() {
+        let mut label = read_bytes(&mut bytes, 0x0a);
+        let name = read_bytes(&mut label, 0x0a);
+        let value = read_bytes(&mut label, 0x12);
+        labels.push((
+            String::from_utf8(name.to_vec()).unwrap(),
+            String::from_utf8(value.to_vec()).unwrap(),
+        ));
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_lengths() {
+        for value in [0, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX] {
+            let mut out = Vec::new();
+            varint(&mut out, value);
+            assert_eq!(out.len(), varint_len(value), "{value}");
+        }
+        let mut out = Vec::new();
+        varint(&mut out, 300);
+        assert_eq!(out, [0xac, 0x02]);
+    }
+}

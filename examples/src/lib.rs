@@ -6,8 +6,10 @@
 pub mod db;
 pub mod env;
 pub mod orders;
+pub mod remote_write;
 pub mod repl;
 pub mod serve;
+pub mod system;
 pub mod users;
 pub mod worker;
 

@@ -8,6 +8,7 @@
 //! | `METRICS_PORT` | unset | serve `/metrics` only on this port (0: any free port), not on `PORT` |
 //! | `METRICS_TOKEN` | unset | require `Authorization: Bearer <token>` on `/metrics` |
 //! | `ENVIRONMENT` | `development` | the orders service's info metric |
+//! | `REMOTE_WRITE_URL`, `REMOTE_WRITE_TOKEN`, `PUSH_INTERVAL_SECONDS` | unset | also push by remote-write: see [`crate::remote_write`] |
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ use actix_web::{App, HttpServer};
 use http_metrics_core::HttpMetrics;
 
 use crate::env::EnvError;
+use crate::remote_write::RemoteWriteSettings;
 
 /// The settings every example reads from its environment.
 #[derive(Debug, Clone)]
@@ -28,6 +30,8 @@ pub struct Settings {
     pub metrics_port: Option<u16>,
     /// `METRICS_TOKEN`.
     pub metrics_token: Option<String>,
+    /// `REMOTE_WRITE_URL` and the rest of the push settings.
+    pub remote_write: Option<RemoteWriteSettings>,
 }
 
 impl Settings {
@@ -58,11 +62,13 @@ impl Settings {
             })?),
         };
         let metrics_token = var("METRICS_TOKEN").filter(|t| !t.is_empty());
+        let remote_write = RemoteWriteSettings::from_vars(&var)?;
         Ok(Self {
             host,
             port,
             metrics_port,
             metrics_token,
+            remote_write,
         })
     }
 
@@ -84,13 +90,37 @@ pub fn environment() -> String {
         .unwrap_or_else(|| "development".into())
 }
 
-fn setup(name: &str, default_port: u16) -> Result<(Settings, HttpMetrics), ExitCode> {
+/// A started service's pusher, if `REMOTE_WRITE_URL` asked for one.
+struct Pusher(Option<(String, http_metrics_core::push::RemoteWriter)>);
+
+impl Pusher {
+    /// Sends the last figures, and says what was sent in all.
+    fn finish(self, name: &str) {
+        if let Some((url, writer)) = self.0 {
+            let stats = writer.shutdown_blocking();
+            println!("{name}: {}", crate::remote_write::summary(&url, &stats));
+        }
+    }
+}
+
+fn setup(name: &str, default_port: u16) -> Result<(Settings, HttpMetrics, Pusher), ExitCode> {
     let settings = Settings::from_vars(|n| std::env::var(n).ok(), default_port)
         .map_err(|e| fail(name, e, 2))?;
     let metrics = settings
         .metrics()
         .map_err(|e| fail(name, format!("METRICS_TOKEN is invalid: {e}"), 2))?;
-    Ok((settings, metrics))
+    let pusher = match &settings.remote_write {
+        None => Pusher(None),
+        Some(push) => {
+            let instance = format!("{}:{}", settings.host, settings.port);
+            let writer = push
+                .start(&metrics, name, &instance)
+                .map_err(|e| fail(name, format!("REMOTE_WRITE_TOKEN: {e}"), 2))?;
+            println!("{name} pushing to {} every {:?}", push.url, push.interval);
+            Pusher(Some((push.url.clone(), writer)))
+        }
+    };
+    Ok((settings, metrics, pusher))
 }
 
 /// Serves the axum `routes` that `app` builds on `HOST:PORT` until Ctrl-C, with `/metrics`
@@ -100,7 +130,7 @@ pub fn axum(
     default_port: u16,
     routes: impl FnOnce(&HttpMetrics) -> axum::Router,
 ) -> ExitCode {
-    let (settings, metrics) = match setup(name, default_port) {
+    let (settings, metrics, pusher) = match setup(name, default_port) {
         Ok(setup) => setup,
         Err(code) => return code,
     };
@@ -112,7 +142,7 @@ pub fn axum(
         Err(e) => return fail(name, e, 1),
     };
     let app = crate::axum_app(&metrics, settings.metrics_port.is_none(), routes(&metrics));
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let main = match listen(name, &settings.host, settings.port, "listening").await {
             Ok(listener) => axum::serve(listener, app).with_graceful_shutdown(ctrl_c()),
             Err(code) => return code,
@@ -134,7 +164,9 @@ pub fn axum(
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(name, e, 1),
         }
-    })
+    });
+    pusher.finish(name);
+    code
 }
 
 async fn listen(
@@ -180,13 +212,13 @@ where
         > + 'static,
     B: actix_web::body::MessageBody + 'static,
 {
-    let (settings, metrics) = match setup(name, default_port) {
+    let (settings, metrics, pusher) = match setup(name, default_port) {
         Ok(setup) => setup,
         Err(code) => return code,
     };
     let state = setup_state(&metrics);
     let endpoint_here = settings.metrics_port.is_none();
-    actix_web::rt::System::new().block_on(async move {
+    let code = actix_web::rt::System::new().block_on(async move {
         let factory_metrics = metrics.clone();
         let server = HttpServer::new(move || app(&factory_metrics, endpoint_here, &state));
         let main = match bind(name, server, &settings.host, settings.port, "listening") {
@@ -212,7 +244,9 @@ where
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(name, e, 1),
         }
-    })
+    });
+    pusher.finish(name);
+    code
 }
 
 fn bind<F, I, S, B>(

@@ -17,6 +17,8 @@ struct Running {
     child: Child,
     /// Each "... on http://ADDR" line it printed: (what, base URL).
     listening: Vec<(String, String)>,
+    /// The lines it prints after those.
+    stdout: mpsc::Receiver<String>,
 }
 
 impl Drop for Running {
@@ -53,11 +55,16 @@ fn start(binary: &str, env: &[(&str, &str)], lines: usize) -> Running {
     let mut running = Running {
         child,
         listening: Vec::new(),
+        stdout: rx,
     };
     while running.listening.len() < lines {
-        let line = rx
+        let line = running
+            .stdout
             .recv_timeout(Duration::from_secs(30))
             .expect("the binary reports its address");
+        if line.contains(" pushing to ") {
+            continue;
+        }
         let (what, base) = line.split_once(" on ").expect("'<name> <what> on <url>'");
         let what = what.split_once(' ').map_or(what, |(_, w)| w);
         running.listening.push((what.to_owned(), base.to_owned()));
@@ -152,6 +159,59 @@ async fn a_token_on_the_public_port() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_push_by_remote_write_when_asked_and_once_more_on_ctrl_c() {
+    let victoria = tests::victoria::VictoriaMetrics::start().await;
+    let client = reqwest::Client::new();
+    for (name, binary) in BINARIES {
+        let url = victoria.write_url();
+        let env = [
+            ("PORT", "0"),
+            ("REMOTE_WRITE_URL", url.as_str()),
+            ("PUSH_INTERVAL_SECONDS", "0.2"),
+        ];
+        let mut service = start(binary, &env, 1);
+        for _ in 0..3 {
+            let response = client
+                .get(service.url("listening", "/nowhere"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 404, "{name}");
+        }
+        // Ctrl-C: the service stops, pushes the last figures and says so.
+        let status = Command::new("kill")
+            .args(["-INT", &service.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let summary = service
+            .stdout
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a summary line");
+        assert!(
+            summary.starts_with(&format!("{name}: remote-write to {url}: "))
+                && summary.ends_with(" samples sent, 0 failed, 0 dropped"),
+            "{summary}"
+        );
+        assert_eq!(service.child.wait().unwrap().code(), Some(0), "{name}");
+        let stored = victoria
+            .query_eventually(&format!(
+                "http_requests_total{{job=\"{name}\",route=\"unmatched\",status=\"404\"}}"
+            ))
+            .await;
+        assert_eq!(stored.len(), 1, "{name}: {stored:?}");
+        assert_eq!(stored[0].1, 3.0, "{name}: {stored:?}");
+        assert!(
+            stored[0].0["instance"]
+                .as_str()
+                .unwrap()
+                .starts_with("127.0.0.1:"),
+            "{stored:?}"
+        );
+    }
+}
+
 #[test]
 fn invalid_settings_are_refused_with_a_reason() {
     for (name, binary) in BINARIES {
@@ -164,6 +224,10 @@ fn invalid_settings_are_refused_with_a_reason() {
             (
                 ("METRICS_TOKEN", "two words"),
                 "METRICS_TOKEN is invalid: invalid bearer token",
+            ),
+            (
+                ("REMOTE_WRITE_URL", "vm:8428"),
+                "REMOTE_WRITE_URL=\"vm:8428\" is invalid: must be an http:// or https:// address",
             ),
         ] {
             let output = Command::new(binary)

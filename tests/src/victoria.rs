@@ -99,6 +99,23 @@ impl VictoriaMetrics {
         assert!(response.status().is_success(), "{response:?}");
     }
 
+    /// Polls [`VictoriaMetrics::query`] every 100 ms until it has results, for up to 10 s
+    /// (a series new to the server takes a moment to be indexed, flush or not), and returns
+    /// the last answer.
+    pub async fn query_eventually(
+        &self,
+        promql: &str,
+    ) -> Vec<(serde_json::Map<String, Value>, f64)> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let results = self.query(promql).await;
+            if !results.is_empty() || Instant::now() > deadline {
+                return results;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Flushes, then evaluates `promql` now: each result's labels and value.
     pub async fn query(&self, promql: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
         self.flush().await;

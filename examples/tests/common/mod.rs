@@ -28,10 +28,30 @@ impl Drop for Running {
     }
 }
 
-/// The address in a binary's "... serving /metrics on http://ADDR" line.
+/// The address in a binary's "... serving /metrics on http://ADDR[, ...]" line.
 fn address(line: &str) -> String {
     let (_, address) = (line.trim().split_once("http://")).unwrap_or_else(|| panic!("{line:?}"));
-    address.to_owned()
+    address.split([',', ' ']).next().unwrap().to_owned()
+}
+
+/// Starts `command` with its stdout piped: it, the address its first line announces, and
+/// the rest of its stdout.
+pub(crate) fn spawn_announcing(
+    command: &mut std::process::Command,
+) -> (
+    Running,
+    String,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    (Running(child), address(&line), stdout)
 }
 
 /// The `repl` binary on a free port: it, its `/metrics` address, its input and its output.
@@ -63,20 +83,14 @@ pub(crate) fn start_repl() -> (
 /// batch is done (the summary line checked).
 pub(crate) fn start_worker() -> (Running, String) {
     use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_worker"))
-        .env_clear()
-        .env("PORT", "0")
-        .env("LINGER_SECONDS", "600")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (running, address, mut stdout) = spawn_announcing(
+        std::process::Command::new(env!("CARGO_BIN_EXE_worker"))
+            .env_clear()
+            .env("PORT", "0")
+            .env("LINGER_SECONDS", "600"),
+    );
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let address = address(&line);
-    line.clear();
-    stdout.read_line(&mut line).unwrap();
     assert_eq!(line, "batch done: 21 succeeded, 3 failed\n");
-    (Running(child), address)
+    (running, address)
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 pub mod conformance;
 pub mod drive;
 pub mod faults;
+pub mod load;
 pub mod pass_through;
 pub mod prometheus;
 pub mod pushgateway;

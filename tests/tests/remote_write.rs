@@ -552,3 +552,124 @@ async fn past_the_buffer_cap_the_oldest_snapshots_are_dropped_and_counted() {
     )
     .await;
 }
+
+type LabelPairs = Vec<(String, String)>;
+
+#[test]
+fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
+    let metrics = HttpMetrics::builder()
+        .process_metrics(false)
+        .build()
+        .unwrap();
+    let counter: Family<Dimension, Counter> = Family::default();
+    metrics.register("MyCounter", "Description of MyCounter", counter.clone());
+    for (i, value) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        counter
+            .get_or_create(&Dimension {
+                dimension: value.into(),
+            })
+            .inc_by(i as u64 + 1);
+    }
+    let mut encoder = RemoteWrite::new("http://vm:8428/api/v1/write")
+        .unwrap()
+        .external_label("job", "enc")
+        .max_samples_per_send(2)
+        .encoder();
+    let decode = |bodies: Vec<bytes::Bytes>| -> Vec<WriteRequest> {
+        bodies
+            .iter()
+            .map(|b| WriteRequest::decode_body(b).unwrap())
+            .collect()
+    };
+    let first = decode(encoder.encode(&metrics, 1_000).unwrap());
+    // The five counters and the HTTP metrics' `metrics_series_folded_total`.
+    let sizes: Vec<usize> = first.iter().map(WriteRequest::sample_count).collect();
+    assert_eq!(sizes, [2, 2, 2]);
+    let series: Vec<(LabelPairs, f64, i64)> = first
+        .iter()
+        .flat_map(|r| &r.timeseries)
+        .filter(|s| s.label("__name__") == Some("MyCounter_total"))
+        .map(|s| {
+            let labels = s
+                .labels
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect();
+            (labels, s.samples[0].value, s.samples[0].timestamp)
+        })
+        .collect();
+    let expected: Vec<_> = ["a", "b", "c", "d", "e"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            (
+                vec![
+                    ("__name__".to_owned(), "MyCounter_total".to_owned()),
+                    ("dimension".to_owned(), v.to_owned()),
+                    ("job".to_owned(), "enc".to_owned()),
+                ],
+                i as f64 + 1.0,
+                1_000,
+            )
+        })
+        .collect();
+    let mut sorted = series.clone();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(sorted, expected);
+    let counter_meta = first[0]
+        .metadata
+        .iter()
+        .find(|m| m.metric_family_name == "MyCounter")
+        .unwrap();
+    assert_eq!(
+        (counter_meta.r#type, counter_meta.help.as_str()),
+        (1, "Description of MyCounter.")
+    );
+    assert!(first[1..].iter().all(|r| r.metadata.is_empty()));
+
+    // A series gone since: one staleness marker, at the new snapshot's time.
+    assert!(counter.remove(&Dimension {
+        dimension: "c".into()
+    }));
+    let second = decode(encoder.encode(&metrics, 2_000).unwrap());
+    let stale: Vec<_> = second
+        .iter()
+        .flat_map(|r| &r.timeseries)
+        .filter(|s| s.samples[0].value.is_nan())
+        .map(|s| {
+            (
+                s.label("dimension").unwrap().to_owned(),
+                s.samples[0].value.to_bits(),
+                s.samples[0].timestamp,
+            )
+        })
+        .collect();
+    assert_eq!(stale, [("c".to_owned(), 0x7ff0_0000_0000_0002, 2_000)]);
+    // Four counters, the folded count and the marker.
+    assert_eq!(
+        second.iter().map(WriteRequest::sample_count).sum::<usize>(),
+        6
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_a_stalled_receiver_past_its_timeout() {
+    let (_prometheus, proxy) = proxied().await;
+    proxy.up().await;
+    proxy.fail_all(Some(Fault::Stall));
+    let (metrics, work) = counter_registry();
+    let writer = sender(&proxy.url())
+        .timeout(Duration::from_secs(3600))
+        .shutdown_timeout(Duration::from_millis(200))
+        .start(&metrics)
+        .unwrap();
+    work_for(&work, Duration::from_millis(500)).await;
+    // Hang detection only: the shutdown is due after 200 ms.
+    let stats = tokio::time::timeout(Duration::from_secs(60), writer.shutdown())
+        .await
+        .expect("the shutdown finished");
+    let per_snapshot = samples_per_snapshot(&metrics);
+    assert_eq!(stats.sent, 0, "{stats:?}");
+    assert_eq!(stats.pending, 0, "{stats:?}");
+    assert_eq!(stats.dropped, stats.snapshots * per_snapshot, "{stats:?}");
+}

@@ -74,7 +74,7 @@ pub(crate) mod remote_write;
 
 pub use gateway::{Pushgateway, DEFAULT_PUSH_TIMEOUT};
 pub use remote_write::{
-    RemoteWrite, RemoteWriteStats, RemoteWriter, DEFAULT_MAX_BUFFERED_SAMPLES,
+    RemoteWrite, RemoteWriteEncoder, RemoteWriteStats, RemoteWriter, DEFAULT_MAX_BUFFERED_SAMPLES,
     DEFAULT_MAX_SAMPLES_PER_SEND, DEFAULT_PUSH_INTERVAL, DEFAULT_REMOTE_WRITE_TIMEOUT,
 };
 

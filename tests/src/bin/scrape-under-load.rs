@@ -10,23 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-use http_metrics_core::adapter::{MethodLabel, RouteHandle};
 use http_metrics_core::HttpMetrics;
-use tests::servers;
+use tests::load::{drive, latency_columns, populate};
 
 const CONNECTIONS: usize = 32;
-/// Sample lines per recorded route: counter, 17 histogram lines, gauge.
-const LINES_PER_ROUTE: usize = 19;
 const SCRAPE_EVERY: Duration = Duration::from_millis(100);
-
-/// Records one request on enough synthetic routes for `series` sample lines.
-fn populate(metrics: &HttpMetrics, series: usize) {
-    for i in 0..series.div_ceil(LINES_PER_ROUTE) {
-        let route = RouteHandle::resolve(metrics, &format!("/synthetic/{i}/{{id}}"));
-        let guard = route.start(MethodLabel::Get);
-        guard.expect("not excluded").finish_with_status(200);
-    }
-}
 
 #[derive(Default)]
 struct Phase {
@@ -39,22 +27,7 @@ struct Phase {
 async fn run_phase(base: &str, seconds: f64, scrape: bool) -> Phase {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
-    let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let url = format!("{base}/api/users/42");
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let response = client.get(&url).send().await.expect("request");
-                    response.bytes().await.expect("body");
-                    latencies.push(t.elapsed().as_micros() as u32);
-                }
-                latencies
-            })
-        })
-        .collect();
+    let load = drive(&format!("{base}/api/users/42"), CONNECTIONS, deadline);
     let scraper = scrape.then(|| {
         let url = format!("{base}/metrics");
         tokio::spawn(async move {
@@ -77,10 +50,10 @@ async fn run_phase(base: &str, seconds: f64, scrape: bool) -> Phase {
             (times, bytes)
         })
     });
-    let mut phase = Phase::default();
-    for worker in workers {
-        phase.latencies_us.extend(worker.await.expect("worker"));
-    }
+    let mut phase = Phase {
+        latencies_us: load.await,
+        ..Phase::default()
+    };
     if let Some(scraper) = scraper {
         (phase.scrapes_ms, phase.scrape_bytes) = scraper.await.expect("scraper");
     }
@@ -88,18 +61,12 @@ async fn run_phase(base: &str, seconds: f64, scrape: bool) -> Phase {
     phase
 }
 
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    f64::from(sorted[i]) / 1e3
-}
-
 fn report(framework: &str, scraping: bool, phases: &[Phase]) {
     let mut latencies: Vec<u32> = phases
         .iter()
         .flat_map(|p| p.latencies_us.iter().copied())
         .collect();
-    latencies.sort_unstable();
-    let seconds: f64 = phases.iter().map(|p| p.elapsed.as_secs_f64()).sum();
+    let elapsed: Duration = phases.iter().map(|p| p.elapsed).sum();
     let mut scrapes: Vec<f64> = phases
         .iter()
         .flat_map(|p| p.scrapes_ms.iter().copied())
@@ -118,26 +85,15 @@ fn report(framework: &str, scraping: bool, phases: &[Phase]) {
         )
     };
     println!(
-        "| {framework} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {scrape} |",
+        "| {framework} | {} | {} | {scrape} |",
         if scraping { "every 100 ms" } else { "none" },
-        latencies.len() as f64 / seconds,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 0.999),
-        f64::from(*latencies.last().unwrap_or(&0)) / 1e3,
+        latency_columns(&mut latencies, elapsed),
     );
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let seconds: f64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
-    let series: usize = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+    let (seconds, series) = tests::load::args();
     let probe = HttpMetrics::new();
     populate(&probe, series);
     let lines = probe
@@ -151,13 +107,8 @@ async fn main() {
         "| framework | scraping | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | scrapes |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for framework in ["axum", "actix-web"] {
-        let metrics = HttpMetrics::new();
-        populate(&metrics, series);
-        let server = match framework {
-            "axum" => servers::axum(tests::conformance::axum_app(&metrics)).await,
-            _ => servers::actix(&metrics, 2, tests::conformance::actix_app),
-        };
+    for framework in tests::load::FRAMEWORKS {
+        let (_metrics, server) = tests::load::server(framework, series).await;
         run_phase(&server.base, 0.5, false).await; // warm-up
         let (mut off, mut on) = (Vec::new(), Vec::new());
         for _ in 0..2 {

@@ -452,6 +452,118 @@ impl Shared {
     }
 }
 
+/// The buffers a request is encoded and compressed in, kept from one request to the next.
+struct Buffers {
+    body: Vec<u8>,
+    compressed: Vec<u8>,
+    snappy: snap::raw::Encoder,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Self {
+            body: Vec::new(),
+            compressed: Vec::new(),
+            snappy: snap::raw::Encoder::new(),
+        }
+    }
+}
+
+impl Buffers {
+    /// One `WriteRequest` of `samples` and `metadata`, snappy-compressed.
+    fn request(&mut self, samples: &[Sample], metadata: &[Metadata]) -> bytes::Bytes {
+        self.body.clear();
+        wire::write_request(&mut self.body, samples, metadata);
+        self.compressed
+            .resize(snap::raw::max_compress_len(self.body.len()), 0);
+        let len = self
+            .snappy
+            .compress(&self.body, &mut self.compressed)
+            .expect("the buffer has the maximum compressed length");
+        bytes::Bytes::copy_from_slice(&self.compressed[..len])
+    }
+}
+
+/// The sender's encoding without the sender: each call snapshots a registry and returns the
+/// request bodies a push would send, for a transport of one's own or a look at what a
+/// receiver gets. Like the sender, it remembers each series' encoded labels between calls and
+/// marks the series that disappeared as stale.
+///
+/// ```
+/// use http_metrics_core::push::RemoteWrite;
+/// use http_metrics_core::prometheus_client::metrics::counter::Counter;
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::builder().process_metrics(false).build().unwrap();
+/// let jobs: Counter = Counter::default();
+/// metrics.register("jobs", "Jobs run", jobs.clone());
+/// let mut encoder = RemoteWrite::new("http://vm:8428/api/v1/write")
+///     .unwrap()
+///     .external_label("job", "batch")
+///     .encoder();
+/// let bodies = encoder.encode(&metrics, 1_700_000_000_000).unwrap();
+/// // One snappy-compressed WriteRequest: POST it with `Content-Encoding: snappy`.
+/// assert_eq!(bodies.len(), 1);
+/// ```
+pub struct RemoteWriteEncoder {
+    table: SeriesTable,
+    max_samples_per_send: usize,
+    buffers: Buffers,
+}
+
+impl fmt::Debug for RemoteWriteEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteWriteEncoder")
+            .field("max_samples_per_send", &self.max_samples_per_send)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteWrite {
+    /// This sender's encoding, as a [`RemoteWriteEncoder`]: its external labels and its
+    /// batch size.
+    pub fn encoder(&self) -> RemoteWriteEncoder {
+        RemoteWriteEncoder {
+            table: SeriesTable::new(self.external_labels.clone()),
+            max_samples_per_send: self.max_samples_per_send.max(1),
+            buffers: Buffers::default(),
+        }
+    }
+}
+
+impl RemoteWriteEncoder {
+    /// Snapshots `metrics` at `timestamp_ms` (milliseconds since the epoch) into
+    /// snappy-compressed `WriteRequest` bodies of at most `max_samples_per_send` samples
+    /// each, the first with every family's metadata.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Encode`] when a metric of the registry fails to encode.
+    pub fn encode(
+        &mut self,
+        metrics: &HttpMetrics,
+        timestamp_ms: i64,
+    ) -> Result<Vec<bytes::Bytes>, PushError> {
+        let text = metrics
+            .encode(Format::OpenMetrics)
+            .map_err(|_| PushError::Encode)?;
+        let snapshot = self
+            .table
+            .snapshot(&text, timestamp_ms)
+            .map_err(|_| PushError::Encode)?;
+        let mut metadata = snapshot.metadata.as_slice();
+        let mut bodies = Vec::new();
+        for chunk in snapshot.samples.chunks(self.max_samples_per_send) {
+            bodies.push(self.buffers.request(chunk, metadata));
+            metadata = &[];
+        }
+        if bodies.is_empty() && !metadata.is_empty() {
+            bodies.push(self.buffers.request(&[], metadata));
+        }
+        Ok(bodies)
+    }
+}
+
 /// How one request ended.
 enum Outcome {
     Sent,
@@ -569,9 +681,7 @@ impl Sender {
     /// drained (or out of time).
     async fn send(&self, mut stopped: watch::Receiver<bool>) {
         let mut deadline: Option<tokio::time::Instant> = None;
-        let mut body = Vec::new();
-        let mut compressed = Vec::new();
-        let mut encoder = snap::raw::Encoder::new();
+        let mut buffers = Buffers::default();
         loop {
             if deadline.is_none() && *stopped.borrow() {
                 deadline = Some(tokio::time::Instant::now() + self.config.shutdown_timeout);
@@ -602,18 +712,19 @@ impl Sender {
                 }
                 continue;
             }
-            body.clear();
-            wire::write_request(&mut body, &batch, metadata.as_deref().unwrap_or(&[]));
-            compressed.resize(snap::raw::max_compress_len(body.len()), 0);
-            let len = encoder
-                .compress(&body, &mut compressed)
-                .expect("the buffer has the maximum compressed length");
-            let payload = bytes::Bytes::copy_from_slice(&compressed[..len]);
+            let payload = buffers.request(&batch, metadata.as_deref().unwrap_or(&[]));
             let count = batch.len() as u64;
             drop(batch);
             let mut attempt = 0u32;
             loop {
-                match self.post(payload.clone()).await {
+                let Some(outcome) = self
+                    .post_until(payload.clone(), &mut stopped, &mut deadline)
+                    .await
+                else {
+                    self.give_up(count);
+                    return;
+                };
+                match outcome {
                     Outcome::Sent => {
                         self.shared.health.sent(count);
                         break;
@@ -658,6 +769,32 @@ impl Sender {
         queue.in_flight = 0;
         self.shared.health.dropped(left);
         self.shared.set_pending(&queue);
+    }
+
+    /// [`Sender::post`], abandoned (`None`) when shutting down runs out of time: a request
+    /// in flight does not hold shutdown beyond its timeout.
+    async fn post_until(
+        &self,
+        payload: bytes::Bytes,
+        stopped: &mut watch::Receiver<bool>,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) -> Option<Outcome> {
+        let post = self.post(payload);
+        tokio::pin!(post);
+        loop {
+            match *deadline {
+                None => tokio::select! {
+                    outcome = &mut post => return Some(outcome),
+                    _ = stopped.wait_for(|stop| *stop) => {
+                        *deadline = Some(tokio::time::Instant::now() + self.config.shutdown_timeout);
+                    }
+                },
+                Some(until) => tokio::select! {
+                    outcome = &mut post => return Some(outcome),
+                    _ = tokio::time::sleep_until(until) => return None,
+                },
+            }
+        }
     }
 
     async fn post(&self, payload: bytes::Bytes) -> Outcome {

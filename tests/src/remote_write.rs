@@ -189,12 +189,16 @@ impl FaultProxy {
         format!("http://{}/api/v1/write", self.addr)
     }
 
-    /// Starts listening (on a tokio runtime).
+    /// Starts listening (on a tokio runtime); panics when the port is taken for 10 s.
     pub async fn up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
         let listener = loop {
             // The port was ours a moment ago; a closed listener frees it at once.
             match tokio::net::TcpListener::bind(self.addr).await {
                 Ok(listener) => break listener,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("the proxy's port {} is taken: {e}", self.addr.port())
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         };

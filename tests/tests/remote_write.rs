@@ -232,29 +232,32 @@ async fn every_kind_is_stored_as_a_scrape_stores_it_in_prometheus_and_victoria_m
         "{victoria_q} against {scraped_q}"
     );
 
-    let stats = to_prometheus.shutdown().await;
-    assert_clean(&stats);
-    let stats = to_victoria.shutdown().await;
-    assert_clean(&stats);
-    // The senders' own health, on the registry they send.
+    let stats = [
+        (prometheus.write_url(), to_prometheus.shutdown().await),
+        (victoria.write_url(), to_victoria.shutdown().await),
+    ];
+    // Each sender's own health, on the registry they share, by the receiver's `url`.
     let health = tests::Exposition::parse(&metrics.encode(Format::Prometheus).unwrap());
-    let url = prometheus.write_url();
-    assert_eq!(
-        health.value("remote_write_samples_sent_total", &[("url", &url)]),
-        stats_sent(&health, &url)
-    );
-    assert_eq!(
-        health.value("remote_write_samples_dropped_total", &[("url", &url)]),
-        0.0
-    );
+    for (url, stats) in &stats {
+        assert_clean(stats);
+        assert!(stats.sent > 0 && stats.snapshots > 0, "{stats:?}");
+        let get = |name: &str| health.value(name, &[("url", url)]);
+        assert_eq!(get("remote_write_samples_sent_total"), stats.sent as f64);
+        assert_eq!(
+            get("remote_write_samples_retried_total"),
+            stats.retried as f64
+        );
+        assert_eq!(get("remote_write_samples_failed_total"), 0.0);
+        assert_eq!(get("remote_write_samples_dropped_total"), 0.0);
+        assert_eq!(get("remote_write_samples_pending"), 0.0);
+        let last = get("remote_write_last_success_timestamp_seconds");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(last > now - 600.0 && last <= now, "{last} against {now}");
+    }
     drop(exporter);
-}
-
-fn stats_sent(health: &tests::Exposition, url: &str) -> f64 {
-    health
-        .get("remote_write_samples_sent_total", &[("url", url)])
-        .filter(|sent| *sent > 0.0)
-        .expect("samples were sent")
 }
 
 /// A registry with one counter, `work_done_total`, the sender's health, and nothing else.
@@ -450,22 +453,32 @@ async fn too_many_requests_waits_for_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_request_is_not_retried() {
+async fn a_bad_request_is_not_retried_and_logged_once() {
+    capture_logs();
     let (prometheus, proxy) = proxied().await;
     proxy.up().await;
-    proxy.fail_next(Fault::answer(400, None, "out of order sample"));
+    for _ in 0..3 {
+        proxy.fail_next(Fault::answer(400, None, "out of order sample"));
+    }
     let (metrics, work) = counter_registry();
     let writer = sender(&proxy.url()).start(&metrics).unwrap();
-    work_for(&work, Duration::from_millis(800)).await;
+    work_for(&work, Duration::from_millis(1000)).await;
     let stats = shutdown(writer).await;
     let received = proxy.received();
-    assert_eq!(received[0].status, 400);
-    assert!(received[1..]
+    let statuses: Vec<u16> = received.iter().take(4).map(|r| r.status).collect();
+    assert_eq!(statuses, [400, 400, 400, 204]);
+    // Three different requests, each refused once, none sent again.
+    for (i, refused) in received[..3].iter().enumerate() {
+        assert_eq!(
+            received.iter().filter(|r| r.body == refused.body).count(),
+            1,
+            "request {i} was sent again"
+        );
+    }
+    let refused: u64 = received[..3]
         .iter()
-        .all(|r| r.status == 204 && r.body != received[0].body));
-    let refused = WriteRequest::decode_body(&received[0].body)
-        .unwrap()
-        .sample_count() as u64;
+        .map(|r| WriteRequest::decode_body(&r.body).unwrap().sample_count() as u64)
+        .sum();
     assert_eq!(stats.failed, refused, "{stats:?}");
     assert_eq!(
         (stats.retried, stats.dropped, stats.pending),
@@ -476,9 +489,51 @@ async fn a_bad_request_is_not_retried() {
         stats.last_error.as_deref(),
         Some("the receiver answered 400 Bad Request: out of order sample")
     );
+    assert_eq!(
+        logged_about(&proxy.url()),
+        [format!(
+            "remote-write to {}: the receiver answered 400 Bad Request: out of order sample",
+            proxy.url()
+        )]
+    );
     let per_snapshot = samples_per_snapshot(&metrics);
     assert_eq!(refused % per_snapshot, 0, "whole snapshots: {refused}");
     assert_arrived(&prometheus, &stats, &work, refused / per_snapshot).await;
+}
+
+static LOGGED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps every log line of this test binary, for [`logged_about`].
+struct Captured;
+
+impl log::Log for Captured {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        LOGGED.lock().unwrap().push(record.args().to_string());
+    }
+    fn flush(&self) {}
+}
+
+fn capture_logs() {
+    static CAPTURED: Captured = Captured;
+    // Once per binary; a second call finds it set.
+    if log::set_logger(&CAPTURED).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+}
+
+/// The lines logged about the receiver at `url`.
+fn logged_about(url: &str) -> Vec<String> {
+    let prefix = format!("remote-write to {url}: ");
+    LOGGED
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.starts_with(&prefix))
+        .cloned()
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -555,6 +610,10 @@ async fn past_the_buffer_cap_the_oldest_snapshots_are_dropped_and_counted() {
 
 type LabelPairs = Vec<(String, String)>;
 
+/// A label value with every character the exposition escapes, and the ones that end a
+/// label set or start an exemplar.
+const ESCAPED: &str = "q\"uo\\te\nline} # {x=\"y\"} ü";
+
 #[test]
 fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
     let metrics = HttpMetrics::builder()
@@ -563,7 +622,7 @@ fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
         .unwrap();
     let counter: Family<Dimension, Counter> = Family::default();
     metrics.register("MyCounter", "Description of MyCounter", counter.clone());
-    for (i, value) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+    for (i, value) in ["a", "b", "c", "d", ESCAPED].into_iter().enumerate() {
         counter
             .get_or_create(&Dimension {
                 dimension: value.into(),
@@ -581,7 +640,8 @@ fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
             .map(|b| WriteRequest::decode_body(b).unwrap())
             .collect()
     };
-    let first = decode(encoder.encode(&metrics, 1_000).unwrap());
+    // Before the epoch: int64 travels as ten bytes of two's complement.
+    let first = decode(encoder.encode(&metrics, -1_000).unwrap());
     // The five counters and the HTTP metrics' `metrics_series_folded_total`.
     let sizes: Vec<usize> = first.iter().map(WriteRequest::sample_count).collect();
     assert_eq!(sizes, [2, 2, 2]);
@@ -598,7 +658,7 @@ fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
             (labels, s.samples[0].value, s.samples[0].timestamp)
         })
         .collect();
-    let expected: Vec<_> = ["a", "b", "c", "d", "e"]
+    let expected: Vec<_> = ["a", "b", "c", "d", ESCAPED]
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
@@ -609,7 +669,7 @@ fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
                     ("job".to_owned(), "enc".to_owned()),
                 ],
                 i as f64 + 1.0,
-                1_000,
+                -1_000,
             )
         })
         .collect();
@@ -664,7 +724,8 @@ async fn shutdown_does_not_wait_for_a_stalled_receiver_past_its_timeout() {
         .start(&metrics)
         .unwrap();
     work_for(&work, Duration::from_millis(500)).await;
-    // Hang detection only: the shutdown is due after 200 ms.
+    // Hang detection only: the shutdown is due after 200 ms (and the last snapshot's
+    // encoding).
     let stats = tokio::time::timeout(Duration::from_secs(60), writer.shutdown())
         .await
         .expect("the shutdown finished");
@@ -672,4 +733,28 @@ async fn shutdown_does_not_wait_for_a_stalled_receiver_past_its_timeout() {
     assert_eq!(stats.sent, 0, "{stats:?}");
     assert_eq!(stats.pending, 0, "{stats:?}");
     assert_eq!(stats.dropped, stats.snapshots * per_snapshot, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_sit_out_a_long_retry_after() {
+    let (_prometheus, proxy) = proxied().await;
+    proxy.up().await;
+    proxy.fail_all(Some(Fault::answer(503, Some(300), "maintenance")));
+    let (metrics, work) = counter_registry();
+    let writer = sender(&proxy.url())
+        .shutdown_timeout(Duration::from_millis(200))
+        .start(&metrics)
+        .unwrap();
+    work_for(&work, Duration::from_millis(500)).await;
+    let stats = tokio::time::timeout(Duration::from_secs(60), writer.shutdown())
+        .await
+        .expect("the shutdown finished");
+    let per_snapshot = samples_per_snapshot(&metrics);
+    assert_eq!((stats.sent, stats.pending), (0, 0), "{stats:?}");
+    assert_eq!(stats.dropped, stats.snapshots * per_snapshot, "{stats:?}");
+    assert_eq!(proxy.received().len(), 1, "one request, then the wait");
+    assert_eq!(
+        stats.last_error.as_deref(),
+        Some("the receiver answered 503 Service Unavailable: maintenance")
+    );
 }

@@ -64,11 +64,14 @@ impl Families {
         let url = display_url(url);
         let labels: Labels = vec![("url", url.clone())];
         Health {
-            sent: self.sent.get_or_create(&labels).clone(),
-            retried: self.retried.get_or_create(&labels).clone(),
-            failed: self.failed.get_or_create(&labels).clone(),
-            dropped: self.dropped.get_or_create(&labels).clone(),
-            pending: self.pending.get_or_create(&labels).clone(),
+            series: Counters {
+                sent: self.sent.get_or_create(&labels).clone(),
+                retried: self.retried.get_or_create(&labels).clone(),
+                failed: self.failed.get_or_create(&labels).clone(),
+                dropped: self.dropped.get_or_create(&labels).clone(),
+                pending: self.pending.get_or_create(&labels).clone(),
+            },
+            own: Counters::default(),
             last_success: self.last_success.get_or_create(&labels).clone(),
             snapshots: Counter::default(),
             url,
@@ -76,13 +79,21 @@ impl Families {
     }
 }
 
-/// One sender's series.
-pub(crate) struct Health {
+/// Counts of samples.
+#[derive(Default)]
+struct Counters {
     sent: Counter,
     retried: Counter,
     failed: Counter,
     dropped: Counter,
     pending: Gauge,
+}
+
+/// One sender's health: the registry's series for its `url` (shared with any other sender
+/// to the same receiver, which they add up), and its own counts, for its stats.
+pub(crate) struct Health {
+    series: Counters,
+    own: Counters,
     last_success: Gauge<f64, AtomicU64>,
     snapshots: Counter,
     url: String,
@@ -94,25 +105,31 @@ impl Health {
     }
 
     pub(crate) fn sent(&self, samples: u64) {
-        self.sent.inc_by(samples);
+        self.series.sent.inc_by(samples);
+        self.own.sent.inc_by(samples);
     }
 
     pub(crate) fn retried(&self, samples: u64) {
-        self.retried.inc_by(samples);
+        self.series.retried.inc_by(samples);
+        self.own.retried.inc_by(samples);
     }
 
     pub(crate) fn failed(&self, samples: u64) {
-        self.failed.inc_by(samples);
+        self.series.failed.inc_by(samples);
+        self.own.failed.inc_by(samples);
     }
 
     pub(crate) fn dropped(&self, samples: u64) {
         if samples > 0 {
-            self.dropped.inc_by(samples);
+            self.series.dropped.inc_by(samples);
+            self.own.dropped.inc_by(samples);
         }
     }
 
+    /// This sender's pending samples are `samples` now; the `url`'s series moves by as much.
     pub(crate) fn set_pending(&self, samples: i64) {
-        self.pending.set(samples);
+        let before = self.own.pending.set(samples);
+        self.series.pending.inc_by(samples - before);
     }
 
     pub(crate) fn snapshot(&self) {
@@ -128,11 +145,11 @@ impl Health {
 
     pub(crate) fn stats(&self) -> RemoteWriteStats {
         RemoteWriteStats {
-            sent: self.sent.get(),
-            retried: self.retried.get(),
-            failed: self.failed.get(),
-            dropped: self.dropped.get(),
-            pending: self.pending.get().max(0) as u64,
+            sent: self.own.sent.get(),
+            retried: self.own.retried.get(),
+            failed: self.own.failed.get(),
+            dropped: self.own.dropped.get(),
+            pending: self.own.pending.get().max(0) as u64,
             snapshots: self.snapshots.get(),
             last_error: None,
         }

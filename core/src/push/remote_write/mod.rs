@@ -27,8 +27,9 @@ pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(15);
 pub const DEFAULT_REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many samples the sender holds for a receiver that is not taking them, by default:
-/// 500,000, about 12 MB, which keeps 15 minutes of a 10,000-series service at 15 s. Past it
-/// the oldest are dropped, and counted.
+/// 500,000, which keeps 12 minutes of a 10,000-series service at 15 s. A buffered sample
+/// takes 24 bytes (about 12 MB for the cap; its series' labels are shared, and kept while a
+/// sample of a series since gone waits). Past it the oldest are dropped, and counted.
 pub const DEFAULT_MAX_BUFFERED_SAMPLES: usize = 500_000;
 
 /// How many samples one request carries at most by default (Prometheus' own default).
@@ -52,7 +53,9 @@ const MAX_MESSAGE: usize = 1024;
 /// histogram's `_bucket{le}`, `_sum` and `_count`, a summary's quantiles, `_sum` and
 /// `_count`, an info metric's `_info`. The [external labels](RemoteWrite::external_label)
 /// (`job`, `instance`, ...) play the part of the target's labels and are added to every
-/// series that lacks them. A series that disappears gets a staleness marker, as in a scrape.
+/// series that lacks them (a series' own label of that name wins, as with Prometheus'
+/// `external_labels`; a scrape with `honor_labels: false` would keep the target's and
+/// rename the series' to `exported_<name>`). A series that disappears gets a staleness marker, as in a scrape.
 /// Family metadata (type, help, unit) travels too.
 ///
 /// The sender runs on a thread of its own; requests never wait for it. What the receiver has
@@ -146,6 +149,15 @@ impl RemoteWrite {
     /// ```
     pub fn new(url: &str) -> Result<Self, PushError> {
         super::check_url(url)?;
+        // What reqwest would refuse on every request, refused once, here.
+        match reqwest::Url::parse(url) {
+            Ok(parsed) if parsed.host_str().is_some_and(|h| !h.is_empty()) => {}
+            _ => {
+                return Err(PushError::Config(format!(
+                    "{url:?} is not a valid http:// or https:// URL"
+                )))
+            }
+        }
         Ok(Self {
             url: url.to_owned(),
             interval: DEFAULT_PUSH_INTERVAL,
@@ -208,8 +220,10 @@ impl RemoteWrite {
         self
     }
 
-    /// The first and the longest wait between retries (default 50 ms and 5 s); each wait
-    /// doubles the last, with jitter.
+    /// The shortest and the longest wait between retries (default 50 ms and 5 s): the `n`th
+    /// retry waits between half and all of `min × 2ⁿ` (at most `max`), drawn at random so
+    /// that senders do not retry in step. A `Retry-After` from a `429` or `503` is a floor
+    /// under it.
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
         self.min_backoff = min;
         self.max_backoff = max;
@@ -239,6 +253,7 @@ impl RemoteWrite {
             queue: Mutex::new(Queue::default()),
             wake: Notify::new(),
             collector_done: AtomicBool::new(false),
+            metadata_lost: AtomicBool::new(false),
             health,
             last_error: Mutex::new(None),
         });
@@ -258,6 +273,9 @@ impl RemoteWrite {
             .name("remote-write".into())
             .spawn(move || {
                 runtime.block_on(sender.run(stopped));
+                // A request abandoned at shutdown may leave a DNS lookup on the blocking
+                // pool: do not wait for it.
+                runtime.shutdown_background();
                 let _ = done_tx.send(());
             })
             .map_err(|e| PushError::Config(format!("no thread for the sender: {e}")))?;
@@ -273,6 +291,9 @@ impl RemoteWrite {
         let fail = |why: String| Err(PushError::Config(why));
         if self.interval.is_zero() {
             return fail("the push interval must be longer than zero".into());
+        }
+        if self.timeout.is_zero() {
+            return fail("the request timeout must be longer than zero".into());
         }
         if self.max_samples_per_send == 0 {
             return fail("max_samples_per_send must be at least 1".into());
@@ -382,9 +403,9 @@ impl RemoteWriter {
         if let Some(done) = self.done.take() {
             let _ = done.await;
         }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        // The thread has nothing left but to end: it is not joined, which would block the
+        // caller's executor.
+        self.thread.take();
         self.shared.stats()
     }
 
@@ -417,8 +438,11 @@ struct Shared {
     queue: Mutex<Queue>,
     wake: Notify,
     collector_done: AtomicBool,
+    /// A request carrying metadata did not get through: send it with the next snapshot.
+    metadata_lost: AtomicBool,
     health: Health,
-    last_error: Mutex<Option<String>>,
+    /// The last failure: what kind (for logging a change once), and its message.
+    last_error: Mutex<Option<(String, String)>>,
 }
 
 impl Shared {
@@ -432,7 +456,8 @@ impl Shared {
             .last_error
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
+            .as_ref()
+            .map(|(_, message)| message.clone());
         stats
     }
 
@@ -441,14 +466,26 @@ impl Shared {
             .set_pending((queue.samples.len() + queue.in_flight) as i64);
     }
 
-    /// Records a failure; logs it when it differs from the last one, so that a receiver down
-    /// for an hour is one line, not thousands.
-    fn failed(&self, error: String) {
+    /// Records a failure of `kind` (a status, "unreachable"); logs it when the kind differs
+    /// from the last failure's, so that a receiver down for an hour, or refusing every
+    /// request with a message naming each sample, is one line, not thousands.
+    fn failed(&self, kind: &str, error: String) {
         let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
-        if last.as_deref() != Some(error.as_str()) {
+        if last.as_ref().is_none_or(|(last_kind, _)| last_kind != kind) {
             log::warn!("remote-write to {}: {error}", self.health.url());
         }
-        *last = Some(error);
+        *last = Some((kind.to_owned(), error));
+    }
+
+    /// A request got through: the next failure is news again.
+    fn recovered(&self) {
+        let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((kind, _)) = last.as_mut() {
+            if !kind.is_empty() {
+                log::info!("remote-write to {}: sending again", self.health.url());
+                kind.clear();
+            }
+        }
     }
 }
 
@@ -567,12 +604,16 @@ impl RemoteWriteEncoder {
 /// How one request ended.
 enum Outcome {
     Sent,
-    /// Worth sending again: after `retry_after` when the receiver said so.
+    /// Worth sending again: not before `retry_after` when the receiver said so.
     Retry {
+        kind: String,
         error: String,
         retry_after: Option<Duration>,
     },
-    Refused(String),
+    Refused {
+        kind: String,
+        error: String,
+    },
 }
 
 struct Sender {
@@ -588,6 +629,8 @@ impl Sender {
         let collect = tokio::spawn(this.clone().collect(stopped.clone()));
         this.send(stopped).await;
         let _ = collect.await;
+        // The sender may have run out of time before the last snapshot was queued.
+        this.give_up(0);
     }
 
     /// Snapshots the registry every interval, and once more when stopped.
@@ -596,6 +639,7 @@ impl Sender {
         let mut ticker = tokio::time::interval(self.config.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_metadata: Option<(Instant, Vec<Metadata>)> = None;
+        let mut last_timestamp = i64::MIN;
         loop {
             let woken_by_stop = tokio::select! {
                 _ = ticker.tick() => false,
@@ -607,21 +651,26 @@ impl Sender {
             let metrics = self.metrics.clone();
             let mut owned = table.take().expect("the table is returned each time");
             let snapshot = tokio::task::spawn_blocking(move || {
-                let timestamp_ms = SystemTime::now()
+                // Each snapshot later than the last, by a millisecond at least, even when the
+                // wall clock steps back or two snapshots fall in one millisecond: a receiver
+                // refuses a second sample of a series at the same time.
+                let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as i64);
+                let timestamp_ms = now.max(last_timestamp.saturating_add(1));
                 let snapshot = match metrics.encode(Format::OpenMetrics) {
                     Ok(text) => owned
                         .snapshot(&text, timestamp_ms)
                         .map_err(|e| format!("the registry's line {:?} is unreadable", e.line)),
                     Err(_) => Err("a metric of the registry failed to encode".to_owned()),
                 };
-                (owned, snapshot)
+                (owned, snapshot, timestamp_ms)
             })
             .await;
             let snapshot = match snapshot {
-                Ok((owned, snapshot)) => {
+                Ok((owned, snapshot, timestamp_ms)) => {
                     table = Some(owned);
+                    last_timestamp = timestamp_ms;
                     snapshot
                 }
                 Err(_) => {
@@ -632,9 +681,10 @@ impl Sender {
             };
             match snapshot {
                 Ok(snapshot) => {
+                    let lost = self.shared.metadata_lost.swap(false, Ordering::AcqRel);
                     let metadata_due = match &last_metadata {
                         Some((at, sent)) => {
-                            *sent != snapshot.metadata || at.elapsed() >= METADATA_INTERVAL
+                            lost || *sent != snapshot.metadata || at.elapsed() >= METADATA_INTERVAL
                         }
                         None => true,
                     };
@@ -646,7 +696,7 @@ impl Sender {
                         last_metadata = Some((Instant::now(), snapshot.metadata));
                     }
                 }
-                Err(error) => self.shared.failed(error),
+                Err(error) => self.shared.failed("snapshot", error),
             }
             if last {
                 self.shared.collector_done.store(true, Ordering::Release);
@@ -727,29 +777,36 @@ impl Sender {
                 match outcome {
                     Outcome::Sent => {
                         self.shared.health.sent(count);
+                        self.shared.recovered();
                         break;
                     }
-                    Outcome::Refused(error) => {
+                    Outcome::Refused { kind, error } => {
                         self.shared.health.failed(count);
-                        self.shared.failed(error);
+                        self.shared.failed(&kind, error);
+                        if metadata.is_some() {
+                            self.shared.metadata_lost.store(true, Ordering::Release);
+                        }
                         break;
                     }
-                    Outcome::Retry { error, retry_after } => {
-                        self.shared.failed(error);
-                        if deadline.is_none() && *stopped.borrow() {
-                            deadline =
-                                Some(tokio::time::Instant::now() + self.config.shutdown_timeout);
-                        }
-                        let wait = retry_after
-                            .map(|d| d.min(MAX_RETRY_AFTER))
-                            .unwrap_or_else(|| self.backoff(attempt));
+                    Outcome::Retry {
+                        kind,
+                        error,
+                        retry_after,
+                    } => {
+                        self.shared.failed(&kind, error);
+                        // The receiver's `Retry-After` is a floor under the backoff, never a
+                        // licence to retry at once.
+                        let wait = self
+                            .backoff(attempt)
+                            .max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER));
                         attempt = attempt.saturating_add(1);
-                        let until = tokio::time::Instant::now() + wait;
-                        if deadline.is_some_and(|d| until > d) {
+                        if !self.wait(wait, &mut stopped, &mut deadline).await {
+                            if metadata.is_some() {
+                                self.shared.metadata_lost.store(true, Ordering::Release);
+                            }
                             self.give_up(count);
                             return;
                         }
-                        tokio::time::sleep_until(until).await;
                         self.shared.health.retried(count);
                     }
                 }
@@ -757,6 +814,32 @@ impl Sender {
             let mut queue = self.shared.queue();
             queue.in_flight = 0;
             self.shared.set_pending(&queue);
+        }
+    }
+
+    /// Waits `wait` before a retry; `false` when shutting down leaves no time for it (a stop
+    /// that comes during the wait counts).
+    async fn wait(
+        &self,
+        wait: Duration,
+        stopped: &mut watch::Receiver<bool>,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) -> bool {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            if deadline.is_some_and(|d| until > d) {
+                return false;
+            }
+            if deadline.is_some() {
+                tokio::time::sleep_until(until).await;
+                return true;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => return true,
+                _ = stopped.wait_for(|stop| *stop) => {
+                    *deadline = Some(tokio::time::Instant::now() + self.config.shutdown_timeout);
+                }
+            }
         }
     }
 
@@ -808,6 +891,7 @@ impl Sender {
             Ok(response) => response,
             Err(error) => {
                 return Outcome::Retry {
+                    kind: "unreachable".into(),
                     error: format!("the receiver could not be reached: {}", error_chain(&error)),
                     retry_after: None,
                 }
@@ -822,8 +906,7 @@ impl Sender {
             .headers()
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| retry_after(v, SystemTime::now()));
         let mut message = response.text().await.unwrap_or_default();
         if message.len() > MAX_MESSAGE {
             let mut end = MAX_MESSAGE;
@@ -833,10 +916,20 @@ impl Sender {
             message.truncate(end);
         }
         let error = format!("the receiver answered {status}: {}", message.trim());
-        if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
-            Outcome::Retry { error, retry_after }
+        let kind = status.as_str().to_owned();
+        let overloaded = matches!(
+            status,
+            http::StatusCode::TOO_MANY_REQUESTS | http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        if status.is_server_error() || overloaded {
+            Outcome::Retry {
+                kind,
+                error,
+                // Only an overloaded receiver's `Retry-After` is meant for a retry.
+                retry_after: retry_after.filter(|_| overloaded),
+            }
         } else {
-            Outcome::Refused(error)
+            Outcome::Refused { kind, error }
         }
     }
 
@@ -850,6 +943,16 @@ impl Sender {
             random(),
         )
     }
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (from `now`).
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or_default())
 }
 
 fn backoff(min: Duration, max: Duration, attempt: u32, random: u64) -> Duration {
@@ -900,6 +1003,22 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date past"
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+
+    #[test]
     fn settings_are_checked_before_anything_starts() {
         let metrics = HttpMetrics::builder()
             .process_metrics(false)
@@ -914,6 +1033,10 @@ mod tests {
             (
                 base.clone().max_samples_per_send(0),
                 "max_samples_per_send must be at least 1",
+            ),
+            (
+                base.clone().timeout(Duration::ZERO),
+                "the request timeout must be longer than zero",
             ),
             (
                 base.clone().max_buffered_samples(10).max_samples_per_send(11),
@@ -941,6 +1064,13 @@ mod tests {
                 Err(PushError::Config(got)) => assert_eq!(got, why),
                 other => panic!("expected {why:?}, got {other:?}"),
             }
+        }
+        for bad in ["http://a b/api/v1/write", "http://host:port/", "https://"] {
+            let err = RemoteWrite::new(bad).unwrap_err().to_string();
+            assert!(
+                err.starts_with("invalid push configuration: "),
+                "{bad}: {err}"
+            );
         }
         let secret = base.basic_auth("user", "s3cret");
         assert!(!format!("{secret:?}").contains("s3cret"));

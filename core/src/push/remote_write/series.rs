@@ -112,12 +112,22 @@ impl SeriesTable {
                 _ => timestamp_ms,
             };
             let labels = match self.entries.get_mut(key) {
+                // A series twice in one exposition: the first sample stands, as in a scrape
+                // (two samples of one series at one time are refused by the receiver).
+                Some(entry) if entry.generation == generation => continue,
                 Some(entry) => {
                     entry.generation = generation;
                     entry.labels.clone()
                 }
                 None => {
-                    let labels = Arc::new(self.encode_labels(key).ok_or_else(bad)?);
+                    let Some(labels) = self.encode_labels(key) else {
+                        // A label named twice: not a series any receiver stores.
+                        if parse_labels_ok(key) {
+                            continue;
+                        }
+                        return Err(bad());
+                    };
+                    let labels = Arc::new(labels);
                     self.entries.insert(
                         key.into(),
                         Entry {
@@ -162,7 +172,8 @@ impl SeriesTable {
         let mut all: Vec<(&str, std::borrow::Cow<'_, str>)> =
             Vec::with_capacity(labels.len() + self.external.len() + 1);
         all.push(("__name__", name.into()));
-        all.extend(labels);
+        // An empty value is the same as no label, to Prometheus: an external label fills it.
+        all.extend(labels.into_iter().filter(|(_, value)| !value.is_empty()));
         for (external, value) in &self.external {
             // A label the series has keeps its value (Prometheus' external_labels rule).
             if !all.iter().any(|(n, _)| n == external) {
@@ -170,16 +181,24 @@ impl SeriesTable {
             }
         }
         all.sort_by(|a, b| a.0.cmp(b.0));
+        if all.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            return None;
+        }
         let mut encoded = Vec::new();
         for (name, value) in &all {
-            // An empty value is the same as no label, to Prometheus.
-            if !value.is_empty() {
-                wire::label(&mut encoded, name, value);
-            }
+            wire::label(&mut encoded, name, value);
         }
         Some(Labels {
             encoded: encoded.into_boxed_slice(),
         })
+    }
+}
+
+/// Whether `key`'s name and label set read well (its labels may still repeat a name).
+fn parse_labels_ok(key: &str) -> bool {
+    match key.find('{') {
+        Some(open) => open > 0 && parse_labels(&key[open + 1..key.len() - 1]).is_some(),
+        None => !key.is_empty(),
     }
 }
 
@@ -446,6 +465,32 @@ mod tests {
         assert_eq!(s.samples[2].value, 1000.0);
         // An empty label value is no label.
         assert_eq!(decoded(&s.samples[3].labels), pairs(&[("__name__", "d")]));
+    }
+
+    #[test]
+    fn repeated_series_and_repeated_label_names_are_left_out() {
+        let mut table = SeriesTable::new(pairs(&[("instance", "i-1")]));
+        let s = table
+            .snapshot(
+                "a{x=\"1\"} 1\na{x=\"1\"} 2\nb{x=\"1\",x=\"2\"} 3\nc{instance=\"\"} 4\n",
+                5,
+            )
+            .unwrap();
+        let got: Vec<_> = s
+            .samples
+            .iter()
+            .map(|s| (decoded(&s.labels), s.value))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    pairs(&[("__name__", "a"), ("instance", "i-1"), ("x", "1")]),
+                    1.0
+                ),
+                (pairs(&[("__name__", "c"), ("instance", "i-1")]), 4.0),
+            ]
+        );
     }
 
     #[test]

@@ -712,14 +712,16 @@ fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_does_not_wait_for_a_stalled_receiver_past_its_timeout() {
+/// Starts a sender with a 200 ms shutdown timeout against a receiver that always answers
+/// with `fault`, records for 500 ms and shuts down: its stats (after checking that nothing
+/// was sent and everything was counted as dropped), and the proxy.
+async fn shut_down_against(fault: Fault, timeout: Duration) -> (RemoteWriteStats, FaultProxy) {
     let (_prometheus, proxy) = proxied().await;
     proxy.up().await;
-    proxy.fail_all(Some(Fault::Stall));
+    proxy.fail_all(Some(fault));
     let (metrics, work) = counter_registry();
     let writer = sender(&proxy.url())
-        .timeout(Duration::from_secs(3600))
+        .timeout(timeout)
         .shutdown_timeout(Duration::from_millis(200))
         .start(&metrics)
         .unwrap();
@@ -730,28 +732,20 @@ async fn shutdown_does_not_wait_for_a_stalled_receiver_past_its_timeout() {
         .await
         .expect("the shutdown finished");
     let per_snapshot = samples_per_snapshot(&metrics);
-    assert_eq!(stats.sent, 0, "{stats:?}");
-    assert_eq!(stats.pending, 0, "{stats:?}");
+    assert_eq!((stats.sent, stats.pending), (0, 0), "{stats:?}");
     assert_eq!(stats.dropped, stats.snapshots * per_snapshot, "{stats:?}");
+    (stats, proxy)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_a_stalled_receiver_past_its_timeout() {
+    shut_down_against(Fault::Stall, Duration::from_secs(3600)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_does_not_sit_out_a_long_retry_after() {
-    let (_prometheus, proxy) = proxied().await;
-    proxy.up().await;
-    proxy.fail_all(Some(Fault::answer(503, Some(300), "maintenance")));
-    let (metrics, work) = counter_registry();
-    let writer = sender(&proxy.url())
-        .shutdown_timeout(Duration::from_millis(200))
-        .start(&metrics)
-        .unwrap();
-    work_for(&work, Duration::from_millis(500)).await;
-    let stats = tokio::time::timeout(Duration::from_secs(60), writer.shutdown())
-        .await
-        .expect("the shutdown finished");
-    let per_snapshot = samples_per_snapshot(&metrics);
-    assert_eq!((stats.sent, stats.pending), (0, 0), "{stats:?}");
-    assert_eq!(stats.dropped, stats.snapshots * per_snapshot, "{stats:?}");
+    let fault = Fault::answer(503, Some(300), "maintenance");
+    let (stats, proxy) = shut_down_against(fault, Duration::from_secs(30)).await;
     assert_eq!(proxy.received().len(), 1, "one request, then the wait");
     assert_eq!(
         stats.last_error.as_deref(),

@@ -37,6 +37,8 @@ pub enum ConfigError {
     GlobalInUse,
     /// A [`Summary`](crate::Summary)'s options are not usable.
     Summary(String),
+    /// A [`Naming`](crate::Naming) gives a name that is not usable.
+    Naming(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -52,6 +54,7 @@ impl fmt::Display for ConfigError {
             Self::Route(why) => write!(f, "invalid route: {why}"),
             Self::Token(why) => write!(f, "invalid bearer token: {why}"),
             Self::Summary(why) => write!(f, "invalid summary: {why}"),
+            Self::Naming(why) => write!(f, "invalid naming: {why}"),
             Self::GlobalInUse => f.write_str(
                 "the process-wide HttpMetrics already exists (installed before, or created with \
                  the default options by a first use: a no-argument constructor or \
@@ -97,6 +100,9 @@ pub struct HttpMetricsBuilder {
     max_series: usize,
     collector_timeout: std::time::Duration,
     process_metrics: bool,
+    naming: crate::Naming,
+    excluded_statuses: Vec<u16>,
+    excluded_patterns: Vec<String>,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -117,6 +123,9 @@ impl Default for HttpMetricsBuilder {
             max_series: DEFAULT_MAX_SERIES,
             collector_timeout: crate::DEFAULT_COLLECTOR_TIMEOUT,
             process_metrics: true,
+            naming: crate::Naming::new(),
+            excluded_statuses: Vec::new(),
+            excluded_patterns: Vec::new(),
         }
     }
 }
@@ -238,6 +247,42 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// The names of the HTTP families and their labels: a preset such as
+    /// [`Naming::opentelemetry`](crate::Naming::opentelemetry) or
+    /// [`Naming::axum_prometheus`](crate::Naming::axum_prometheus), or names of one's own.
+    pub fn naming(mut self, naming: crate::Naming) -> Self {
+        self.naming = naming;
+        self
+    }
+
+    /// Leaves requests that end with `status` out of the counter and the histogram (they
+    /// are in flight while they run, like any other). actix-web-prom's `exclude_status`.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().exclude_status(404).build().unwrap();
+    /// let route = RouteHandle::resolve(&metrics, "/users/{id}");
+    /// route.start(MethodLabel::Get).unwrap().finish_with_status(404);
+    /// route.start(MethodLabel::Get).unwrap().finish_with_status(200);
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(r#"http_requests_total{method="GET",route="/users/{id}",status="200"} 1"#));
+    /// assert!(!text.contains(r#"status="404""#));
+    /// ```
+    pub fn exclude_status(mut self, status: u16) -> Self {
+        self.excluded_statuses.push(status);
+        self
+    }
+
+    /// Leaves out every route whose template matches `pattern`, where `*` stands for any
+    /// run of characters (`/` included): `"/internal/*"`, `"*/healthz"`. Like
+    /// [`exclude_route`](Self::exclude_route), which takes one template exactly.
+    pub fn exclude_routes_matching(mut self, pattern: impl Into<String>) -> Self {
+        self.excluded_patterns.push(pattern.into());
+        self
+    }
+
     /// Requires `Authorization: Bearer <token>` on scrapes; others get `401 Unauthorized`.
     /// The token is compared in constant time and never appears in `Debug` output.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
@@ -262,11 +307,19 @@ impl HttpMetricsBuilder {
                 return Err(ConfigError::Prefix(prefix.clone()));
             }
         }
+        self.naming.check()?;
         for (name, _) in &self.const_labels {
-            check_const_label(name)?;
+            check_const_label(name, &self.naming)?;
         }
         if !(100..=999).contains(&self.cancelled_status) {
             return Err(ConfigError::Status(self.cancelled_status));
+        }
+        let mut excluded_statuses = crate::series::StatusSet::default();
+        for &status in &self.excluded_statuses {
+            if !(100..=999).contains(&status) {
+                return Err(ConfigError::Status(status));
+            }
+            excluded_statuses.insert(status);
         }
         if !self.metrics_path.starts_with('/') {
             return Err(ConfigError::Route(format!(
@@ -285,9 +338,10 @@ impl HttpMetricsBuilder {
             excluded.push(self.metrics_path.clone());
         }
         let folded = crate::capped::FoldedFamily::default();
+        let series_name = self.naming.series_name();
         let http_name = match &self.prefix {
-            Some(prefix) => format!("{prefix}_http_requests"),
-            None => "http_requests".to_owned(),
+            Some(prefix) => format!("{prefix}_{series_name}"),
+            None => series_name.to_owned(),
         };
         let limit = crate::series::SeriesLimit::new(
             self.max_series,
@@ -304,7 +358,11 @@ impl HttpMetricsBuilder {
                 cancelled_status: self.cancelled_status,
                 error_status: 500,
                 panic_status: 500,
+                labels: self.naming.labels.clone(),
+                excluded_statuses,
             },
+            naming: self.naming,
+            excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),
             registry: self.registry.unwrap_or_default(),
             prefix: self.prefix,
             const_labels: self.const_labels,
@@ -326,18 +384,22 @@ pub(crate) fn is_metric_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
-fn check_const_label(name: &str) -> Result<(), ConfigError> {
+/// A label name as Prometheus accepts it: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub(crate) fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
-    let valid = chars
+    chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn check_const_label(name: &str, naming: &crate::Naming) -> Result<(), ConfigError> {
+    if !is_label_name(name) {
         return Err(ConfigError::ConstLabel(format!(
             "{name:?} is not a label name: use letters, digits and '_', not starting with a digit"
         )));
     }
-    if name.starts_with("__") || ["method", "route", "status", "le"].contains(&name) {
+    if name.starts_with("__") || name == "le" || naming.labels.all().contains(&name) {
         return Err(ConfigError::ConstLabel(format!("{name:?} is reserved")));
     }
     Ok(())
@@ -363,12 +425,23 @@ mod tests {
         assert!(err(HttpMetrics::builder().unmatched_route("/x")).contains("collide"));
         assert!(err(HttpMetrics::builder().buckets([])).contains("buckets"));
         assert!(err(HttpMetrics::builder().bearer_token("two words")).contains("bearer token"));
+        assert_eq!(
+            err(HttpMetrics::builder().exclude_status(1000)),
+            "invalid status code 1000: must be 100..=999"
+        );
+        assert_eq!(
+            err(HttpMetrics::builder().naming(crate::Naming::new().duration("a b"))),
+            "invalid naming: \"a b_seconds\" is not a metric name"
+        );
     }
 
     #[test]
     fn valid_names() {
         assert!(is_metric_name("a:b_c9"));
         assert!(!is_metric_name(""));
-        assert!(check_const_label("service").is_ok());
+        assert!(check_const_label("service", &crate::Naming::new()).is_ok());
+        let otel = crate::Naming::opentelemetry();
+        assert!(check_const_label("route", &otel).is_ok());
+        assert!(check_const_label("http_route", &otel).is_err());
     }
 }

@@ -12,11 +12,14 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
+use crate::naming::LabelNames;
 use crate::series::RouteTable;
 use crate::{MethodLabel, StatusLabel};
 
-/// `method`, `route` and, except on the in-flight gauge, `status`.
+/// `method`, `route` and, except on the in-flight gauge, `status`, under the names the
+/// [`Naming`](crate::Naming) gives them.
 struct SeriesLabels<'a> {
+    names: &'a LabelNames,
     method: MethodLabel,
     route: &'a str,
     status: Option<(StatusLabel, u16)>,
@@ -24,10 +27,12 @@ struct SeriesLabels<'a> {
 
 impl EncodeLabelSet for SeriesLabels<'_> {
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
-        encode_label(encoder, "method", |w| w.write_str(self.method.as_str()))?;
-        encode_label(encoder, "route", |w| w.write_str(self.route))?;
+        encode_label(encoder, &self.names.method, |w| {
+            w.write_str(self.method.as_str())
+        })?;
+        encode_label(encoder, &self.names.route, |w| w.write_str(self.route))?;
         if let Some((mode, key)) = self.status {
-            encode_label(encoder, "status", |w| mode.write(key, w))?;
+            encode_label(encoder, &self.names.status, |w| mode.write(key, w))?;
         }
         Ok(())
     }
@@ -65,6 +70,7 @@ impl EncodeMetric for RequestsTotal {
         for entry in self.0.entries() {
             entry.for_each_series(|method, key, cell| {
                 let labels = SeriesLabels {
+                    names: &self.0.settings().labels,
                     method,
                     route: entry.template(),
                     status: Some((mode, key)),
@@ -100,6 +106,7 @@ impl EncodeMetric for RequestDuration {
             entry.for_each_series(|method, key, cell| {
                 let (sum, count) = cell.snapshot(&settings.buckets, &mut buckets);
                 let labels = SeriesLabels {
+                    names: &settings.labels,
                     method,
                     route: entry.template(),
                     status: Some((settings.status, key)),
@@ -133,6 +140,7 @@ impl EncodeMetric for RequestsInFlight {
         for entry in self.0.entries() {
             for (method, n) in entry.in_flight() {
                 let labels = SeriesLabels {
+                    names: &self.0.settings().labels,
                     method,
                     route: entry.template(),
                     status: None,

@@ -16,6 +16,7 @@ mod guard;
 pub mod measured;
 mod method;
 mod metrics;
+mod naming;
 #[cfg(feature = "process")]
 mod process;
 #[cfg(feature = "push")]
@@ -40,6 +41,7 @@ pub use exposition::Format;
 #[cfg(feature = "macros")]
 pub use http_metrics_macros::measured;
 pub use metrics::HttpMetrics;
+pub use naming::Naming;
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
 pub use status::{DurationEnd, StatusLabel};

@@ -22,6 +22,8 @@ pub(crate) struct Parts {
     pub(crate) bearer_token: Option<crate::exposition::auth::BearerToken>,
     pub(crate) collector_timeout: std::time::Duration,
     pub(crate) process_metrics: bool,
+    pub(crate) naming: crate::Naming,
+    pub(crate) excluded_patterns: Vec<Box<str>>,
 }
 
 /// Golden-signal HTTP metrics and the registry they live on.
@@ -98,7 +100,9 @@ impl HttpMetrics {
             parts.settings,
             &parts.unmatched_route,
             parts.excluded,
+            parts.excluded_patterns,
         ));
+        let naming = parts.naming;
         let mut registry = parts.registry;
         {
             let mut http = &mut registry;
@@ -113,22 +117,26 @@ impl HttpMetrics {
                         .map(|(k, v)| (k.into(), v.into())),
                 );
             }
-            http.register(
-                "http_requests",
-                "Total number of HTTP requests by method, route template and status",
-                RequestsTotal(routes.clone()),
-            );
+            if let Some(name) = &naming.requests {
+                http.register(
+                    name,
+                    "Total number of HTTP requests by method, route template and status",
+                    RequestsTotal(routes.clone()),
+                );
+            }
             http.register_with_unit(
-                "http_request_duration",
+                &naming.duration,
                 "Duration of HTTP requests from entering the middleware to the end of the response body",
                 Unit::Seconds,
                 RequestDuration(routes.clone()),
             );
-            http.register(
-                "http_requests_in_flight",
-                "Number of HTTP requests whose response has not finished",
-                RequestsInFlight(routes.clone()),
-            );
+            if let Some(name) = &naming.in_flight {
+                http.register(
+                    name,
+                    "Number of HTTP requests whose response has not finished",
+                    RequestsInFlight(routes.clone()),
+                );
+            }
         }
         #[cfg(feature = "process")]
         if parts.process_metrics {

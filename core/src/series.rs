@@ -21,6 +21,25 @@ pub(crate) struct Settings {
     pub(crate) error_status: u16,
     pub(crate) panic_status: u16,
     pub(crate) limit: SeriesLimit,
+    pub(crate) labels: crate::naming::LabelNames,
+    pub(crate) excluded_statuses: StatusSet,
+}
+
+/// A set of status codes (`0..1024`), one bit each.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct StatusSet([u64; 16]);
+
+impl StatusSet {
+    pub(crate) fn insert(&mut self, code: u16) {
+        let code = usize::from(code & 1023);
+        self.0[code / 64] |= 1 << (code % 64);
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, code: u16) -> bool {
+        let code = usize::from(code & 1023);
+        self.0[code / 64] & (1 << (code % 64)) != 0
+    }
 }
 
 /// The cap on (route, method, status) series, shared by the counter and the histogram.
@@ -236,6 +255,9 @@ impl RouteEntry {
     #[inline]
     pub(crate) fn observe(&self, method: MethodLabel, code: u16, nanos: u64) {
         let settings = &*self.settings;
+        if settings.excluded_statuses.contains(code) {
+            return;
+        }
         let slot = &self.methods[method.index()];
         let key = settings.status.key(code);
         let cell = slot.cell(key, &settings.limit, settings.buckets.len_with_inf());
@@ -277,17 +299,45 @@ impl RouteEntry {
 pub(crate) struct RouteTable {
     settings: Arc<Settings>,
     excluded: Vec<Box<str>>,
+    /// Templates matching one of these (`*`: any run of characters) are excluded too.
+    excluded_patterns: Vec<Box<str>>,
     unmatched: Arc<RouteEntry>,
     routes: RwLock<HashMap<Box<str>, Arc<RouteEntry>>>,
 }
 
+/// Whether `text` matches `pattern`, where `*` matches any run of characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
 impl RouteTable {
-    pub(crate) fn new(settings: Settings, unmatched: &str, excluded: Vec<Box<str>>) -> Self {
+    pub(crate) fn new(
+        settings: Settings,
+        unmatched: &str,
+        excluded: Vec<Box<str>>,
+        excluded_patterns: Vec<Box<str>>,
+    ) -> Self {
         let settings = Arc::new(settings);
         let unmatched = Arc::new(RouteEntry::new(unmatched, false, settings.clone()));
         Self {
             settings,
             excluded,
+            excluded_patterns,
             unmatched,
             routes: RwLock::default(),
         }
@@ -313,7 +363,8 @@ impl RouteTable {
         routes
             .entry(template.into())
             .or_insert_with(|| {
-                let excluded = self.excluded.iter().any(|e| **e == *template);
+                let excluded = self.excluded.iter().any(|e| **e == *template)
+                    || self.excluded_patterns.iter().any(|p| glob(p, template));
                 Arc::new(RouteEntry::new(template, excluded, self.settings.clone()))
             })
             .clone()
@@ -337,5 +388,24 @@ impl RouteTable {
         // A panic while holding the lock cannot leave the map half-updated: insertion is the
         // only write, so the data is still consistent and recovering from poison is sound.
         self.routes.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob;
+
+    #[test]
+    fn stars_match_any_run_of_characters() {
+        assert!(glob("/internal/*", "/internal/x/{id}"));
+        assert!(!glob("/internal/*", "/internals"));
+        assert!(glob("*/healthz", "/v1/healthz"));
+        assert!(glob("/a/*/c", "/a/b/x/c"));
+        assert!(!glob("/a/*/c", "/a/c"));
+        assert!(glob("/exact", "/exact"));
+        assert!(!glob("/exact", "/exact/more"));
+        assert!(glob("*", "/anything"));
+        assert!(glob("/a*b*c", "/aXbYc"));
+        assert!(!glob("/ab*ba", "/aba"));
     }
 }

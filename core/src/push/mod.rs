@@ -155,11 +155,4 @@ pub(crate) fn check_url(url: &str) -> Result<&str, PushError> {
     Ok(base)
 }
 
-/// A label name as Prometheus accepts it: `[a-zA-Z_][a-zA-Z0-9_]*`.
-pub(crate) fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+pub(crate) use crate::config::is_label_name;

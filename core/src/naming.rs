@@ -1,0 +1,260 @@
+//! The names of the HTTP metric families and of their labels, with presets that reproduce
+//! OpenTelemetry's semantic conventions and the names of the peers a team may be coming from.
+
+use crate::config::{is_label_name, is_metric_name};
+use crate::ConfigError;
+
+/// The names of the three HTTP metric families and of their labels; set with
+/// [`HttpMetricsBuilder::naming`](crate::HttpMetricsBuilder::naming).
+///
+/// | | [`Naming::new`] (the default) | [`Naming::opentelemetry`] | [`Naming::axum_prometheus`] | [`Naming::actix_web_prom`] |
+/// |---|---|---|---|---|
+/// | counter | `http_requests_total` | — | `axum_http_requests_total` | `<namespace>_http_requests_total` |
+/// | histogram | `http_request_duration_seconds` | `http_server_request_duration_seconds` | `axum_http_requests_duration_seconds` | `<namespace>_http_requests_duration_seconds` |
+/// | in flight | `http_requests_in_flight` | `http_server_active_requests` | `axum_http_requests_pending` | — |
+/// | labels | `method`, `route`, `status` | `http_request_method`, `http_route`, `http_response_status_code` | `method`, `endpoint`, `status` | `method`, `endpoint`, `status` |
+///
+/// A family named `None` is not exposed (OpenTelemetry counts requests with the histogram's
+/// `_count`; actix-web-prom has no in-flight gauge). The histogram is always there: the
+/// counter and the gauge are views of its series. The label order in the exposition is
+/// method, route, status, whatever their names.
+///
+/// ```
+/// use http_metrics_core::{Format, HttpMetrics, Naming};
+///
+/// let metrics = HttpMetrics::builder()
+///     .naming(Naming::opentelemetry())
+///     .process_metrics(false)
+///     .build()
+///     .unwrap();
+/// let text = metrics.encode(Format::Prometheus).unwrap();
+/// assert!(text.contains("# TYPE http_server_request_duration_seconds histogram"));
+/// assert!(text.contains("# TYPE http_server_active_requests gauge"));
+/// assert!(!text.contains("http_requests_total"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Naming {
+    pub(crate) requests: Option<String>,
+    pub(crate) duration: String,
+    pub(crate) in_flight: Option<String>,
+    pub(crate) labels: LabelNames,
+}
+
+/// The label names of the HTTP series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LabelNames {
+    pub(crate) method: Box<str>,
+    pub(crate) route: Box<str>,
+    pub(crate) status: Box<str>,
+}
+
+impl Default for Naming {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Naming {
+    /// This library's names: `http_requests_total`, `http_request_duration_seconds`,
+    /// `http_requests_in_flight`, labelled `method`, `route` and `status`.
+    pub fn new() -> Self {
+        Self {
+            requests: Some("http_requests".into()),
+            duration: "http_request_duration".into(),
+            in_flight: Some("http_requests_in_flight".into()),
+            labels: LabelNames {
+                method: "method".into(),
+                route: "route".into(),
+                status: "status".into(),
+            },
+        }
+    }
+
+    /// OpenTelemetry's HTTP server semantic conventions as its Prometheus exporter exposes
+    /// them: `http_server_request_duration_seconds` and `http_server_active_requests`,
+    /// labelled `http_request_method`, `http_route` and `http_response_status_code`, and no
+    /// separate counter. Dashboards built on OpenTelemetry's names work unchanged. (The
+    /// active-requests gauge keeps `http_route`, which the convention leaves out: summing
+    /// it away gives the convention's series. The exporter's `otel_scope_*` labels and
+    /// `target_info` are not added.)
+    pub fn opentelemetry() -> Self {
+        Self {
+            requests: None,
+            duration: "http_server_request_duration".into(),
+            in_flight: Some("http_server_active_requests".into()),
+            labels: LabelNames {
+                method: "http_request_method".into(),
+                route: "http_route".into(),
+                status: "http_response_status_code".into(),
+            },
+        }
+    }
+
+    /// axum-prometheus' names, with its default prefix `axum` or the one given to its
+    /// `with_prefix`: `<prefix>_http_requests_total`, `<prefix>_http_requests_duration_seconds`
+    /// and `<prefix>_http_requests_pending`, labelled `method`, `endpoint` and `status`.
+    pub fn axum_prometheus(prefix: Option<&str>) -> Self {
+        let prefix = prefix.unwrap_or("axum");
+        Self {
+            requests: Some(format!("{prefix}_http_requests")),
+            duration: format!("{prefix}_http_requests_duration"),
+            in_flight: Some(format!("{prefix}_http_requests_pending")),
+            labels: LabelNames {
+                method: "method".into(),
+                route: "endpoint".into(),
+                status: "status".into(),
+            },
+        }
+    }
+
+    /// actix-web-prom's names for the namespace given to its
+    /// `PrometheusMetricsBuilder::new(namespace)`: `<namespace>_http_requests_total` and
+    /// `<namespace>_http_requests_duration_seconds`, labelled `method`, `endpoint` and
+    /// `status`, and no in-flight gauge (an empty namespace gives the names without prefix).
+    pub fn actix_web_prom(namespace: &str) -> Self {
+        let prefix = if namespace.is_empty() {
+            String::new()
+        } else {
+            format!("{namespace}_")
+        };
+        Self {
+            requests: Some(format!("{prefix}http_requests")),
+            duration: format!("{prefix}http_requests_duration"),
+            in_flight: None,
+            labels: LabelNames {
+                method: "method".into(),
+                route: "endpoint".into(),
+                status: "status".into(),
+            },
+        }
+    }
+
+    /// The request counter's name without its `_total`, or `None` to leave it out.
+    pub fn requests_total(mut self, name: Option<&str>) -> Self {
+        self.requests = name.map(str::to_owned);
+        self
+    }
+
+    /// The latency histogram's name without its `_seconds`.
+    pub fn duration(mut self, name: &str) -> Self {
+        self.duration = name.to_owned();
+        self
+    }
+
+    /// The in-flight gauge's name, or `None` to leave it out.
+    pub fn in_flight(mut self, name: Option<&str>) -> Self {
+        self.in_flight = name.map(str::to_owned);
+        self
+    }
+
+    /// The names of the method, route and status labels.
+    pub fn labels(mut self, method: &str, route: &str, status: &str) -> Self {
+        self.labels = LabelNames {
+            method: method.into(),
+            route: route.into(),
+            status: status.into(),
+        };
+        self
+    }
+
+    /// The name metrics about the HTTP series (`metrics_series_folded_total{metric}`) give
+    /// them: the counter's, or the histogram's without it.
+    pub(crate) fn series_name(&self) -> &str {
+        self.requests.as_deref().unwrap_or(&self.duration)
+    }
+
+    /// Checks every name, and that none collides with another.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        let bad = |why: String| Err(ConfigError::Naming(why));
+        let mut metrics = vec![format!("{}_seconds", self.duration)];
+        if let Some(requests) = &self.requests {
+            if requests.ends_with("_total") {
+                return bad(format!(
+                    "{requests:?}: give the counter's name without `_total`, which is added"
+                ));
+            }
+            metrics.push(format!("{requests}_total"));
+        }
+        if self.duration.ends_with("_seconds") {
+            return bad(format!(
+                "{:?}: give the histogram's name without `_seconds`, which is added",
+                self.duration
+            ));
+        }
+        metrics.extend(self.in_flight.clone());
+        for name in &metrics {
+            if !is_metric_name(name) {
+                return bad(format!("{name:?} is not a metric name"));
+            }
+        }
+        for (i, name) in metrics.iter().enumerate() {
+            if metrics[..i].contains(name) {
+                return bad(format!("two families are named {name:?}"));
+            }
+        }
+        let labels = self.labels.all();
+        for name in labels {
+            if !is_label_name(name) || name.starts_with("__") || name == "le" {
+                return bad(format!("{name:?} cannot be a label name"));
+            }
+        }
+        if labels[0] == labels[1] || labels[1] == labels[2] || labels[0] == labels[2] {
+            return bad(format!("the labels must differ: {labels:?}"));
+        }
+        Ok(())
+    }
+}
+
+impl LabelNames {
+    pub(crate) fn all(&self) -> [&str; 3] {
+        [&self.method, &self.route, &self.status]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(naming: Naming) -> String {
+        naming.check().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn presets_are_valid_and_mistakes_are_named() {
+        for preset in [
+            Naming::new(),
+            Naming::opentelemetry(),
+            Naming::axum_prometheus(None),
+            Naming::axum_prometheus(Some("shop")),
+            Naming::actix_web_prom("api"),
+            Naming::actix_web_prom(""),
+        ] {
+            assert_eq!(preset.check(), Ok(()), "{preset:?}");
+        }
+        assert_eq!(
+            why(Naming::new().requests_total(Some("hits_total"))),
+            "invalid naming: \"hits_total\": give the counter's name without `_total`, which is added"
+        );
+        assert_eq!(
+            why(Naming::new().duration("latency_seconds")),
+            "invalid naming: \"latency_seconds\": give the histogram's name without `_seconds`, which is added"
+        );
+        assert_eq!(
+            why(Naming::new().in_flight(Some("9x"))),
+            "invalid naming: \"9x\" is not a metric name"
+        );
+        assert_eq!(
+            why(Naming::new().in_flight(Some("http_request_duration_seconds"))),
+            "invalid naming: two families are named \"http_request_duration_seconds\""
+        );
+        assert_eq!(
+            why(Naming::new().labels("method", "le", "status")),
+            "invalid naming: \"le\" cannot be a label name"
+        );
+        assert_eq!(
+            why(Naming::new().labels("a", "b", "a")),
+            "invalid naming: the labels must differ: [\"a\", \"b\", \"a\"]"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! The naming presets and the exclusions, identical on both frameworks: the conformance
+//! script through axum and actix-web with each preset gives the same series under the
+//! preset's names, which promtool accepts.
+
+use http_metrics_core::{HttpMetrics, Naming};
+use tests::conformance::{self, EXPECTED_TOTALS, SCRIPT};
+use tests::servers;
+
+/// (preset, counter name, histogram name, in-flight name, label names)
+type Preset = (
+    Naming,
+    Option<&'static str>,
+    &'static str,
+    Option<&'static str>,
+    [&'static str; 3],
+);
+
+fn presets() -> Vec<Preset> {
+    vec![
+        (
+            Naming::opentelemetry(),
+            None,
+            "http_server_request_duration_seconds",
+            Some("http_server_active_requests"),
+            [
+                "http_request_method",
+                "http_route",
+                "http_response_status_code",
+            ],
+        ),
+        (
+            Naming::axum_prometheus(None),
+            Some("axum_http_requests_total"),
+            "axum_http_requests_duration_seconds",
+            Some("axum_http_requests_pending"),
+            ["method", "endpoint", "status"],
+        ),
+        (
+            Naming::actix_web_prom("api"),
+            Some("api_http_requests_total"),
+            "api_http_requests_duration_seconds",
+            None,
+            ["method", "endpoint", "status"],
+        ),
+    ]
+}
+
+/// Both frameworks with `metrics` built for each, after the conformance script: each one's
+/// exposition text and parse, once checked to hold the same series.
+async fn run_both(build: impl Fn() -> HttpMetrics) -> [(String, tests::Exposition); 2] {
+    let client = reqwest::Client::new();
+    let axum_metrics = build();
+    let axum = servers::axum(conformance::axum_app(&axum_metrics)).await;
+    let actix_metrics = build();
+    let actix = servers::actix(&actix_metrics, 1, conformance::actix_app);
+    conformance::run(&client, &axum.base, SCRIPT).await;
+    conformance::run(&client, &actix.base, SCRIPT).await;
+    let (axum_text, axum_m) = conformance::scrape(&client, &axum.base).await;
+    let (actix_text, actix_m) = conformance::scrape(&client, &actix.base).await;
+    assert_eq!(
+        conformance::comparable(&axum_m),
+        conformance::comparable(&actix_m),
+        "\n--- axum ---\n{axum_text}\n--- actix ---\n{actix_text}"
+    );
+    [(axum_text, axum_m), (actix_text, actix_m)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_preset_names_the_same_series_on_both_frameworks() {
+    for (naming, counter, histogram, in_flight, [method, route, status]) in presets() {
+        let [(axum_text, axum), _] = run_both(|| {
+            HttpMetrics::builder()
+                .naming(naming.clone())
+                .exclude_route("/health")
+                .build()
+                .unwrap()
+        })
+        .await;
+        for (m, r, s, count) in EXPECTED_TOTALS {
+            let labels = [(method, *m), (route, *r), (status, *s)];
+            let count = Some(*count);
+            if let Some(counter) = counter {
+                assert_eq!(axum.get(counter, &labels), count, "{counter} {labels:?}");
+            }
+            let histogram_count = format!("{histogram}_count");
+            assert_eq!(axum.get(&histogram_count, &labels), count, "{labels:?}");
+        }
+        let expected_families: Vec<String> = counter
+            .map(str::to_owned)
+            .into_iter()
+            .chain([
+                format!("{histogram}_bucket"),
+                format!("{histogram}_count"),
+                format!("{histogram}_sum"),
+            ])
+            .chain(in_flight.map(str::to_owned))
+            .collect();
+        let mut http_families: Vec<&String> = axum
+            .samples
+            .keys()
+            .filter(|name| name.contains("http_"))
+            .collect();
+        http_families.sort();
+        let mut expected: Vec<&String> = expected_families.iter().collect();
+        expected.sort();
+        assert_eq!(http_families, expected, "{naming:?}");
+        if let Some(in_flight) = in_flight {
+            let idle = [(method, "GET"), (route, "/api/users/{user_id}")];
+            assert_eq!(axum.get(in_flight, &idle), Some(0.0), "{in_flight}");
+        }
+        tests::promtool_check(&axum_text).unwrap_or_else(|e| panic!("{naming:?}: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_and_route_patterns_are_excluded_alike() {
+    let [(_, axum), _] = run_both(|| {
+        HttpMetrics::builder()
+            .exclude_route("/health")
+            .exclude_status(404)
+            .exclude_routes_matching("/api/v2/*")
+            .build()
+            .unwrap()
+    })
+    .await;
+    let expected: Vec<_> = EXPECTED_TOTALS
+        .iter()
+        .filter(|(_, route, status, _)| *status != "404" && !route.starts_with("/api/v2/"))
+        .collect();
+    for (method, route, status, count) in &expected {
+        let labels = [("method", *method), ("route", *route), ("status", *status)];
+        assert_eq!(axum.get("http_requests_total", &labels), Some(*count));
+    }
+    assert_eq!(axum.series("http_requests_total").len(), expected.len());
+    // A route left out by its pattern has no in-flight series either.
+    assert!(axum
+        .series("http_requests_in_flight")
+        .iter()
+        .all(|labels| !labels.iter().any(|(_, v)| v.starts_with("/api/v2/"))));
+}

@@ -346,6 +346,7 @@ impl HttpMetricsBuilder {
         let limit = crate::series::SeriesLimit::new(
             self.max_series,
             buckets.len_with_inf(),
+            self.duration_end == crate::DurationEnd::Both,
             crate::capped::folded_counter(&folded, &http_name),
         );
         Ok(HttpMetrics::from_parts(crate::metrics::Parts {

@@ -13,7 +13,7 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 
 use crate::naming::LabelNames;
-use crate::series::RouteTable;
+use crate::series::{DurationCell, RouteTable};
 use crate::{MethodLabel, StatusLabel};
 
 /// `method`, `route` and, except on the in-flight gauge, `status`, under the names the
@@ -99,36 +99,68 @@ impl EncodeMetric for RequestsTotal {
 pub(crate) struct RequestDuration(pub(crate) Arc<RouteTable>);
 
 impl EncodeMetric for RequestDuration {
-    fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
-        let settings = self.0.settings();
-        let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
-        for entry in self.0.entries() {
-            entry.for_each_series(|method, key, cell| {
-                let (sum, count) = cell.snapshot(&settings.buckets, &mut buckets);
-                let labels = SeriesLabels {
-                    names: &settings.labels,
-                    method,
-                    route: entry.template(),
-                    status: Some((settings.status, key)),
-                };
-                encoder
-                    .encode_family(&labels)?
-                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
-            })?;
-        }
-        let overflow = &settings.limit.overflow;
-        if overflow.count() > 0 {
-            let (sum, count) = overflow.snapshot(&settings.buckets, &mut buckets);
-            encoder
-                .encode_family(&OverflowLabels)?
-                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
-        }
-        Ok(())
+    fn encode(&self, encoder: MetricEncoder<'_>) -> fmt::Result {
+        encode_histograms(&self.0, encoder, |cell, bounds, out| {
+            Some(cell.snapshot(bounds, out))
+        })
     }
 
     fn metric_type(&self) -> MetricType {
         MetricType::Histogram
     }
+}
+
+/// `http_request_head_duration_seconds`, with [`crate::DurationEnd::Both`].
+#[derive(Debug)]
+pub(crate) struct RequestHeadDuration(pub(crate) Arc<RouteTable>);
+
+impl EncodeMetric for RequestHeadDuration {
+    fn encode(&self, encoder: MetricEncoder<'_>) -> fmt::Result {
+        // A series whose requests never had a head (all cancelled before one) has none.
+        encode_histograms(&self.0, encoder, |cell, bounds, out| {
+            cell.head_snapshot(bounds, out)
+                .filter(|(_, count)| *count > 0)
+        })
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
+/// Every series' histogram that `read` takes from its cell (and the overflow series', when
+/// it has requests).
+fn encode_histograms(
+    routes: &RouteTable,
+    mut encoder: MetricEncoder<'_>,
+    read: impl Fn(&DurationCell, &crate::Buckets, &mut Vec<(f64, u64)>) -> Option<(f64, u64)>,
+) -> fmt::Result {
+    let settings = routes.settings();
+    let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
+    for entry in routes.entries() {
+        entry.for_each_series(|method, key, cell| {
+            let Some((sum, count)) = read(cell, &settings.buckets, &mut buckets) else {
+                return Ok(());
+            };
+            let labels = SeriesLabels {
+                names: &settings.labels,
+                method,
+                route: entry.template(),
+                status: Some((settings.status, key)),
+            };
+            encoder
+                .encode_family(&labels)?
+                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+        })?;
+    }
+    let overflow = &settings.limit.overflow;
+    match read(overflow, &settings.buckets, &mut buckets) {
+        Some((sum, count)) if count > 0 => encoder
+            .encode_family(&OverflowLabels)?
+            .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?,
+        _ => {}
+    }
+    Ok(())
 }
 
 /// `http_requests_in_flight`.

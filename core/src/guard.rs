@@ -124,6 +124,7 @@ impl RouteHandle {
             method,
             measured: false,
             finished: false,
+            head_recorded: false,
         }
     }
 }
@@ -161,6 +162,8 @@ pub struct RequestGuard {
     measured: bool,
     /// Recorded, or moved to an excluded route: nothing more to do.
     finished: bool,
+    /// The time to the head is recorded ([`crate::DurationEnd::Both`]).
+    head_recorded: bool,
 }
 
 // A compile-time check of the size promised above.
@@ -173,9 +176,25 @@ impl RequestGuard {
     pub fn set_status(&mut self, status: u16) {
         // 0 is no HTTP status; it would be recorded as 100 either way (see `StatusLabel::key`).
         self.status = Some(NonZeroU16::new(status).unwrap_or(NonZeroU16::MIN));
-        if !self.measured && self.entry.settings().duration_end == crate::DurationEnd::Head {
-            self.clock = elapsed_nanos(self.clock);
-            self.measured = true;
+        if self.measured {
+            return;
+        }
+        match self.entry.settings().duration_end {
+            crate::DurationEnd::Body => {}
+            crate::DurationEnd::Head => {
+                self.clock = elapsed_nanos(self.clock);
+                self.measured = true;
+            }
+            crate::DurationEnd::Both => {
+                // Recorded now, under the status of the head; the body's end is recorded
+                // when it comes. Once per request, however often the status is set.
+                if !self.entry.is_excluded() && !self.finished && !self.head_recorded {
+                    self.head_recorded = true;
+                    let code = self.status().unwrap_or(status);
+                    self.entry
+                        .observe_head(self.method, code, elapsed_nanos(self.clock));
+                }
+            }
         }
     }
 

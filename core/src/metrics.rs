@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use prometheus_client::registry::{Metric, Registry, Unit};
 
 use crate::exposition::{prometheus_text, Format};
-use crate::family::{RequestDuration, RequestsInFlight, RequestsTotal};
+use crate::family::{RequestDuration, RequestHeadDuration, RequestsInFlight, RequestsTotal};
 use crate::series::{RouteTable, Settings};
 use crate::{HttpMetricsBuilder, RouteHandle};
 
@@ -130,6 +130,14 @@ impl HttpMetrics {
                 Unit::Seconds,
                 RequestDuration(routes.clone()),
             );
+            if routes.settings().duration_end == crate::DurationEnd::Both {
+                http.register_with_unit(
+                    &naming.head_duration,
+                    "Time from entering the middleware to the response head, of HTTP requests that had one",
+                    Unit::Seconds,
+                    RequestHeadDuration(routes.clone()),
+                );
+            }
             if let Some(name) = &naming.in_flight {
                 http.register(
                     name,

@@ -11,6 +11,7 @@ use crate::ConfigError;
 /// |---|---|---|---|---|
 /// | counter | `http_requests_total` | — | `axum_http_requests_total` | `<namespace>_http_requests_total` |
 /// | histogram | `http_request_duration_seconds` | `http_server_request_duration_seconds` | `axum_http_requests_duration_seconds` | `<namespace>_http_requests_duration_seconds` |
+/// | head histogram ([`DurationEnd::Both`](crate::DurationEnd::Both)) | `http_request_head_duration_seconds` | `http_server_response_head_duration_seconds` | `axum_http_requests_head_duration_seconds` | `<namespace>_http_requests_head_duration_seconds` |
 /// | in flight | `http_requests_in_flight` | `http_server_active_requests` | `axum_http_requests_pending` | — |
 /// | labels | `method`, `route`, `status` | `http_request_method`, `http_route`, `http_response_status_code` | `method`, `endpoint`, `status` | `method`, `endpoint`, `status` |
 ///
@@ -37,6 +38,7 @@ use crate::ConfigError;
 pub struct Naming {
     pub(crate) requests: Option<String>,
     pub(crate) duration: String,
+    pub(crate) head_duration: String,
     pub(crate) in_flight: Option<String>,
     pub(crate) labels: LabelNames,
 }
@@ -62,6 +64,7 @@ impl Naming {
         Self {
             requests: Some("http_requests".into()),
             duration: "http_request_duration".into(),
+            head_duration: "http_request_head_duration".into(),
             in_flight: Some("http_requests_in_flight".into()),
             labels: LabelNames {
                 method: "method".into(),
@@ -82,6 +85,7 @@ impl Naming {
         Self {
             requests: None,
             duration: "http_server_request_duration".into(),
+            head_duration: "http_server_response_head_duration".into(),
             in_flight: Some("http_server_active_requests".into()),
             labels: LabelNames {
                 method: "http_request_method".into(),
@@ -99,6 +103,7 @@ impl Naming {
         Self {
             requests: Some(format!("{prefix}_http_requests")),
             duration: format!("{prefix}_http_requests_duration"),
+            head_duration: format!("{prefix}_http_requests_head_duration"),
             in_flight: Some(format!("{prefix}_http_requests_pending")),
             labels: LabelNames {
                 method: "method".into(),
@@ -121,6 +126,7 @@ impl Naming {
         Self {
             requests: Some(format!("{prefix}http_requests")),
             duration: format!("{prefix}http_requests_duration"),
+            head_duration: format!("{prefix}http_requests_head_duration"),
             in_flight: None,
             labels: LabelNames {
                 method: "method".into(),
@@ -139,6 +145,14 @@ impl Naming {
     /// The latency histogram's name without its `_seconds`.
     pub fn duration(mut self, name: &str) -> Self {
         self.duration = name.to_owned();
+        self
+    }
+
+    /// The name, without its `_seconds`, of the histogram of time to the response head that
+    /// [`DurationEnd::Both`](crate::DurationEnd::Both) adds (`http_request_head_duration` by
+    /// default; OpenTelemetry has no convention for it).
+    pub fn head_duration(mut self, name: &str) -> Self {
+        self.head_duration = name.to_owned();
         self
     }
 
@@ -167,7 +181,10 @@ impl Naming {
     /// Checks every name, and that none collides with another.
     pub(crate) fn check(&self) -> Result<(), ConfigError> {
         let bad = |why: String| Err(ConfigError::Naming(why));
-        let mut metrics = vec![format!("{}_seconds", self.duration)];
+        let mut metrics = vec![
+            format!("{}_seconds", self.duration),
+            format!("{}_seconds", self.head_duration),
+        ];
         if let Some(requests) = &self.requests {
             if requests.ends_with("_total") {
                 return bad(format!(
@@ -176,11 +193,12 @@ impl Naming {
             }
             metrics.push(format!("{requests}_total"));
         }
-        if self.duration.ends_with("_seconds") {
-            return bad(format!(
-                "{:?}: give the histogram's name without `_seconds`, which is added",
-                self.duration
-            ));
+        for histogram in [&self.duration, &self.head_duration] {
+            if histogram.ends_with("_seconds") {
+                return bad(format!(
+                    "{histogram:?}: give the histogram's name without `_seconds`, which is added"
+                ));
+            }
         }
         metrics.extend(self.in_flight.clone());
         for name in &metrics {

@@ -57,12 +57,13 @@ impl SeriesLimit {
     pub(crate) fn new(
         max: usize,
         buckets: usize,
+        head: bool,
         folded: prometheus_client::metrics::counter::Counter,
     ) -> Self {
         Self {
             max,
             created: Default::default(),
-            overflow: DurationCell::new(buckets),
+            overflow: DurationCell::new(buckets, head),
             folded,
         }
     }
@@ -95,17 +96,41 @@ impl SeriesLimit {
 pub(crate) struct DurationCell {
     /// The sum in nanoseconds, then the bucket counters.
     counters: Box<[AtomicU64]>,
+    /// With [`crate::DurationEnd::Both`], the head histogram's: its sum, then its buckets.
+    head: Option<Box<[AtomicU64]>>,
 }
 
 impl DurationCell {
-    fn new(buckets: usize) -> Self {
+    fn new(buckets: usize, head: bool) -> Self {
+        let counters = || (0..=buckets).map(|_| AtomicU64::new(0)).collect();
         Self {
-            counters: (0..=buckets).map(|_| AtomicU64::new(0)).collect(),
+            counters: counters(),
+            head: head.then(counters),
         }
     }
 
     fn buckets(&self) -> &[AtomicU64] {
         &self.counters[1..]
+    }
+
+    /// Records the time to the response head, when this cell keeps it.
+    #[inline]
+    fn observe_head(&self, bucket: usize, nanos: u64) {
+        if let Some(head) = &self.head {
+            head[1 + bucket].fetch_add(1, Ordering::Relaxed);
+            head[0].fetch_add(nanos, Ordering::Relaxed);
+        }
+    }
+
+    /// [`DurationCell::snapshot`] of the head histogram, when this cell keeps one.
+    pub(crate) fn head_snapshot(
+        &self,
+        bounds: &Buckets,
+        out: &mut Vec<(f64, u64)>,
+    ) -> Option<(f64, u64)> {
+        self.head
+            .as_deref()
+            .map(|head| snapshot(&head[1..], &head[0], bounds, out))
     }
 
     fn sum_nanos(&self) -> &AtomicU64 {
@@ -122,18 +147,7 @@ impl DurationCell {
     /// (sum in seconds, count). The count is the sum of the buckets read, so the `+Inf`
     /// bucket and `_count` always agree within one scrape.
     pub(crate) fn snapshot(&self, bounds: &Buckets, out: &mut Vec<(f64, u64)>) -> (f64, u64) {
-        out.clear();
-        let mut count = 0;
-        for (i, cell) in self.buckets().iter().enumerate() {
-            let n = cell.load(Ordering::Relaxed);
-            count += n;
-            out.push((
-                bounds.as_slice().get(i).copied().unwrap_or(f64::INFINITY),
-                n,
-            ));
-        }
-        let sum = self.sum_nanos().load(Ordering::Relaxed) as f64 / 1e9;
-        (sum, count)
+        snapshot(self.buckets(), self.sum_nanos(), bounds, out)
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -142,6 +156,29 @@ impl DurationCell {
             .map(|b| b.load(Ordering::Relaxed))
             .sum()
     }
+}
+
+/// Reads bucket counters into `out` as (upper bound, non-cumulative count) pairs and
+/// returns (sum in seconds, count). The count is the sum of the buckets read, so the `+Inf`
+/// bucket and `_count` always agree within one scrape.
+fn snapshot(
+    buckets: &[AtomicU64],
+    sum_nanos: &AtomicU64,
+    bounds: &Buckets,
+    out: &mut Vec<(f64, u64)>,
+) -> (f64, u64) {
+    out.clear();
+    let mut count = 0;
+    for (i, cell) in buckets.iter().enumerate() {
+        let n = cell.load(Ordering::Relaxed);
+        count += n;
+        out.push((
+            bounds.as_slice().get(i).copied().unwrap_or(f64::INFINITY),
+            n,
+        ));
+    }
+    let sum = sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+    (sum, count)
 }
 
 /// Status keys are 100..=999: nine classes of a hundred codes each.
@@ -165,7 +202,13 @@ impl MethodSlot {
     }
 
     #[inline]
-    fn cell<'a>(&'a self, key: u16, limit: &'a SeriesLimit, buckets: usize) -> &'a DurationCell {
+    fn cell<'a>(
+        &'a self,
+        key: u16,
+        limit: &'a SeriesLimit,
+        buckets: usize,
+        head: bool,
+    ) -> &'a DurationCell {
         let (class, code) = (usize::from(key / 100 - 1), usize::from(key % 100));
         let table = self.classes[class].get_or_init(|| Box::new([const { OnceLock::new() }; 100]));
         if let Some(cell) = table[code].get() {
@@ -177,7 +220,7 @@ impl MethodSlot {
         let mut created = false;
         let cell = table[code].get_or_init(|| {
             created = true;
-            DurationCell::new(buckets)
+            DurationCell::new(buckets, head)
         });
         if !created {
             // Another request created the same series first: give the budget back.
@@ -254,14 +297,37 @@ impl RouteEntry {
     /// Records one request with `code` and `nanos` on this route's series.
     #[inline]
     pub(crate) fn observe(&self, method: MethodLabel, code: u16, nanos: u64) {
+        if let Some((cell, bucket)) = self.cell_for(method, code, nanos) {
+            cell.observe(bucket, nanos);
+        }
+    }
+
+    /// Records one request's time to its response head ([`crate::DurationEnd::Both`]).
+    #[inline]
+    pub(crate) fn observe_head(&self, method: MethodLabel, code: u16, nanos: u64) {
+        if let Some((cell, bucket)) = self.cell_for(method, code, nanos) {
+            cell.observe_head(bucket, nanos);
+        }
+    }
+
+    /// The series a request with `code` records into, and the bucket of `nanos`; `None` for
+    /// an excluded status.
+    #[inline]
+    fn cell_for(
+        &self,
+        method: MethodLabel,
+        code: u16,
+        nanos: u64,
+    ) -> Option<(&DurationCell, usize)> {
         let settings = &*self.settings;
         if settings.excluded_statuses.contains(code) {
-            return;
+            return None;
         }
         let slot = &self.methods[method.index()];
         let key = settings.status.key(code);
-        let cell = slot.cell(key, &settings.limit, settings.buckets.len_with_inf());
-        cell.observe(settings.buckets.index(nanos), nanos);
+        let head = settings.duration_end == crate::DurationEnd::Both;
+        let cell = slot.cell(key, &settings.limit, settings.buckets.len_with_inf(), head);
+        Some((cell, settings.buckets.index(nanos)))
     }
 
     #[inline]

@@ -60,6 +60,26 @@ pub enum DurationEnd {
     /// long a streamed body or a slow client takes. The request still counts as in flight,
     /// and is counted, when its body ends.
     Head,
+    /// Both, for services with streaming responses: the latency histogram ends at the body
+    /// (as [`DurationEnd::Body`]), and a second histogram,
+    /// `http_request_head_duration_seconds` (named by
+    /// [`Naming::head_duration`](crate::Naming::head_duration)), at the response head, with
+    /// the same labels. A request that never has a head is in the first only.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    /// use http_metrics_core::{DurationEnd, Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().duration_end(DurationEnd::Both).build().unwrap();
+    /// let mut guard = RouteHandle::resolve(&metrics, "/events").start(MethodLabel::Get).unwrap();
+    /// guard.set_status(200); // the response head
+    /// guard.finish(); // the end of its body
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// let labels = r#"{method="GET",route="/events",status="200"}"#;
+    /// assert!(text.contains(&format!("http_request_duration_seconds_count{labels} 1")));
+    /// assert!(text.contains(&format!("http_request_head_duration_seconds_count{labels} 1")));
+    /// ```
+    Both,
 }
 
 /// How a request ended, as the guard observed it.

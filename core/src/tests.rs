@@ -346,6 +346,63 @@ fn the_duration_ends_at_the_body_by_default_or_at_the_head() {
 }
 
 #[test]
+fn both_durations_at_once_under_the_same_labels() {
+    use crate::guard::test_clock::advance;
+    use std::time::Duration;
+    let metrics = HttpMetrics::builder()
+        .duration_end(crate::DurationEnd::Both)
+        .build()
+        .unwrap();
+    let mut guard = start(&metrics, MethodLabel::Get, Some("/s")).unwrap();
+    advance(Duration::from_millis(50));
+    guard.set_status(200);
+    advance(Duration::from_millis(10));
+    guard.set_status(200); // a second head-time call records nothing more
+    advance(Duration::from_millis(190));
+    guard.finish();
+    // Dropped before its head: in the body histogram (as 499) only.
+    let cancelled = start(&metrics, MethodLabel::Get, Some("/s")).unwrap();
+    advance(Duration::from_millis(30));
+    drop(cancelled);
+    let labels = r#"{method="GET",route="/s",status="200"}"#;
+    let get = |name: &str| sample(&metrics, &format!("{name}{labels}"));
+    assert_eq!(
+        get("http_request_duration_seconds_sum").as_deref(),
+        Some("0.25")
+    );
+    assert_eq!(
+        get("http_request_head_duration_seconds_sum").as_deref(),
+        Some("0.05")
+    );
+    assert_eq!(
+        get("http_request_head_duration_seconds_count").as_deref(),
+        Some("1")
+    );
+    let cancelled = r#"{method="GET",route="/s",status="499"}"#;
+    assert_eq!(
+        sample(
+            &metrics,
+            &format!("http_request_duration_seconds_count{cancelled}")
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            &format!("http_request_head_duration_seconds_count{cancelled}")
+        ),
+        None,
+        "a request without a head has no head duration"
+    );
+    // Off by default: no such family.
+    let plain = HttpMetrics::new()
+        .encode(crate::Format::Prometheus)
+        .unwrap();
+    assert!(!plain.contains("head_duration"), "{plain}");
+}
+
+#[test]
 fn series_past_the_cap_fold_into_one_overflow_series() {
     let metrics = HttpMetrics::builder().max_series(2).build().unwrap();
     for code in [200, 201, 202, 203, 200] {

@@ -1,6 +1,7 @@
-//! The naming presets and the exclusions, identical on both frameworks: the conformance
-//! script through axum and actix-web with each preset gives the same series under the
-//! preset's names, which promtool accepts.
+//! The options that change which series exist, identical on both frameworks: the naming
+//! presets (the conformance script through axum and actix-web with each preset gives the
+//! same series under the preset's names, which promtool accepts), the exclusions, and both
+//! durations at once.
 
 use http_metrics_core::{HttpMetrics, Naming};
 use tests::conformance::{self, EXPECTED_TOTALS, SCRIPT};
@@ -137,4 +138,31 @@ async fn statuses_and_route_patterns_are_excluded_alike() {
         .series("http_requests_in_flight")
         .iter()
         .all(|labels| !labels.iter().any(|(_, v)| v.starts_with("/api/v2/"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_durations_alike_on_both_frameworks() {
+    let [(text, axum), _] = run_both(|| {
+        HttpMetrics::builder()
+            .exclude_route("/health")
+            .duration_end(http_metrics_core::DurationEnd::Both)
+            .build()
+            .unwrap()
+    })
+    .await;
+    // Every request of the script had a response head.
+    for (method, route, status, count) in EXPECTED_TOTALS {
+        let labels = [("method", *method), ("route", *route), ("status", *status)];
+        assert_eq!(
+            axum.get("http_request_head_duration_seconds_count", &labels),
+            Some(*count),
+            "{labels:?}"
+        );
+    }
+    // The streamed response's head comes before the end of its body.
+    let stream = [("method", "GET"), ("route", "/stream"), ("status", "200")];
+    let head = axum.value("http_request_head_duration_seconds_sum", &stream);
+    let body = axum.value("http_request_duration_seconds_sum", &stream);
+    assert!(head <= body, "head {head} s, body {body} s");
+    tests::promtool_check(&text).unwrap();
 }

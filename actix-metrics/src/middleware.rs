@@ -86,6 +86,7 @@ where
             shared: Rc::new(Shared {
                 metrics: self.metrics.clone(),
                 routes: LocalRouteCache::default(),
+                label_header: self.metrics.request_label_header().map(Into::into),
             }),
         }))
     }
@@ -96,6 +97,8 @@ where
 struct Shared {
     metrics: HttpMetrics,
     routes: LocalRouteCache,
+    /// The header the request label is read from, if the metrics have one.
+    label_header: Option<Box<str>>,
 }
 
 /// The service produced by [`Metrics`]: one per worker.
@@ -134,9 +137,13 @@ where
         // to the routed resource once the response exists, and an excluded route keeps it
         // off the metrics only if routing agrees.
         let shared = &self.shared;
-        let guard = shared
+        let mut guard = shared
             .routes
             .start_for_path(&shared.metrics, method, req.path(), || req.match_pattern());
+        if let Some(header) = &shared.label_header {
+            let value = req.headers().get(&**header).map(|v| v.as_bytes());
+            guard.set_request_label(value);
+        }
         MetricsFuture {
             inner: self.service.call(req),
             active: guard.into(),

@@ -39,6 +39,8 @@ pub enum ConfigError {
     Summary(String),
     /// A [`Naming`](crate::Naming) gives a name that is not usable.
     Naming(String),
+    /// A [`RequestLabel`](crate::RequestLabel) is not usable.
+    RequestLabel(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -55,6 +57,7 @@ impl fmt::Display for ConfigError {
             Self::Token(why) => write!(f, "invalid bearer token: {why}"),
             Self::Summary(why) => write!(f, "invalid summary: {why}"),
             Self::Naming(why) => write!(f, "invalid naming: {why}"),
+            Self::RequestLabel(why) => write!(f, "invalid request label: {why}"),
             Self::GlobalInUse => f.write_str(
                 "the process-wide HttpMetrics already exists (installed before, or created with \
                  the default options by a first use: a no-argument constructor or \
@@ -103,6 +106,7 @@ pub struct HttpMetricsBuilder {
     naming: crate::Naming,
     excluded_statuses: Vec<u16>,
     excluded_patterns: Vec<String>,
+    request_label: Option<crate::RequestLabel>,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -126,6 +130,7 @@ impl Default for HttpMetricsBuilder {
             naming: crate::Naming::new(),
             excluded_statuses: Vec::new(),
             excluded_patterns: Vec::new(),
+            request_label: None,
         }
     }
 }
@@ -255,6 +260,13 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Adds a label taken from a request header, kept to an allow-list of values (the tenant,
+    /// the API version): see [`RequestLabel`](crate::RequestLabel).
+    pub fn request_label(mut self, label: crate::RequestLabel) -> Self {
+        self.request_label = Some(label);
+        self
+    }
+
     /// Leaves requests that end with `status` out of the counter and the histogram (they
     /// are in flight while they run, like any other). actix-web-prom's `exclude_status`.
     ///
@@ -311,6 +323,11 @@ impl HttpMetricsBuilder {
         for (name, _) in &self.const_labels {
             check_const_label(name, &self.naming)?;
         }
+        if let Some(label) = &self.request_label {
+            let mut taken: Vec<&str> = self.naming.labels.all().to_vec();
+            taken.extend(self.const_labels.iter().map(|(name, _)| name.as_str()));
+            label.check(&taken)?;
+        }
         if !(100..=999).contains(&self.cancelled_status) {
             return Err(ConfigError::Status(self.cancelled_status));
         }
@@ -361,6 +378,7 @@ impl HttpMetricsBuilder {
                 panic_status: 500,
                 labels: self.naming.labels.clone(),
                 excluded_statuses,
+                request_label: self.request_label,
             },
             naming: self.naming,
             excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),

@@ -23,6 +23,8 @@ struct SeriesLabels<'a> {
     method: MethodLabel,
     route: &'a str,
     status: Option<(StatusLabel, u16)>,
+    /// The request label's name and value, when there is one.
+    request: Option<(&'a str, &'a str)>,
 }
 
 impl EncodeLabelSet for SeriesLabels<'_> {
@@ -33,6 +35,9 @@ impl EncodeLabelSet for SeriesLabels<'_> {
         encode_label(encoder, &self.names.route, |w| w.write_str(self.route))?;
         if let Some((mode, key)) = self.status {
             encode_label(encoder, &self.names.status, |w| mode.write(key, w))?;
+        }
+        if let Some((name, value)) = self.request {
+            encode_label(encoder, name, |w| w.write_str(value))?;
         }
         Ok(())
     }
@@ -45,6 +50,12 @@ impl EncodeLabelSet for OverflowLabels {
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
         encode_label(encoder, "otel_metric_overflow", |w| w.write_str("true"))
     }
+}
+
+/// The request label's (name, value) for value `index`, when the metrics have one.
+fn request_label(settings: &crate::series::Settings, index: u8) -> Option<(&str, &str)> {
+    let label = settings.request_label.as_ref()?;
+    Some((&label.name, label.value(index)))
 }
 
 fn encode_label(
@@ -68,12 +79,13 @@ impl EncodeMetric for RequestsTotal {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
         let mode = self.0.settings().status;
         for entry in self.0.entries() {
-            entry.for_each_series(|method, key, cell| {
+            entry.for_each_series(|method, label, key, cell| {
                 let labels = SeriesLabels {
                     names: &self.0.settings().labels,
                     method,
                     route: entry.template(),
                     status: Some((mode, key)),
+                    request: request_label(self.0.settings(), label),
                 };
                 encoder
                     .encode_family(&labels)?
@@ -138,7 +150,7 @@ fn encode_histograms(
     let settings = routes.settings();
     let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
     for entry in routes.entries() {
-        entry.for_each_series(|method, key, cell| {
+        entry.for_each_series(|method, label, key, cell| {
             let Some((sum, count)) = read(cell, &settings.buckets, &mut buckets) else {
                 return Ok(());
             };
@@ -147,6 +159,7 @@ fn encode_histograms(
                 method,
                 route: entry.template(),
                 status: Some((settings.status, key)),
+                request: request_label(settings, label),
             };
             encoder
                 .encode_family(&labels)?
@@ -170,12 +183,13 @@ pub(crate) struct RequestsInFlight(pub(crate) Arc<RouteTable>);
 impl EncodeMetric for RequestsInFlight {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
         for entry in self.0.entries() {
-            for (method, n) in entry.in_flight() {
+            for (method, label, n) in entry.in_flight() {
                 let labels = SeriesLabels {
                     names: &self.0.settings().labels,
                     method,
                     route: entry.template(),
                     status: None,
+                    request: request_label(self.0.settings(), label),
                 };
                 encoder.encode_family(&labels)?.encode_gauge(&n)?;
             }

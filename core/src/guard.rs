@@ -115,7 +115,7 @@ impl RouteHandle {
     #[inline]
     pub fn start_before_routing(&self, method: MethodLabel) -> RequestGuard {
         if !self.0.is_excluded() {
-            self.0.enter(method);
+            self.0.enter(method, 0);
         }
         RequestGuard {
             entry: self.0.clone(),
@@ -125,6 +125,7 @@ impl RouteHandle {
             measured: false,
             finished: false,
             head_recorded: false,
+            label: 0,
         }
     }
 }
@@ -164,6 +165,8 @@ pub struct RequestGuard {
     finished: bool,
     /// The time to the head is recorded ([`crate::DurationEnd::Both`]).
     head_recorded: bool,
+    /// The request label's value index (0: other, or no request label).
+    label: u8,
 }
 
 // A compile-time check of the size promised above.
@@ -191,11 +194,34 @@ impl RequestGuard {
                 if !self.entry.is_excluded() && !self.finished && !self.head_recorded {
                     self.head_recorded = true;
                     let code = self.status().unwrap_or(status);
-                    self.entry
-                        .observe_head(self.method, code, elapsed_nanos(self.clock));
+                    self.entry.observe_head(
+                        self.method,
+                        self.label,
+                        code,
+                        elapsed_nanos(self.clock),
+                    );
                 }
             }
         }
+    }
+
+    /// Sets the request label from the request's header value (`None`: no such header), when
+    /// the metrics have a [`RequestLabel`](crate::RequestLabel): the request moves to the
+    /// series of the value it maps to. Adapters call it, once, at the start
+    /// with the header named by [`HttpMetrics::request_label_header`].
+    pub fn set_request_label(&mut self, value: Option<&[u8]>) {
+        let Some(label) = &self.entry.settings().request_label else {
+            return;
+        };
+        let index = label.index(value);
+        if self.finished || index == self.label {
+            return;
+        }
+        if !self.entry.is_excluded() {
+            self.entry.leave(self.method, self.label);
+            self.entry.enter(self.method, index);
+        }
+        self.label = index;
     }
 
     /// Moves the request to `route`, for frameworks that only know the final route after
@@ -208,10 +234,10 @@ impl RequestGuard {
             return;
         }
         if !self.entry.is_excluded() {
-            self.entry.leave(self.method);
+            self.entry.leave(self.method, self.label);
         }
         if !route.0.is_excluded() {
-            route.0.enter(self.method);
+            route.0.enter(self.method, self.label);
         }
         self.entry = route.0.clone();
     }
@@ -267,7 +293,7 @@ impl RequestGuard {
     /// of the same series records (an adapter that finds itself wrapped twice).
     pub fn discard(mut self) {
         if !std::mem::replace(&mut self.finished, true) && !self.entry.is_excluded() {
-            self.entry.leave(self.method);
+            self.entry.leave(self.method, self.label);
         }
     }
 
@@ -288,8 +314,8 @@ impl RequestGuard {
         } else {
             elapsed_nanos(self.clock)
         };
-        self.entry.observe(self.method, code, nanos);
-        self.entry.leave(self.method);
+        self.entry.observe(self.method, self.label, code, nanos);
+        self.entry.leave(self.method, self.label);
     }
 }
 

@@ -21,6 +21,7 @@ mod naming;
 mod process;
 #[cfg(feature = "push")]
 pub mod push;
+mod request_label;
 mod series;
 mod status;
 mod summary;
@@ -44,6 +45,7 @@ pub use metrics::HttpMetrics;
 pub use naming::Naming;
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
+pub use request_label::{RequestLabel, MAX_REQUEST_LABEL_VALUES, OTHER_VALUE};
 pub use status::{DurationEnd, StatusLabel};
 pub use summary::{
     Summary, SummaryBuilder, SummaryFamily, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE,

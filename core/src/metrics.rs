@@ -200,6 +200,14 @@ impl HttpMetrics {
         &self.inner.metrics_path
     }
 
+    /// The request header the [`RequestLabel`](crate::RequestLabel) reads, if there is one
+    /// (its name in lower case): what an adapter passes to
+    /// [`RequestGuard::set_request_label`](crate::adapter::RequestGuard::set_request_label).
+    pub fn request_label_header(&self) -> Option<&str> {
+        let label = self.inner.routes.settings().request_label.as_ref()?;
+        Some(&label.header)
+    }
+
     /// Registers an application metric on the shared registry; it appears on `/metrics`.
     /// Names follow prometheus-client's rules (a counter gains `_total`; help gains a final
     /// `.`). The help text may contain any characters: it is escaped for the exposition

@@ -23,6 +23,7 @@ pub(crate) struct Settings {
     pub(crate) limit: SeriesLimit,
     pub(crate) labels: crate::naming::LabelNames,
     pub(crate) excluded_statuses: StatusSet,
+    pub(crate) request_label: Option<crate::RequestLabel>,
 }
 
 /// A set of status codes (`0..1024`), one bit each.
@@ -253,18 +254,34 @@ impl MethodSlot {
 pub(crate) struct RouteEntry {
     template: Box<str>,
     excluded: bool,
+    /// The series of request-label value 0 (all of them without a request label).
     methods: [MethodSlot; 10],
+    /// Those of the request label's other values, 1 and up.
+    labelled: Box<[[MethodSlot; 10]]>,
     settings: Arc<Settings>,
 }
 
 impl RouteEntry {
     fn new(template: &str, excluded: bool, settings: Arc<Settings>) -> Self {
+        let values = settings.request_label.as_ref().map_or(1, |l| l.len());
         Self {
             template: template.into(),
             excluded,
             methods: std::array::from_fn(|_| MethodSlot::new()),
+            labelled: (1..values)
+                .map(|_| std::array::from_fn(|_| MethodSlot::new()))
+                .collect(),
             settings,
         }
+    }
+
+    #[inline]
+    fn slot(&self, method: MethodLabel, label: u8) -> &MethodSlot {
+        let methods = match label {
+            0 => &self.methods,
+            i => &self.labelled[usize::from(i) - 1],
+        };
+        &methods[method.index()]
     }
 
     pub(crate) fn template(&self) -> &str {
@@ -285,8 +302,8 @@ impl RouteEntry {
     }
 
     #[inline]
-    pub(crate) fn enter(&self, method: MethodLabel) {
-        let slot = &self.methods[method.index()];
+    pub(crate) fn enter(&self, method: MethodLabel, label: u8) {
+        let slot = self.slot(method, label);
         // Read first: after the first request the line stays shared, never written again.
         if !slot.entered.load(Ordering::Relaxed) {
             slot.entered.store(true, Ordering::Relaxed);
@@ -296,16 +313,16 @@ impl RouteEntry {
 
     /// Records one request with `code` and `nanos` on this route's series.
     #[inline]
-    pub(crate) fn observe(&self, method: MethodLabel, code: u16, nanos: u64) {
-        if let Some((cell, bucket)) = self.cell_for(method, code, nanos) {
+    pub(crate) fn observe(&self, method: MethodLabel, label: u8, code: u16, nanos: u64) {
+        if let Some((cell, bucket)) = self.cell_for(method, label, code, nanos) {
             cell.observe(bucket, nanos);
         }
     }
 
     /// Records one request's time to its response head ([`crate::DurationEnd::Both`]).
     #[inline]
-    pub(crate) fn observe_head(&self, method: MethodLabel, code: u16, nanos: u64) {
-        if let Some((cell, bucket)) = self.cell_for(method, code, nanos) {
+    pub(crate) fn observe_head(&self, method: MethodLabel, label: u8, code: u16, nanos: u64) {
+        if let Some((cell, bucket)) = self.cell_for(method, label, code, nanos) {
             cell.observe_head(bucket, nanos);
         }
     }
@@ -316,6 +333,7 @@ impl RouteEntry {
     fn cell_for(
         &self,
         method: MethodLabel,
+        label: u8,
         code: u16,
         nanos: u64,
     ) -> Option<(&DurationCell, usize)> {
@@ -323,7 +341,7 @@ impl RouteEntry {
         if settings.excluded_statuses.contains(code) {
             return None;
         }
-        let slot = &self.methods[method.index()];
+        let slot = self.slot(method, label);
         let key = settings.status.key(code);
         let head = settings.duration_end == crate::DurationEnd::Both;
         let cell = slot.cell(key, &settings.limit, settings.buckets.len_with_inf(), head);
@@ -331,32 +349,45 @@ impl RouteEntry {
     }
 
     #[inline]
-    pub(crate) fn leave(&self, method: MethodLabel) {
-        self.methods[method.index()]
+    pub(crate) fn leave(&self, method: MethodLabel, label: u8) {
+        self.slot(method, label)
             .in_flight
             .fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Calls `f` with every (method, status key, cell) recorded so far, in exposition order.
+    /// Every request-label value's series, with its index.
+    fn groups(&self) -> impl Iterator<Item = (u8, &[MethodSlot; 10])> {
+        std::iter::once(&self.methods)
+            .chain(self.labelled.iter())
+            .enumerate()
+            .map(|(i, methods)| (i as u8, methods))
+    }
+
+    /// Calls `f` with every (method, request-label index, status key, cell) recorded so far,
+    /// in exposition order.
     pub(crate) fn for_each_series<E>(
         &self,
-        mut f: impl FnMut(MethodLabel, u16, &DurationCell) -> Result<(), E>,
+        mut f: impl FnMut(MethodLabel, u8, u16, &DurationCell) -> Result<(), E>,
     ) -> Result<(), E> {
-        for (method, slot) in MethodLabel::ALL.into_iter().zip(&self.methods) {
-            slot.for_each_cell(|key, cell| f(method, key, cell))?;
+        for (label, methods) in self.groups() {
+            for (method, slot) in MethodLabel::ALL.into_iter().zip(methods) {
+                slot.for_each_cell(|key, cell| f(method, label, key, cell))?;
+            }
         }
         Ok(())
     }
 
-    /// The in-flight gauge of every method that has seen a request.
-    pub(crate) fn in_flight(&self) -> impl Iterator<Item = (MethodLabel, i64)> + '_ {
-        MethodLabel::ALL
-            .into_iter()
-            .zip(&self.methods)
-            .filter_map(|(m, slot)| {
-                let entered = slot.entered.load(Ordering::Relaxed);
-                entered.then(|| (m, slot.in_flight.load(Ordering::Relaxed)))
-            })
+    /// The in-flight gauge of every (method, request-label index) that has seen a request.
+    pub(crate) fn in_flight(&self) -> impl Iterator<Item = (MethodLabel, u8, i64)> + '_ {
+        self.groups().flat_map(|(label, methods)| {
+            MethodLabel::ALL
+                .into_iter()
+                .zip(methods)
+                .filter_map(move |(m, slot)| {
+                    let entered = slot.entered.load(Ordering::Relaxed);
+                    entered.then(|| (m, label, slot.in_flight.load(Ordering::Relaxed)))
+                })
+        })
     }
 }
 

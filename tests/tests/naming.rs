@@ -166,3 +166,90 @@ async fn both_durations_alike_on_both_frameworks() {
     assert!(head <= body, "head {head} s, body {body} s");
     tests::promtool_check(&text).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_label_is_bounded_alike_on_both_frameworks() {
+    use http_metrics_core::RequestLabel;
+    let build = || {
+        HttpMetrics::builder()
+            .exclude_route("/health")
+            .request_label(
+                RequestLabel::header("X-Tenant", "tenant")
+                    .allow(["acme", "globex"])
+                    .map(|v| Some(v.to_ascii_lowercase())),
+            )
+            .build()
+            .unwrap()
+    };
+    let client = reqwest::Client::new();
+    let axum_metrics = build();
+    let axum = servers::axum(conformance::axum_app(&axum_metrics)).await;
+    let actix_metrics = build();
+    let actix = servers::actix(&actix_metrics, 1, conformance::actix_app);
+    let tenants = [
+        Some("acme"),
+        Some("ACME"),
+        Some("globex"),
+        Some("evil"),
+        None,
+    ];
+    let mut scraped = Vec::new();
+    for base in [&axum.base, &actix.base] {
+        for tenant in tenants {
+            let mut request = client.get(format!("{base}/api/users/7"));
+            if let Some(tenant) = tenant {
+                request = request.header("x-tenant", tenant);
+            }
+            assert_eq!(request.send().await.unwrap().status(), 200);
+        }
+        // A fresh value per request adds no series.
+        for i in 0..20 {
+            let request = client
+                .get(format!("{base}/nowhere"))
+                .header("x-tenant", format!("tenant-{i}"));
+            assert_eq!(request.send().await.unwrap().status(), 404);
+        }
+        scraped.push(conformance::scrape(&client, base).await);
+    }
+    let [(axum_text, axum_m), (actix_text, actix_m)] = [scraped.remove(0), scraped.remove(0)];
+    assert_eq!(
+        conformance::comparable(&axum_m),
+        conformance::comparable(&actix_m),
+        "\n--- axum ---\n{axum_text}\n--- actix ---\n{actix_text}"
+    );
+    let series = |tenant| {
+        [
+            ("method", "GET"),
+            ("route", "/api/users/{user_id}"),
+            ("status", "200"),
+            ("tenant", tenant),
+        ]
+    };
+    assert_eq!(
+        axum_m.get("http_requests_total", &series("acme")),
+        Some(2.0)
+    );
+    assert_eq!(
+        axum_m.get("http_requests_total", &series("globex")),
+        Some(1.0)
+    );
+    assert_eq!(
+        axum_m.get("http_requests_total", &series("other")),
+        Some(2.0)
+    );
+    let unmatched = [
+        ("method", "GET"),
+        ("route", "unmatched"),
+        ("status", "404"),
+        ("tenant", "other"),
+    ];
+    assert_eq!(axum_m.get("http_requests_total", &unmatched), Some(20.0));
+    assert_eq!(axum_m.series("http_requests_total").len(), 4);
+    let in_flight = [
+        ("method", "GET"),
+        ("route", "/api/users/{user_id}"),
+        ("tenant", "acme"),
+    ];
+    assert_eq!(axum_m.get("http_requests_in_flight", &in_flight), Some(0.0));
+    tests::promtool_check(&axum_text).unwrap();
+}

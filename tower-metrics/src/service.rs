@@ -21,6 +21,8 @@ pub struct Metrics<S> {
 struct Shared {
     metrics: HttpMetrics,
     routes: RouteCache,
+    /// The header the request label is read from, if the metrics have one.
+    label_header: Option<Box<str>>,
 }
 
 impl<S> Metrics<S> {
@@ -42,6 +44,7 @@ impl<S> Metrics<S> {
             shared: Arc::new(Shared {
                 metrics: metrics.clone(),
                 routes: RouteCache::default(),
+                label_header: metrics.request_label_header().map(Into::into),
             }),
         }
     }
@@ -81,8 +84,16 @@ where
     #[inline]
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let method = MethodLabel::from(req.method());
-        let Shared { metrics, routes } = &*self.shared;
-        let guard = routes.start(metrics, method, crate::route::template(&req));
+        let Shared {
+            metrics,
+            routes,
+            label_header,
+        } = &*self.shared;
+        let mut guard = routes.start(metrics, method, crate::route::template(&req));
+        if let (Some(header), Some(guard)) = (label_header, &mut guard) {
+            let value = req.headers().get(&**header).map(|v| v.as_bytes());
+            guard.set_request_label(value);
+        }
         ResponseFuture::new(self.inner.call(req), guard.into())
     }
 }

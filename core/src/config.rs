@@ -331,7 +331,7 @@ impl HttpMetricsBuilder {
         if !(100..=999).contains(&self.cancelled_status) {
             return Err(ConfigError::Status(self.cancelled_status));
         }
-        let mut excluded_statuses = crate::series::StatusSet::default();
+        let mut excluded_statuses = crate::series::StatusSet::new();
         for &status in &self.excluded_statuses {
             if !(100..=999).contains(&status) {
                 return Err(ConfigError::Status(status));

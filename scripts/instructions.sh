@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 requests=${1:-10000}
 command -v valgrind >/dev/null 2>&1 || apt_install valgrind
-cargo build --release -q -p tests --bin request-loop
+# Without the `exemplars` feature, as a service that does not use them is built.
+cargo build --release -q -p tests --bin request-loop --no-default-features
 loop=${CARGO_TARGET_DIR:-target}/release/request-loop
 
 count() { # variant paths

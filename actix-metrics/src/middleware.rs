@@ -87,6 +87,7 @@ where
                 metrics: self.metrics.clone(),
                 routes: LocalRouteCache::default(),
                 label_header: self.metrics.request_label_header().map(Into::into),
+                exemplars: exemplars_enabled(&self.metrics),
             }),
         }))
     }
@@ -99,6 +100,8 @@ struct Shared {
     routes: LocalRouteCache,
     /// The header the request label is read from, if the metrics have one.
     label_header: Option<Box<str>>,
+    /// Whether requests carry exemplars (their `traceparent` is read).
+    exemplars: bool,
 }
 
 /// The service produced by [`Metrics`]: one per worker.
@@ -140,8 +143,8 @@ where
         let mut guard = shared
             .routes
             .start_for_path(&shared.metrics, method, req.path(), || req.match_pattern());
-        if let Some(header) = &shared.label_header {
-            label_request(&mut guard, header, &req);
+        if shared.label_header.is_some() || shared.exemplars {
+            label_request(&mut guard, shared, &req);
         }
         MetricsFuture {
             inner: self.service.call(req),
@@ -151,11 +154,28 @@ where
     }
 }
 
-/// Sets the request label from the request's header: out of line, so that `call` stays as
-/// small as it was for the services without one.
+/// Sets the request label from the request's header and takes its trace for an exemplar:
+/// out of line, so that `call` stays as small as it is for the services without either.
 #[inline(never)]
-fn label_request(guard: &mut RequestGuard, header: &str, req: &ServiceRequest) {
-    guard.set_request_label(req.headers().get(header).map(|v| v.as_bytes()));
+fn label_request(guard: &mut RequestGuard, shared: &Shared, req: &ServiceRequest) {
+    if let Some(header) = &shared.label_header {
+        guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()));
+    }
+    #[cfg(feature = "exemplars")]
+    if shared.exemplars {
+        guard.set_trace(req.headers().get("traceparent").map(|v| v.as_bytes()));
+    }
+}
+
+/// Whether `metrics` keep exemplars (never without the `exemplars` feature).
+fn exemplars_enabled(metrics: &HttpMetrics) -> bool {
+    #[cfg(feature = "exemplars")]
+    return metrics.exemplars_enabled();
+    #[cfg(not(feature = "exemplars"))]
+    {
+        let _ = metrics;
+        false
+    }
 }
 
 pin_project! {

@@ -107,6 +107,8 @@ pub struct HttpMetricsBuilder {
     excluded_statuses: Vec<u16>,
     excluded_patterns: Vec<String>,
     request_label: Option<crate::RequestLabel>,
+    #[cfg(feature = "exemplars")]
+    exemplars: Option<crate::Exemplars>,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -131,6 +133,8 @@ impl Default for HttpMetricsBuilder {
             excluded_statuses: Vec::new(),
             excluded_patterns: Vec::new(),
             request_label: None,
+            #[cfg(feature = "exemplars")]
+            exemplars: None,
         }
     }
 }
@@ -260,6 +264,29 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Attaches an OpenMetrics exemplar with each request's trace to the latency histogram's
+    /// bucket it fell in, and to the request counter: the last one of each, with its value
+    /// and time. Only the OpenMetrics format carries them (the Prometheus text format has no
+    /// exemplars); a Prometheus stores them when run with `--enable-feature=exemplar-storage`.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    /// use http_metrics_core::{Exemplars, Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().exemplars(Exemplars::traceparent()).build().unwrap();
+    /// let mut guard = RouteHandle::resolve(&metrics, "/pay").start(MethodLabel::Post).unwrap();
+    /// guard.set_trace(Some(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    /// guard.finish_with_status(200);
+    /// let text = metrics.encode(Format::OpenMetrics).unwrap();
+    /// assert!(text.contains(r#"# {trace_id="4bf92f3577b34da6a3ce929d0e0e4736",span_id="00f067aa0ba902b7"}"#));
+    /// assert!(!metrics.encode(Format::Prometheus).unwrap().contains("trace_id"));
+    /// ```
+    #[cfg(feature = "exemplars")]
+    pub fn exemplars(mut self, exemplars: crate::Exemplars) -> Self {
+        self.exemplars = Some(exemplars);
+        self
+    }
+
     /// Adds a label taken from a request header, kept to an allow-list of values (the tenant,
     /// the API version): see [`RequestLabel`](crate::RequestLabel).
     pub fn request_label(mut self, label: crate::RequestLabel) -> Self {
@@ -308,6 +335,7 @@ impl HttpMetricsBuilder {
     ///
     /// A [`ConfigError`] naming the first invalid option.
     pub fn build(self) -> Result<HttpMetrics, ConfigError> {
+        let exemplars_on = self.exemplars_on();
         let buckets = Buckets::new(self.buckets)?;
         let bearer_token = self
             .bearer_token
@@ -364,6 +392,7 @@ impl HttpMetricsBuilder {
             self.max_series,
             buckets.len_with_inf(),
             self.duration_end == crate::DurationEnd::Both,
+            exemplars_on,
             crate::capped::folded_counter(&folded, &http_name),
         );
         Ok(HttpMetrics::from_parts(crate::metrics::Parts {
@@ -379,6 +408,8 @@ impl HttpMetricsBuilder {
                 labels: self.naming.labels.clone(),
                 excluded_statuses,
                 request_label: self.request_label,
+                #[cfg(feature = "exemplars")]
+                exemplars: self.exemplars,
             },
             naming: self.naming,
             excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),
@@ -392,6 +423,15 @@ impl HttpMetricsBuilder {
             collector_timeout: self.collector_timeout,
             process_metrics: self.process_metrics,
         }))
+    }
+}
+
+impl HttpMetricsBuilder {
+    fn exemplars_on(&self) -> bool {
+        #[cfg(feature = "exemplars")]
+        return self.exemplars.is_some();
+        #[cfg(not(feature = "exemplars"))]
+        false
     }
 }
 

@@ -126,6 +126,8 @@ impl RouteHandle {
             finished: false,
             head_recorded: false,
             label: 0,
+            #[cfg(feature = "exemplars")]
+            trace: None,
         }
     }
 }
@@ -167,10 +169,16 @@ pub struct RequestGuard {
     head_recorded: bool,
     /// The request label's value index (0: other, or no request label).
     label: u8,
+    /// The request's trace, for an exemplar.
+    #[cfg(feature = "exemplars")]
+    trace: Option<Box<crate::TraceContext>>,
 }
 
 // A compile-time check of the size promised above.
+#[cfg(not(feature = "exemplars"))]
 const _: () = assert!(std::mem::size_of::<Option<RequestGuard>>() == 24);
+#[cfg(feature = "exemplars")]
+const _: () = assert!(std::mem::size_of::<Option<RequestGuard>>() == 32);
 
 impl RequestGuard {
     /// Notes the response status once the response head exists; the request is recorded with
@@ -202,6 +210,17 @@ impl RequestGuard {
                     );
                 }
             }
+        }
+    }
+
+    /// Takes the request's trace for an exemplar, when the metrics keep exemplars
+    /// ([`HttpMetrics::exemplars_enabled`]): from the `traceparent` header value given, or
+    /// from the function of [`Exemplars::from_fn`](crate::Exemplars::from_fn). Adapters call
+    /// it once, at the start. A malformed header gives no exemplar.
+    #[cfg(feature = "exemplars")]
+    pub fn set_trace(&mut self, traceparent: Option<&[u8]>) {
+        if let Some(exemplars) = &self.entry.settings().exemplars {
+            self.trace = exemplars.trace(traceparent).map(Box::new);
         }
     }
 
@@ -314,7 +333,12 @@ impl RequestGuard {
         } else {
             elapsed_nanos(self.clock)
         };
-        self.entry.observe(self.method, self.label, code, nanos);
+        let recorded = self.entry.observe(self.method, self.label, code, nanos);
+        #[cfg(feature = "exemplars")]
+        if let (Some(trace), Some((cell, bucket))) = (&self.trace, recorded) {
+            cell.keep_exemplar(bucket, nanos, trace);
+        }
+        let _ = recorded;
         self.entry.leave(self.method, self.label);
     }
 }

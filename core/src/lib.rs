@@ -7,6 +7,8 @@ mod cache;
 mod capped;
 mod collect;
 mod config;
+#[cfg(feature = "exemplars")]
+mod exemplar;
 #[cfg(feature = "exporter")]
 pub mod exporter;
 mod exposition;
@@ -36,6 +38,8 @@ pub use config::{
     ConfigError, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_MAX_SERIES,
     DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
 };
+#[cfg(feature = "exemplars")]
+pub use exemplar::{Exemplars, TraceContext};
 pub use exposition::Format;
 /// Counts, times and tracks every call of a function: see [`measured`](mod@measured) for the
 /// metrics, and the `http-metrics-macros` crate for the attribute.

@@ -63,6 +63,9 @@ pub struct HttpMetrics {
 
 struct Inner {
     routes: Arc<RouteTable>,
+    /// The HTTP counter and histograms, when encoded here rather than by the registry.
+    #[cfg(feature = "exemplars")]
+    direct: Option<crate::family::Direct>,
     unmatched: RouteHandle,
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
@@ -104,6 +107,21 @@ impl HttpMetrics {
         ));
         let naming = parts.naming;
         let mut registry = parts.registry;
+        // With exemplars, the counter and the histograms are encoded here (prometheus-client
+        // cannot write an exemplar it did not store): after the registry, under the same
+        // prefix and constant labels.
+        #[cfg(feature = "exemplars")]
+        let direct = routes.settings().exemplars_on().then(|| {
+            crate::family::Direct::new(
+                routes.clone(),
+                naming.clone(),
+                parts.prefix.as_deref(),
+                &parts.const_labels,
+            )
+        });
+        #[cfg(feature = "exemplars")]
+        let direct_families = direct;
+        let direct = routes.settings().exemplars_on();
         {
             let mut http = &mut registry;
             if let Some(prefix) = &parts.prefix {
@@ -113,27 +131,29 @@ impl HttpMetrics {
                 http = http.sub_registry_with_labels(
                     parts
                         .const_labels
-                        .into_iter()
-                        .map(|(k, v)| (k.into(), v.into())),
+                        .iter()
+                        .map(|(k, v)| (k.clone().into(), v.clone().into())),
                 );
             }
-            if let Some(name) = &naming.requests {
+            if let (Some(name), false) = (&naming.requests, direct) {
                 http.register(
                     name,
-                    "Total number of HTTP requests by method, route template and status",
+                    crate::family::REQUESTS_HELP,
                     RequestsTotal(routes.clone()),
                 );
             }
-            http.register_with_unit(
-                &naming.duration,
-                "Duration of HTTP requests from entering the middleware to the end of the response body",
-                Unit::Seconds,
-                RequestDuration(routes.clone()),
-            );
-            if routes.settings().duration_end == crate::DurationEnd::Both {
+            if !direct {
+                http.register_with_unit(
+                    &naming.duration,
+                    crate::family::DURATION_HELP,
+                    Unit::Seconds,
+                    RequestDuration(routes.clone()),
+                );
+            }
+            if !direct && routes.settings().duration_end == crate::DurationEnd::Both {
                 http.register_with_unit(
                     &naming.head_duration,
-                    "Time from entering the middleware to the response head, of HTTP requests that had one",
+                    crate::family::HEAD_DURATION_HELP,
                     Unit::Seconds,
                     RequestHeadDuration(routes.clone()),
                 );
@@ -172,6 +192,8 @@ impl HttpMetrics {
                 folded: parts.folded,
                 last_len: Default::default(),
                 summaries: RwLock::default(),
+                #[cfg(feature = "exemplars")]
+                direct: direct_families,
                 collectors: RwLock::default(),
                 collector_timeout: parts.collector_timeout,
                 collector_failures,
@@ -198,6 +220,14 @@ impl HttpMetrics {
     /// [`count_metrics_path`](HttpMetricsBuilder::count_metrics_path) is set.
     pub fn metrics_path(&self) -> &str {
         &self.inner.metrics_path
+    }
+
+    /// Whether requests carry exemplars ([`crate::HttpMetricsBuilder::exemplars`]): adapters
+    /// then pass each request's `traceparent` header to
+    /// [`RequestGuard::set_trace`](crate::adapter::RequestGuard::set_trace).
+    #[cfg(feature = "exemplars")]
+    pub fn exemplars_enabled(&self) -> bool {
+        self.inner.routes.settings().exemplars_on()
     }
 
     /// The request header the [`RequestLabel`](crate::RequestLabel) reads, if there is one
@@ -492,6 +522,10 @@ impl HttpMetrics {
     /// The families prometheus-client does not encode: summaries, then collectors.
     fn encode_extras(&self) -> String {
         let mut out = String::new();
+        #[cfg(feature = "exemplars")]
+        if let Some(direct) = &self.inner.direct {
+            direct.encode(&mut out);
+        }
         let summaries = self
             .inner
             .summaries

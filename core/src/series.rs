@@ -24,6 +24,19 @@ pub(crate) struct Settings {
     pub(crate) labels: crate::naming::LabelNames,
     pub(crate) excluded_statuses: StatusSet,
     pub(crate) request_label: Option<crate::RequestLabel>,
+    #[cfg(feature = "exemplars")]
+    pub(crate) exemplars: Option<crate::Exemplars>,
+}
+
+impl Settings {
+    /// Whether the series keep exemplars.
+    #[inline]
+    pub(crate) fn exemplars_on(&self) -> bool {
+        #[cfg(feature = "exemplars")]
+        return self.exemplars.is_some();
+        #[cfg(not(feature = "exemplars"))]
+        false
+    }
 }
 
 /// A set of status codes (`0..1024`), one bit each.
@@ -74,12 +87,13 @@ impl SeriesLimit {
         max: usize,
         buckets: usize,
         head: bool,
+        exemplars: bool,
         folded: prometheus_client::metrics::counter::Counter,
     ) -> Self {
         Self {
             max,
             created: Default::default(),
-            overflow: DurationCell::new(buckets, head),
+            overflow: DurationCell::new(buckets, head, exemplars),
             folded,
         }
     }
@@ -114,14 +128,37 @@ pub(crate) struct DurationCell {
     counters: Box<[AtomicU64]>,
     /// With [`crate::DurationEnd::Both`], the head histogram's: its sum, then its buckets.
     head: Option<Box<[AtomicU64]>>,
+    /// With exemplars, the last one of each bucket.
+    #[cfg(feature = "exemplars")]
+    exemplars: Option<Box<crate::exemplar::Slots>>,
 }
 
 impl DurationCell {
-    fn new(buckets: usize, head: bool) -> Self {
+    fn new(buckets: usize, head: bool, exemplars: bool) -> Self {
+        let _ = exemplars;
         let counters = || (0..=buckets).map(|_| AtomicU64::new(0)).collect();
         Self {
             counters: counters(),
             head: head.then(counters),
+            #[cfg(feature = "exemplars")]
+            exemplars: exemplars.then(|| Box::new(crate::exemplar::Slots::new(buckets))),
+        }
+    }
+
+    /// The cell's exemplars, when it keeps them.
+    #[cfg(feature = "exemplars")]
+    pub(crate) fn exemplars(&self) -> Option<&crate::exemplar::Slots> {
+        self.exemplars.as_deref()
+    }
+
+    /// Keeps `trace` as the exemplar of `bucket`, when the cell keeps exemplars. Out of line:
+    /// the requests that carry a trace pay for it, the others not.
+    #[cfg(feature = "exemplars")]
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn keep_exemplar(&self, bucket: usize, nanos: u64, trace: &crate::TraceContext) {
+        if let Some(slots) = &self.exemplars {
+            slots.record(bucket, nanos, trace);
         }
     }
 
@@ -224,6 +261,7 @@ impl MethodSlot {
         limit: &'a SeriesLimit,
         buckets: usize,
         head: bool,
+        exemplars: bool,
     ) -> &'a DurationCell {
         let (class, code) = (usize::from(key / 100 - 1), usize::from(key % 100));
         let table = self.classes[class].get_or_init(|| Box::new([const { OnceLock::new() }; 100]));
@@ -236,7 +274,7 @@ impl MethodSlot {
         let mut created = false;
         let cell = table[code].get_or_init(|| {
             created = true;
-            DurationCell::new(buckets, head)
+            DurationCell::new(buckets, head, exemplars)
         });
         if !created {
             // Another request created the same series first: give the budget back.
@@ -248,9 +286,9 @@ impl MethodSlot {
     /// Existing status series in ascending key order.
     /// Calls `f` with each existing status series in ascending key order. Plain loops: a
     /// scrape walks every table of every route, and nested iterator adapters cost more.
-    fn for_each_cell<E>(
-        &self,
-        mut f: impl FnMut(u16, &DurationCell) -> Result<(), E>,
+    fn for_each_cell<'a, E>(
+        &'a self,
+        mut f: impl FnMut(u16, &'a DurationCell) -> Result<(), E>,
     ) -> Result<(), E> {
         for (class, table) in (1u16..).zip(&self.classes) {
             let Some(table) = table.get() else { continue };
@@ -328,10 +366,16 @@ impl RouteEntry {
 
     /// Records one request with `code` and `nanos` on this route's series.
     #[inline]
-    pub(crate) fn observe(&self, method: MethodLabel, label: u8, code: u16, nanos: u64) {
-        if let Some((cell, bucket)) = self.cell_for(method, label, code, nanos) {
-            cell.observe(bucket, nanos);
-        }
+    pub(crate) fn observe(
+        &self,
+        method: MethodLabel,
+        label: u8,
+        code: u16,
+        nanos: u64,
+    ) -> Option<(&DurationCell, usize)> {
+        let (cell, bucket) = self.cell_for(method, label, code, nanos)?;
+        cell.observe(bucket, nanos);
+        Some((cell, bucket))
     }
 
     /// Records one request's time to its response head ([`crate::DurationEnd::Both`]).
@@ -360,7 +404,13 @@ impl RouteEntry {
         let slot = self.slot(method, label);
         let key = settings.status.key(code);
         let head = settings.duration_end == crate::DurationEnd::Both;
-        let cell = slot.cell(key, &settings.limit, settings.buckets.len_with_inf(), head);
+        let cell = slot.cell(
+            key,
+            &settings.limit,
+            settings.buckets.len_with_inf(),
+            head,
+            settings.exemplars_on(),
+        );
         Some((cell, settings.buckets.index(nanos)))
     }
 
@@ -381,9 +431,9 @@ impl RouteEntry {
 
     /// Calls `f` with every (method, request-label index, status key, cell) recorded so far,
     /// in exposition order.
-    pub(crate) fn for_each_series<E>(
-        &self,
-        mut f: impl FnMut(MethodLabel, u8, u16, &DurationCell) -> Result<(), E>,
+    pub(crate) fn for_each_series<'a, E>(
+        &'a self,
+        mut f: impl FnMut(MethodLabel, u8, u16, &'a DurationCell) -> Result<(), E>,
     ) -> Result<(), E> {
         for (label, methods) in self.groups() {
             for (method, slot) in MethodLabel::ALL.into_iter().zip(methods) {

@@ -72,9 +72,12 @@ impl Settings {
         })
     }
 
-    /// The HTTP metrics these settings ask for.
+    /// The HTTP metrics these settings ask for, with exemplars from each request's
+    /// `traceparent` header (in the OpenMetrics exposition).
     pub fn metrics(&self) -> Result<HttpMetrics, http_metrics_core::ConfigError> {
         let builder = HttpMetrics::builder();
+        #[cfg(feature = "exemplars")]
+        let builder = builder.exemplars(http_metrics_core::Exemplars::traceparent());
         match &self.metrics_token {
             Some(token) => builder.bearer_token(token.clone()).build(),
             None => builder.build(),

@@ -241,3 +241,35 @@ fn invalid_settings_are_refused_with_a_reason() {
         }
     }
 }
+
+#[cfg(feature = "exemplars")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_services_keep_the_trace_of_a_request_as_an_exemplar() {
+    let client = reqwest::Client::new();
+    let trace = "5b8efff798038103d269b633813fc60c";
+    for (name, binary) in BINARIES {
+        let service = start(binary, &[("PORT", "0")], 1);
+        let response = client
+            .get(service.url("listening", "/health"))
+            .header("traceparent", format!("00-{trace}-eee19b7ec3c1b174-01"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+        let text = client
+            .get(service.url("listening", "/metrics"))
+            .header("accept", "application/openmetrics-text; version=1.0.0")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let exemplar = format!(r#"# {{trace_id="{trace}",span_id="eee19b7ec3c1b174"}} 1 "#);
+        let counted = text.lines().any(|line| {
+            line.starts_with(r#"http_requests_total{method="GET",route="/health",status="200"} 1 "#)
+                && line.contains(&exemplar)
+        });
+        assert!(counted, "{name}:\n{text}");
+    }
+}

@@ -2,7 +2,8 @@
 
 Usage: parse_exposition.py prometheus|openmetrics < exposition
 
-Prints {"families": [{"name", "type", "help", "samples": [{"name", "labels", "value"}]}]}.
+Prints {"families": [{"name", "type", "help", "samples": [{"name", "labels", "value",
+"exemplar"}]}]}, "exemplar" being null or {"labels", "value", "timestamp"}.
 Exits non-zero with the parser's error when the input does not parse.
 """
 
@@ -25,12 +26,20 @@ def main() -> None:
         samples = []
         for sample in family.samples:
             value = sample.value
+            exemplar = getattr(sample, "exemplar", None)
             samples.append(
                 {
                     "name": sample.name,
                     "labels": sample.labels,
                     # JSON has no infinities or NaN: spelt as the text formats spell them.
                     "value": "NaN" if math.isnan(value) else "+Inf" if math.isinf(value) else value,
+                    "exemplar": None
+                    if exemplar is None
+                    else {
+                        "labels": exemplar.labels,
+                        "value": exemplar.value,
+                        "timestamp": None if exemplar.timestamp is None else float(exemplar.timestamp),
+                    },
                 }
             )
         families.append(

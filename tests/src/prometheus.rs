@@ -24,13 +24,13 @@ pub struct Prometheus {
     child: Child,
     dir: PathBuf,
     port: u16,
-    receiver: bool,
+    flags: Vec<String>,
     /// `http://127.0.0.1:PORT`
     pub base: String,
     client: reqwest::Client,
 }
 
-fn spawn(dir: &std::path::Path, port: u16, receiver: bool) -> Child {
+fn spawn(dir: &std::path::Path, port: u16, flags: &[String]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -48,9 +48,7 @@ fn spawn(dir: &std::path::Path, port: u16, receiver: bool) -> Child {
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--log.level=warn");
-    if receiver {
-        command.arg("--web.enable-remote-write-receiver");
-    }
+    command.args(flags);
     command
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
@@ -98,7 +96,22 @@ impl Prometheus {
         Self::start_with(targets, true).await
     }
 
+    /// Starts Prometheus scraping `targets` and storing the exemplars it scrapes
+    /// (`--enable-feature=exemplar-storage`).
+    pub async fn start_with_exemplars(targets: &[(&str, &str)]) -> Self {
+        Self::start_flags(targets, &["--enable-feature=exemplar-storage"]).await
+    }
+
     async fn start_with(targets: &[(&str, &str)], receiver: bool) -> Self {
+        let flags: &[&str] = if receiver {
+            &["--web.enable-remote-write-receiver"]
+        } else {
+            &[]
+        };
+        Self::start_flags(targets, flags).await
+    }
+
+    async fn start_flags(targets: &[(&str, &str)], flags: &[&str]) -> Self {
         static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
@@ -109,11 +122,12 @@ impl Prometheus {
         std::fs::create_dir_all(dir.join("data")).expect("create Prometheus' directory");
         std::fs::write(dir.join("prometheus.yml"), config(targets)).expect("write its config");
         let port = free_port();
+        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
         let mut prometheus = Self {
-            child: spawn(&dir, port, receiver),
+            child: spawn(&dir, port, &flags),
             dir,
             port,
-            receiver,
+            flags,
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
         };
@@ -135,7 +149,7 @@ impl Prometheus {
     /// Starts the server again on the same port and data, and waits until it is ready.
     pub async fn restart(&mut self) {
         self.kill();
-        self.child = spawn(&self.dir, self.port, self.receiver);
+        self.child = spawn(&self.dir, self.port, &self.flags);
         self.wait_ready().await;
     }
 
@@ -160,6 +174,48 @@ impl Prometheus {
     /// Prometheus' own log so far, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// The exemplars stored for series matching `selector` in the last hour: each one's
+    /// series labels and exemplar labels.
+    pub async fn exemplars(
+        &self,
+        selector: &str,
+    ) -> Vec<(
+        serde_json::Map<String, Value>,
+        serde_json::Map<String, Value>,
+    )> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_secs_f64();
+        let response: Value = self
+            .client
+            .get(format!("{}/api/v1/query_exemplars", self.base))
+            .query(&[
+                ("query", selector.to_owned()),
+                ("start", format!("{}", now - 3600.0)),
+                ("end", format!("{}", now + 60.0)),
+            ])
+            .send()
+            .await
+            .expect("query Prometheus")
+            .json()
+            .await
+            .expect("a JSON answer");
+        assert_eq!(response["status"], "success", "{selector}: {response}");
+        let mut out = Vec::new();
+        for series in response["data"].as_array().expect("a list") {
+            let labels = series["seriesLabels"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for exemplar in series["exemplars"].as_array().expect("exemplars") {
+                let found = exemplar["labels"].as_object().cloned().unwrap_or_default();
+                out.push((labels.clone(), found));
+            }
+        }
+        out
     }
 
     /// Evaluates `promql` now: each result's labels and value.

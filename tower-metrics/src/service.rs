@@ -8,12 +8,34 @@ use tower_service::Service;
 
 use crate::{ResponseBody, ResponseFuture};
 
-/// Sets the request label from the request's header: out of line, so that `call` stays as
-/// small as it was for the services without one.
+/// Sets the request label from the request's header and takes its trace for an exemplar:
+/// out of line, so that `call` stays as small as it is for the services without either.
 #[inline(never)]
-fn label_request(guard: &mut Option<RequestGuard>, header: &str, headers: &http::HeaderMap) {
-    if let Some(guard) = guard {
+fn label_request(
+    guard: &mut Option<RequestGuard>,
+    label_header: Option<&str>,
+    exemplars: bool,
+    headers: &http::HeaderMap,
+) {
+    let Some(guard) = guard else { return };
+    if let Some(header) = label_header {
         guard.set_request_label(headers.get(header).map(|v| v.as_bytes()));
+    }
+    #[cfg(feature = "exemplars")]
+    if exemplars {
+        guard.set_trace(headers.get("traceparent").map(|v| v.as_bytes()));
+    }
+    let _ = exemplars;
+}
+
+/// Whether `metrics` keep exemplars (never without the `exemplars` feature).
+fn exemplars_enabled(metrics: &HttpMetrics) -> bool {
+    #[cfg(feature = "exemplars")]
+    return metrics.exemplars_enabled();
+    #[cfg(not(feature = "exemplars"))]
+    {
+        let _ = metrics;
+        false
     }
 }
 
@@ -32,6 +54,8 @@ struct Shared {
     routes: RouteCache,
     /// The header the request label is read from, if the metrics have one.
     label_header: Option<Box<str>>,
+    /// Whether requests carry exemplars (their `traceparent` is read).
+    exemplars: bool,
 }
 
 impl<S> Metrics<S> {
@@ -54,6 +78,7 @@ impl<S> Metrics<S> {
                 metrics: metrics.clone(),
                 routes: RouteCache::default(),
                 label_header: metrics.request_label_header().map(Into::into),
+                exemplars: exemplars_enabled(metrics),
             }),
         }
     }
@@ -97,10 +122,16 @@ where
             metrics,
             routes,
             label_header,
+            exemplars,
         } = &*self.shared;
         let mut guard = routes.start(metrics, method, crate::route::template(&req));
-        if let Some(header) = label_header {
-            label_request(&mut guard, header, req.headers());
+        if label_header.is_some() || *exemplars {
+            label_request(
+                &mut guard,
+                label_header.as_deref(),
+                *exemplars,
+                req.headers(),
+            );
         }
         ResponseFuture::new(self.inner.call(req), guard.into())
     }

@@ -87,7 +87,7 @@ where
                 metrics: self.metrics.clone(),
                 routes: LocalRouteCache::default(),
                 label_header: self.metrics.request_label_header().map(Into::into),
-                exemplars: exemplars_enabled(&self.metrics),
+                exemplars: self.metrics.exemplars_enabled(),
             }),
         }))
     }
@@ -161,20 +161,8 @@ fn label_request(guard: &mut RequestGuard, shared: &Shared, req: &ServiceRequest
     if let Some(header) = &shared.label_header {
         guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()));
     }
-    #[cfg(feature = "exemplars")]
     if shared.exemplars {
         guard.set_trace(req.headers().get("traceparent").map(|v| v.as_bytes()));
-    }
-}
-
-/// Whether `metrics` keep exemplars (never without the `exemplars` feature).
-fn exemplars_enabled(metrics: &HttpMetrics) -> bool {
-    #[cfg(feature = "exemplars")]
-    return metrics.exemplars_enabled();
-    #[cfg(not(feature = "exemplars"))]
-    {
-        let _ = metrics;
-        false
     }
 }
 
@@ -207,17 +195,18 @@ where
         let result = ready!(this.active.watch(|| this.inner.poll(cx)));
         Poll::Ready(match result {
             Ok(response) => {
-                let mut active = this.active.respond(response.status().as_u16());
-                if let Some(guard) = active.guard_mut() {
-                    // Routed now: the resource actually chosen, guards included. actix-web
-                    // answers from the routing it recorded, or, when no resource was chosen
-                    // (a 404), by matching the path again.
+                // Routed now: the resource actually chosen, guards included. actix-web answers
+                // from the routing it recorded, or, when no resource was chosen (a 404), by
+                // matching the path again. Settled before the head is recorded, so that
+                // `DurationEnd::Both` records it on the final route.
+                if let Some(guard) = this.active.guard_mut() {
                     let route = response.request().match_pattern();
                     let shared = &**this.shared;
                     shared
                         .routes
                         .settle(&shared.metrics, guard, route.as_deref());
                 }
+                let active = this.active.respond(response.status().as_u16());
                 Ok(response.map_body(|_, body| ResponseBody::new(body, active)))
             }
             Err(error) => {

@@ -41,6 +41,8 @@ pub enum ConfigError {
     Naming(String),
     /// A [`RequestLabel`](crate::RequestLabel) is not usable.
     RequestLabel(String),
+    /// Exemplars cannot be kept with these options.
+    Exemplars(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -58,6 +60,7 @@ impl fmt::Display for ConfigError {
             Self::Summary(why) => write!(f, "invalid summary: {why}"),
             Self::Naming(why) => write!(f, "invalid naming: {why}"),
             Self::RequestLabel(why) => write!(f, "invalid request label: {why}"),
+            Self::Exemplars(why) => write!(f, "exemplars: {why}"),
             Self::GlobalInUse => f.write_str(
                 "the process-wide HttpMetrics already exists (installed before, or created with \
                  the default options by a first use: a no-argument constructor or \
@@ -348,6 +351,15 @@ impl HttpMetricsBuilder {
             }
         }
         self.naming.check()?;
+        if exemplars_on && self.registry.is_some() {
+            // The counter and histograms are then written outside the registry, which
+            // cannot tell them its own prefix or labels.
+            return Err(ConfigError::Exemplars(
+                "they need the builder's own registry: give its prefix and labels with \
+                 prefix() and const_label() instead of registry()"
+                    .into(),
+            ));
+        }
         for (name, _) in &self.const_labels {
             check_const_label(name, &self.naming)?;
         }
@@ -484,6 +496,14 @@ mod tests {
         assert!(err(HttpMetrics::builder().unmatched_route("/x")).contains("collide"));
         assert!(err(HttpMetrics::builder().buckets([])).contains("buckets"));
         assert!(err(HttpMetrics::builder().bearer_token("two words")).contains("bearer token"));
+        #[cfg(feature = "exemplars")]
+        assert_eq!(
+            err(HttpMetrics::builder()
+                .registry(Registry::with_prefix("app"))
+                .exemplars(crate::Exemplars::traceparent())),
+            "exemplars: they need the builder's own registry: give its prefix and labels with \
+             prefix() and const_label() instead of registry()"
+        );
         assert_eq!(
             err(HttpMetrics::builder().exclude_status(1000)),
             "invalid status code 1000: must be 100..=999"

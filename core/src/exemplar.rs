@@ -16,8 +16,10 @@ pub struct TraceContext {
 
 impl TraceContext {
     /// Reads a W3C `traceparent` header value: `version-trace_id-parent_id-flags`, in lower
-    /// case hex, with a trace and a span id that are not all zeros. `None` for anything else:
-    /// a malformed header records no exemplar, and the request is recorded as any other.
+    /// case hex, with a trace and a span id that are not all zeros, and the `sampled` flag
+    /// set (an unsampled trace is not kept by the tracing backend, and an exemplar would
+    /// point at nothing: OpenTelemetry's trace-based exemplar filter). `None` for anything
+    /// else: such a header records no exemplar, and the request is recorded as any other.
     ///
     /// ```
     /// use http_metrics_core::TraceContext;
@@ -42,8 +44,8 @@ impl TraceContext {
         }
         let trace_id = hex::<16>(&value[3..35])?;
         let span_id = hex::<8>(&value[36..52])?;
-        hex::<1>(&value[53..55])?;
-        if trace_id == [0; 16] || span_id == [0; 8] {
+        let flags = hex::<1>(&value[53..55])?;
+        if trace_id == [0; 16] || span_id == [0; 8] || flags[0] & 1 == 0 {
             return None;
         }
         Some(Self { trace_id, span_id })
@@ -217,6 +219,8 @@ mod tests {
             b"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             b"00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
             b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            // Not sampled.
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
             b"",
             b"\xff\xfe",
         ] {

@@ -268,6 +268,11 @@ impl EncodeMetric for RequestsTotal {
         let mode = self.0.settings().status;
         for entry in self.0.entries() {
             entry.for_each_series(|method, label, key, cell| {
+                // A series only the head histogram has used (its request ended with another
+                // status) has no requests here.
+                if cell.count() == 0 {
+                    return Ok(());
+                }
                 let labels = SeriesLabels {
                     names: &self.0.settings().labels,
                     method,
@@ -342,6 +347,9 @@ fn encode_histograms(
             let Some((sum, count)) = read(cell, &settings.buckets, &mut buckets) else {
                 return Ok(());
             };
+            if count == 0 {
+                return Ok(());
+            }
             let labels = SeriesLabels {
                 names: &settings.labels,
                 method,

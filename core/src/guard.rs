@@ -148,7 +148,7 @@ impl RouteHandle {
 /// Adapters move the guard from the request future into the response body so that the body's
 /// end, or its drop, is what records the request.
 ///
-/// The guard is 24 bytes, and `Option<RequestGuard>` too: it travels inside every response
+/// The guard is 24 bytes (32 with the `exemplars` feature), and `Option<RequestGuard>` too: it travels inside every response
 /// body, which frameworks move several times per request, so its size is part of the cost
 /// of every request.
 #[derive(Debug)]
@@ -217,11 +217,14 @@ impl RequestGuard {
     /// ([`HttpMetrics::exemplars_enabled`]): from the `traceparent` header value given, or
     /// from the function of [`Exemplars::from_fn`](crate::Exemplars::from_fn). Adapters call
     /// it once, at the start. A malformed header gives no exemplar.
-    #[cfg(feature = "exemplars")]
+    /// Without the `exemplars` feature it does nothing.
     pub fn set_trace(&mut self, traceparent: Option<&[u8]>) {
+        #[cfg(feature = "exemplars")]
         if let Some(exemplars) = &self.entry.settings().exemplars {
             self.trace = exemplars.trace(traceparent).map(Box::new);
         }
+        #[cfg(not(feature = "exemplars"))]
+        let _ = traceparent;
     }
 
     /// Sets the request label from the request's header value (`None`: no such header), when
@@ -249,7 +252,12 @@ impl RequestGuard {
     /// route it is off the metrics: in no in-flight gauge, and recorded nowhere unless moved
     /// again.
     pub fn set_route(&mut self, route: &RouteHandle) {
-        if self.finished || Arc::ptr_eq(&route.0, &self.entry) {
+        // A route of other metrics has other series (and request-label values): the request
+        // stays where it is.
+        if self.finished
+            || Arc::ptr_eq(&route.0, &self.entry)
+            || !route.0.shares_settings(&self.entry)
+        {
             return;
         }
         if !self.entry.is_excluded() {

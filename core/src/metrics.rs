@@ -225,7 +225,7 @@ impl HttpMetrics {
     /// Whether requests carry exemplars ([`crate::HttpMetricsBuilder::exemplars`]): adapters
     /// then pass each request's `traceparent` header to
     /// [`RequestGuard::set_trace`](crate::adapter::RequestGuard::set_trace).
-    #[cfg(feature = "exemplars")]
+    /// (Always `false` without the `exemplars` feature.)
     pub fn exemplars_enabled(&self) -> bool {
         self.inner.routes.settings().exemplars_on()
     }

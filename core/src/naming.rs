@@ -206,10 +206,38 @@ impl Naming {
                 return bad(format!("{name:?} is not a metric name"));
             }
         }
-        for (i, name) in metrics.iter().enumerate() {
-            if metrics[..i].contains(name) {
-                return bad(format!("two families are named {name:?}"));
+        // Every name a family's samples or descriptor use, so that no two families share
+        // one (a counter `x` writes `x_total` and `x_created`, a histogram `x_bucket`, …).
+        let mut used: Vec<(String, &str)> = Vec::new();
+        let mut family = |base: String, samples: &[&str], what: &'static str| {
+            let mut names = vec![base.clone()];
+            names.extend(samples.iter().map(|s| format!("{base}{s}")));
+            for name in names {
+                if let Some((_, other)) = used.iter().find(|(n, _)| *n == name) {
+                    return Err(ConfigError::Naming(format!(
+                        "the {what} and the {other} both use the name {name:?}"
+                    )));
+                }
+                used.push((name, what));
             }
+            Ok(())
+        };
+        if let Some(requests) = &self.requests {
+            family(requests.clone(), &["_total", "_created"], "counter")?;
+        }
+        let histogram = ["_bucket", "_count", "_sum", "_created"];
+        family(
+            format!("{}_seconds", self.duration),
+            &histogram,
+            "histogram",
+        )?;
+        family(
+            format!("{}_seconds", self.head_duration),
+            &histogram,
+            "head histogram",
+        )?;
+        if let Some(in_flight) = &self.in_flight {
+            family(in_flight.clone(), &[], "in-flight gauge")?;
         }
         let labels = self.labels.all();
         for name in labels {
@@ -264,7 +292,15 @@ mod tests {
         );
         assert_eq!(
             why(Naming::new().in_flight(Some("http_request_duration_seconds"))),
-            "invalid naming: two families are named \"http_request_duration_seconds\""
+            "invalid naming: the in-flight gauge and the histogram both use the name \"http_request_duration_seconds\""
+        );
+        assert_eq!(
+            why(Naming::new().in_flight(Some("http_requests"))),
+            "invalid naming: the in-flight gauge and the counter both use the name \"http_requests\""
+        );
+        assert_eq!(
+            why(Naming::new().in_flight(Some("http_request_duration_seconds_count"))),
+            "invalid naming: the in-flight gauge and the histogram both use the name \"http_request_duration_seconds_count\""
         );
         assert_eq!(
             why(Naming::new().labels("method", "le", "status")),

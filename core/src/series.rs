@@ -349,6 +349,11 @@ impl RouteEntry {
         &self.settings
     }
 
+    /// Whether both entries belong to one table.
+    pub(crate) fn shares_settings(&self, other: &RouteEntry) -> bool {
+        Arc::ptr_eq(&self.settings, &other.settings)
+    }
+
     /// Whether this entry belongs to `table`: entries share their table's settings.
     pub(crate) fn is_in(&self, table: &RouteTable) -> bool {
         Arc::ptr_eq(&self.settings, &table.settings)

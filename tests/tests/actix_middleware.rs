@@ -105,6 +105,30 @@ async fn routes_come_from_routing_guards_and_scopes_included() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_to_the_head_is_recorded_on_the_route_routing_chose() {
+    let metrics = HttpMetrics::builder()
+        .duration_end(http_metrics_core::DurationEnd::Both)
+        .build()
+        .unwrap();
+    let server = servers::actix(&metrics, 1, routing_app);
+    let client = reqwest::Client::new();
+    // Guessed `/items/{id}` by path before routing, routed to `/items/{item_id}`.
+    let response = client.get(server.url("/items/1")).send().await.unwrap();
+    assert_eq!(response.text().await.unwrap(), "v1");
+    let m = scrape(&client, &server).await;
+    let series = |route| [("method", "GET"), ("route", route), ("status", "200")];
+    let head = "http_request_head_duration_seconds_count";
+    assert_eq!(m.get(head, &series("/items/{item_id}")), Some(1.0));
+    assert_eq!(m.get(head, &series("/items/{id}")), None);
+    assert_eq!(
+        total(&m, "GET", "/items/{id}", "200"),
+        None,
+        "no empty series either"
+    );
+    assert_eq!(total(&m, "GET", "/items/{item_id}", "200"), Some(1.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_from_inner_middleware_is_recorded_with_its_status_and_passed_on() {
     let metrics = HttpMetrics::new();
     let server = servers::actix(&metrics, 1, routing_app);

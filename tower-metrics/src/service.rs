@@ -21,21 +21,8 @@ fn label_request(
     if let Some(header) = label_header {
         guard.set_request_label(headers.get(header).map(|v| v.as_bytes()));
     }
-    #[cfg(feature = "exemplars")]
     if exemplars {
         guard.set_trace(headers.get("traceparent").map(|v| v.as_bytes()));
-    }
-    let _ = exemplars;
-}
-
-/// Whether `metrics` keep exemplars (never without the `exemplars` feature).
-fn exemplars_enabled(metrics: &HttpMetrics) -> bool {
-    #[cfg(feature = "exemplars")]
-    return metrics.exemplars_enabled();
-    #[cfg(not(feature = "exemplars"))]
-    {
-        let _ = metrics;
-        false
     }
 }
 
@@ -78,7 +65,7 @@ impl<S> Metrics<S> {
                 metrics: metrics.clone(),
                 routes: RouteCache::default(),
                 label_header: metrics.request_label_header().map(Into::into),
-                exemplars: exemplars_enabled(metrics),
+                exemplars: metrics.exemplars_enabled(),
             }),
         }
     }

@@ -449,14 +449,32 @@ impl RouteEntry {
     }
 
     /// The in-flight gauge of every (method, request-label index) that has seen a request.
+    ///
+    /// With a request label, every request enters value 0 (`other`) before its header moves
+    /// it: that slot's series is shown only when a request is in flight there or one was
+    /// recorded there, not for the requests that only passed through.
     pub(crate) fn in_flight(&self) -> impl Iterator<Item = (MethodLabel, u8, i64)> + '_ {
-        self.groups().flat_map(|(label, methods)| {
+        let labelled = self.settings.request_label.is_some();
+        self.groups().flat_map(move |(label, methods)| {
             MethodLabel::ALL
                 .into_iter()
                 .zip(methods)
                 .filter_map(move |(m, slot)| {
-                    let entered = slot.entered.load(Ordering::Relaxed);
-                    entered.then(|| (m, label, slot.in_flight.load(Ordering::Relaxed)))
+                    if !slot.entered.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let n = slot.in_flight.load(Ordering::Relaxed);
+                    if labelled && label == 0 && n == 0 {
+                        let mut recorded = false;
+                        let _ = slot.for_each_cell(|_, _| {
+                            recorded = true;
+                            Err(())
+                        });
+                        if !recorded {
+                            return None;
+                        }
+                    }
+                    Some((m, label, n))
                 })
         })
     }

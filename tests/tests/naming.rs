@@ -202,6 +202,11 @@ async fn a_request_label_is_bounded_alike_on_both_frameworks() {
             }
             assert_eq!(request.send().await.unwrap().status(), 200);
         }
+        // A route whose requests all have an allowed tenant.
+        let request = client
+            .get(format!("{base}/api/v2/orders/9"))
+            .header("x-tenant", "acme");
+        assert_eq!(request.send().await.unwrap().status(), 200);
         // A fresh value per request adds no series.
         for i in 0..20 {
             let request = client
@@ -244,12 +249,30 @@ async fn a_request_label_is_bounded_alike_on_both_frameworks() {
         ("tenant", "other"),
     ];
     assert_eq!(axum_m.get("http_requests_total", &unmatched), Some(20.0));
-    assert_eq!(axum_m.series("http_requests_total").len(), 4);
+    assert_eq!(axum_m.series("http_requests_total").len(), 5);
     let in_flight = [
         ("method", "GET"),
         ("route", "/api/users/{user_id}"),
         ("tenant", "acme"),
     ];
     assert_eq!(axum_m.get("http_requests_in_flight", &in_flight), Some(0.0));
+    // No `other` in-flight series for a route whose requests all had an allowed tenant
+    // (they enter `other` before their header moves them); one where `other` requests were.
+    let orders = |tenant| {
+        [
+            ("method", "GET"),
+            ("route", "/api/v2/orders/{order_id}"),
+            ("tenant", tenant),
+        ]
+    };
+    assert_eq!(
+        axum_m.get("http_requests_in_flight", &orders("acme")),
+        Some(0.0)
+    );
+    assert_eq!(
+        axum_m.get("http_requests_in_flight", &orders("other")),
+        None
+    );
+    assert_eq!(axum_m.series("http_requests_in_flight").len(), 5);
     tests::promtool_check(&axum_text).unwrap();
 }

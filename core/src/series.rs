@@ -309,8 +309,9 @@ pub(crate) struct RouteEntry {
     excluded: bool,
     /// The series of request-label value 0 (all of them without a request label).
     methods: [MethodSlot; 10],
-    /// Those of the request label's other values, 1 and up.
-    labelled: Box<[[MethodSlot; 10]]>,
+    /// Those of the request label's other values, 1 and up, each
+    /// allocated when a request first has that value.
+    labelled: Box<[OnceLock<Box<[MethodSlot; 10]>>]>,
     settings: Arc<Settings>,
 }
 
@@ -321,9 +322,7 @@ impl RouteEntry {
             template: template.into(),
             excluded,
             methods: std::array::from_fn(|_| MethodSlot::new()),
-            labelled: (1..values)
-                .map(|_| std::array::from_fn(|_| MethodSlot::new()))
-                .collect(),
+            labelled: (1..values).map(|_| OnceLock::new()).collect(),
             settings,
         }
     }
@@ -332,7 +331,8 @@ impl RouteEntry {
     fn slot(&self, method: MethodLabel, label: u8) -> &MethodSlot {
         let methods = match label {
             0 => &self.methods,
-            i => &self.labelled[usize::from(i) - 1],
+            i => self.labelled[usize::from(i) - 1]
+                .get_or_init(|| Box::new(std::array::from_fn(|_| MethodSlot::new()))),
         };
         &methods[method.index()]
     }
@@ -428,10 +428,11 @@ impl RouteEntry {
 
     /// Every request-label value's series, with its index.
     fn groups(&self) -> impl Iterator<Item = (u8, &[MethodSlot; 10])> {
-        std::iter::once(&self.methods)
-            .chain(self.labelled.iter())
+        let labelled = self.labelled.iter().map(|slots| slots.get().map(|b| &**b));
+        std::iter::once(Some(&self.methods))
+            .chain(labelled)
             .enumerate()
-            .map(|(i, methods)| (i as u8, methods))
+            .filter_map(|(i, methods)| Some((i as u8, methods?)))
     }
 
     /// Calls `f` with every (method, request-label index, status key, cell) recorded so far,

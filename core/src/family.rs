@@ -12,6 +12,8 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
+#[cfg(feature = "exemplars")]
+use crate::exposition::escape_into;
 use crate::naming::LabelNames;
 use crate::series::{DurationCell, RouteTable};
 use crate::{MethodLabel, StatusLabel};
@@ -243,19 +245,6 @@ fn descriptor(out: &mut String, name: &str, help: &str, kind: &str, unit: Option
     let _ = writeln!(out, "# TYPE {name} {kind}");
     if let Some(unit) = unit {
         let _ = writeln!(out, "# UNIT {name} {unit}");
-    }
-}
-
-/// A label value escaped as OpenMetrics requires.
-#[cfg(feature = "exemplars")]
-fn escape_into(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
     }
 }
 

@@ -555,14 +555,7 @@ impl HttpMetrics {
 /// rendering unescapes and re-escapes it for that format.
 fn escape_help(help: &str) -> String {
     let mut out = String::with_capacity(help.len());
-    for c in help.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '"' => out.push_str("\\\""),
-            _ => out.push(c),
-        }
-    }
+    crate::exposition::escape_into(help, &mut out);
     out
 }
 

@@ -492,14 +492,7 @@ fn label_text(names: &[String], values: &[String]) -> String {
         }
         out.push_str(name);
         out.push_str("=\"");
-        for c in value.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                '\n' => out.push_str("\\n"),
-                c => out.push(c),
-            }
-        }
+        crate::exposition::escape_into(value, &mut out);
         out.push('"');
     }
     out

@@ -256,15 +256,9 @@ async fn the_services_keep_the_trace_of_a_request_as_an_exemplar() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{name}");
-        let text = client
-            .get(service.url("listening", "/metrics"))
-            .header("accept", "application/openmetrics-text; version=1.0.0")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let openmetrics = "application/openmetrics-text; version=1.0.0";
+        let url = service.url("listening", "/metrics");
+        let text = tests::conformance::fetch_text(&client, &url, openmetrics).await;
         let exemplar = format!(r#"# {{trace_id="{trace}",span_id="eee19b7ec3c1b174"}} 1 "#);
         let counted = text.lines().any(|line| {
             line.starts_with(r#"http_requests_total{method="GET",route="/health",status="200"} 1 "#)

@@ -204,6 +204,19 @@ pub async fn run(client: &reqwest::Client, base: &str, steps: &[Step]) {
     }
 }
 
+/// The body of `GET url` sent with `Accept: accept`: an exposition in the format asked for.
+pub async fn fetch_text(client: &reqwest::Client, url: &str, accept: &str) -> String {
+    client
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("scrape body")
+}
+
 /// Scrapes `base` in the Prometheus text format.
 pub async fn scrape(client: &reqwest::Client, base: &str) -> (String, Exposition) {
     let text = client

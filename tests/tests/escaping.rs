@@ -83,15 +83,7 @@ async fn hostile_labels_and_help_round_trip_through_every_reader() {
         ("prometheus", "text/plain"),
         ("openmetrics", "application/openmetrics-text"),
     ] {
-        let text = client
-            .get(server.url("/metrics"))
-            .header("accept", accept)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = tests::conformance::fetch_text(&client, &server.url("/metrics"), accept).await;
         let ours = Exposition::parse(&text);
         let python = tests::python_parse(&text, format).unwrap_or_else(|e| {
             panic!("prometheus_client rejected the {format} output: {e}\n{text}")

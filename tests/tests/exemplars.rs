@@ -47,15 +47,8 @@ async fn the_trace_ids_sent_are_the_exemplars_prometheus_stores() {
     // Both frameworks expose the same exemplar where the same request landed, and Python's
     // OpenMetrics parser reads it back exactly.
     for (base, trace) in [(&axum.base, AXUM_TRACE), (&actix.base, ACTIX_TRACE)] {
-        let text = client
-            .get(format!("{base}/metrics"))
-            .header("accept", "application/openmetrics-text; version=1.0.0")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let openmetrics = "application/openmetrics-text; version=1.0.0";
+        let text = conformance::fetch_text(&client, &format!("{base}/metrics"), openmetrics).await;
         let parsed =
             tests::python_parse(&text, "openmetrics").unwrap_or_else(|e| panic!("{e}\n{text}"));
         let mut exemplars = Vec::new();

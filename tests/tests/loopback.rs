@@ -125,15 +125,8 @@ async fn promtool_accepts_the_prometheus_text_output() {
         .await
         .unwrap();
 
-    let text = client
-        .get(format!("{}/metrics", server.base))
-        .header("accept", "text/plain")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let url = format!("{}/metrics", server.base);
+    let text = tests::conformance::fetch_text(&client, &url, "text/plain").await;
     let parsed = Exposition::parse(&text);
     assert_eq!(
         parsed.get("tricky_events_total", &[("value", "new\nline")]),

@@ -7,7 +7,10 @@
 # Prints a table: each variant on axum, on actix-web with every request on one path, and on
 # actix-web with a new path every request. `route-reading` is the floor any middleware that
 # labels requests by route pays in that framework (tests/src/pass_through.rs): the last
-# column is what this workspace's middleware adds over it.
+# column is what this workspace's middleware adds over it. A second table turns the builder's
+# options on one at a time (tests/src/bin/request-loop.rs, OPTIONS) and gives each one's cost
+# over the default configuration, on one path; body sizes and exemplars from a second build,
+# with their features (the `default` row is the build without them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools.sh
@@ -15,13 +18,16 @@ cd "$(dirname "$0")/.."
 requests=${1:-10000}
 command -v valgrind >/dev/null 2>&1 || apt_install valgrind
 # Without the `exemplars` feature, as a service that does not use them is built.
+target_dir=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p tests --bin request-loop --no-default-features
-loop=${CARGO_TARGET_DIR:-target}/release/request-loop
+loop=$(mktemp -d)/request-loop
+cp "$target_dir/release/request-loop" "$loop"
+trap 'rm -rf "$(dirname "$loop")"' EXIT
 
-count() { # variant paths
+count() { # variant paths [option [binary]]
     local collected
     collected=$(valgrind --tool=callgrind --toggle-collect='request_loop::measured' \
-        --callgrind-out-file=/dev/null "$loop" "$1" "$requests" "$2" 2>&1 |
+        --callgrind-out-file=/dev/null "${4:-$loop}" "$1" "$requests" "$2" "${3:-default}" 2>&1 |
         awk '/Collected :/ {print $NF}')
     if [ -z "$collected" ]; then
         echo "error: callgrind reported no count for $1 ($2 paths)" >&2
@@ -45,5 +51,23 @@ for run in "axum one" "actix one" "actix many"; do
         [ "$variant" = route-reading ] && floor=$per
         over_floor=${floor:+$(printf '%+d' $((per - floor)))}
         echo "| $framework-$variant | $paths | $per | +$((per - bare)) | $over_floor |"
+    done
+done
+
+echo
+echo "| option on | framework | instructions / request | over default |"
+echo "|---|---|---|---|"
+cargo build --release -q -p tests --bin request-loop --features exemplars,body-sizes
+with_features=$target_dir/release/request-loop
+for framework in axum actix; do
+    default=''
+    for option in default both label otel exclusions sizes exemplars; do
+        if [ "$option" = exemplars ] || [ "$option" = sizes ]; then
+            per=$(count "$framework-metrics" one "$option" "$with_features")
+        else
+            per=$(count "$framework-metrics" one "$option")
+        fi
+        default=${default:-$per}
+        echo "| $option | $framework | $per | $(printf '%+d' $((per - default))) |"
     done
 done

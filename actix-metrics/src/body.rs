@@ -36,6 +36,7 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
         let Self { inner, mut active } = self;
         match inner.try_into_bytes() {
             Ok(bytes) => {
+                active.sent(bytes.len());
                 active.polled(true);
                 Ok(bytes)
             }
@@ -51,7 +52,56 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let this = self.project();
         let chunk = ready!(this.active.watch(|| this.inner.poll_next(cx)));
-        this.active.polled(matches!(chunk, None | Some(Err(_))));
+        match &chunk {
+            Some(Ok(bytes)) => this.active.sent(bytes.len()),
+            None | Some(Err(_)) => this.active.polled(true),
+        }
         Poll::Ready(chunk)
     }
+}
+
+#[cfg(feature = "body-sizes")]
+pin_project! {
+    /// A request payload that counts the bytes the handler reads, for the body-size
+    /// histograms.
+    struct CountedPayload {
+        #[pin]
+        inner: actix_web::dev::Payload,
+        counter: http_metrics_core::adapter::BodyCounter,
+    }
+}
+
+#[cfg(feature = "body-sizes")]
+impl futures_core::Stream for CountedPayload {
+    type Item = Result<Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.project();
+        let chunk = ready!(this.inner.poll_next(cx));
+        if let Some(Ok(bytes)) = &chunk {
+            this.counter.add(bytes.len() as u64);
+        }
+        Poll::Ready(chunk)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+/// Puts the request's payload behind a counter of the bytes the handler reads. Out of line:
+/// only services with body sizes on pay for it.
+#[cfg(feature = "body-sizes")]
+#[inline(never)]
+pub(crate) fn count_request_body(
+    req: &mut actix_web::dev::ServiceRequest,
+    guard: &http_metrics_core::adapter::RequestGuard,
+) {
+    let Some(counter) = guard.request_body_counter() else {
+        return;
+    };
+    let inner = actix_web::HttpMessage::take_payload(req);
+    req.set_payload(actix_web::dev::Payload::Stream {
+        payload: Box::pin(CountedPayload { inner, counter }),
+    });
 }

@@ -88,6 +88,8 @@ where
                 routes: LocalRouteCache::default(),
                 label_header: self.metrics.request_label_header().map(Into::into),
                 exemplars: self.metrics.exemplars_enabled(),
+                #[cfg(feature = "body-sizes")]
+                body_sizes: self.metrics.body_sizes_enabled(),
             }),
         }))
     }
@@ -102,6 +104,9 @@ struct Shared {
     label_header: Option<Box<str>>,
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
+    /// Whether the body-size histograms are on (request payloads are counted).
+    #[cfg(feature = "body-sizes")]
+    body_sizes: bool,
 }
 
 /// The service produced by [`Metrics`]: one per worker.
@@ -125,7 +130,8 @@ where
     // `#[inline]` here, on `MetricsFuture::poll` and on `ResponseBody::poll_next` lets a
     // release build fold each into actix-web's code around it (BENCHMARKS.md, section 1b).
     #[inline]
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    #[cfg_attr(not(feature = "body-sizes"), allow(unused_mut))]
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
         // Most requests are GETs: a tag comparison answers them without comparing text.
         // (actix-web's `Method` is http 0.2's, so the core's `From<&http::Method>`, for
         // http 1, does not apply.)
@@ -145,6 +151,10 @@ where
             .start_for_path(&shared.metrics, method, req.path(), || req.match_pattern());
         if shared.label_header.is_some() || shared.exemplars {
             label_request(&mut guard, shared, &req);
+        }
+        #[cfg(feature = "body-sizes")]
+        if shared.body_sizes {
+            crate::body::count_request_body(&mut req, &guard);
         }
         MetricsFuture {
             inner: self.service.call(req),

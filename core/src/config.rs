@@ -110,6 +110,9 @@ pub struct HttpMetricsBuilder {
     excluded_statuses: Vec<u16>,
     excluded_patterns: Vec<String>,
     request_label: Option<crate::RequestLabel>,
+    /// The body-size histograms' bounds, when they are on.
+    #[cfg(feature = "body-sizes")]
+    size_buckets: Option<Vec<f64>>,
     #[cfg(feature = "exemplars")]
     exemplars: Option<crate::Exemplars>,
 }
@@ -136,6 +139,8 @@ impl Default for HttpMetricsBuilder {
             excluded_statuses: Vec::new(),
             excluded_patterns: Vec::new(),
             request_label: None,
+            #[cfg(feature = "body-sizes")]
+            size_buckets: None,
             #[cfg(feature = "exemplars")]
             exemplars: None,
         }
@@ -290,6 +295,58 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Adds the body-size histograms, `http_request_size_bytes` and
+    /// `http_response_size_bytes` (by method, route and status, like the latency histogram),
+    /// with the buckets of [`DEFAULT_SIZE_BUCKETS`](crate::DEFAULT_SIZE_BUCKETS). Off by
+    /// default, and a cargo feature, `body-sizes`: counting a request's bytes takes a
+    /// pointer in every request's guard, which services without body sizes should not
+    /// carry (the same one as exemplars'; BENCHMARKS.md has the cost). The sizes are the bytes that crossed each body — chunked, streamed and
+    /// unknown-length bodies included, not what `Content-Length` announced — counted by the
+    /// adapters and recorded with the request, so each has exactly one observation per
+    /// request: the bytes of the request body the handler had read by then, and of the
+    /// response body sent (0 for a response without a body, such as one to `HEAD`, or one
+    /// cancelled before its head).
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{ActiveRequest, MethodLabel, RouteHandle};
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().body_sizes(true).build().unwrap();
+    /// let route = RouteHandle::resolve(&metrics, "/upload");
+    /// let mut active = ActiveRequest::from(route.start(MethodLabel::Post));
+    /// // The adapter's request body counts what the handler reads:
+    /// let counter = active.guard_mut().unwrap().request_body_counter().unwrap();
+    /// counter.add(1_500);
+    /// // and its response body what is sent:
+    /// let mut body = active.respond(201);
+    /// body.sent(42);
+    /// body.polled(true);
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(
+    ///     r#"http_request_size_bytes_bucket{le="10000.0",method="POST",route="/upload",status="201"} 1"#
+    /// ));
+    /// assert!(text.contains(
+    ///     r#"http_response_size_bytes_sum{method="POST",route="/upload",status="201"} 42"#
+    /// ));
+    /// ```
+    #[cfg(feature = "body-sizes")]
+    pub fn body_sizes(mut self, on: bool) -> Self {
+        self.size_buckets = on.then(|| {
+            self.size_buckets
+                .take()
+                .unwrap_or_else(|| crate::DEFAULT_SIZE_BUCKETS.to_vec())
+        });
+        self
+    }
+
+    /// The body-size histograms' bucket bounds, in bytes (strictly increasing; `+Inf` is
+    /// implicit), and turns them on: see [`HttpMetricsBuilder::body_sizes`].
+    #[cfg(feature = "body-sizes")]
+    pub fn body_size_buckets(mut self, bounds: impl IntoIterator<Item = f64>) -> Self {
+        self.size_buckets = Some(bounds.into_iter().collect());
+        self
+    }
+
     /// Adds a label taken from a request header, kept to an allow-list of values (the tenant,
     /// the API version): see [`RequestLabel`](crate::RequestLabel).
     pub fn request_label(mut self, label: crate::RequestLabel) -> Self {
@@ -340,6 +397,16 @@ impl HttpMetricsBuilder {
     pub fn build(self) -> Result<HttpMetrics, ConfigError> {
         let exemplars_on = self.exemplars_on();
         let buckets = Buckets::new(self.buckets)?;
+        #[cfg(feature = "body-sizes")]
+        let sizes = self.size_buckets.map(Buckets::bytes).transpose()?;
+        #[cfg(not(feature = "body-sizes"))]
+        let sizes: Option<Buckets> = None;
+        let shape = crate::series::CellShape {
+            buckets: buckets.len_with_inf(),
+            head: self.duration_end == crate::DurationEnd::Both,
+            exemplars: exemplars_on,
+            size_buckets: sizes.as_ref().map_or(0, Buckets::len_with_inf),
+        };
         let bearer_token = self
             .bearer_token
             .as_deref()
@@ -402,9 +469,7 @@ impl HttpMetricsBuilder {
         };
         let limit = crate::series::SeriesLimit::new(
             self.max_series,
-            buckets.len_with_inf(),
-            self.duration_end == crate::DurationEnd::Both,
-            exemplars_on,
+            shape,
             crate::capped::folded_counter(&folded, &http_name),
         );
         Ok(HttpMetrics::from_parts(crate::metrics::Parts {
@@ -412,6 +477,8 @@ impl HttpMetricsBuilder {
             settings: crate::series::Settings {
                 limit,
                 buckets,
+                sizes,
+                shape,
                 duration_end: self.duration_end,
                 status: self.status,
                 cancelled_status: self.cancelled_status,

@@ -79,6 +79,11 @@ pub(crate) const REQUESTS_HELP: &str =
 /// The latency histogram's help.
 pub(crate) const DURATION_HELP: &str =
     "Duration of HTTP requests from entering the middleware to the end of the response body";
+/// The request-size histogram's help.
+pub(crate) const REQUEST_SIZE_HELP: &str =
+    "Bytes of HTTP request bodies read by the time the request was recorded";
+/// The response-size histogram's help.
+pub(crate) const RESPONSE_SIZE_HELP: &str = "Bytes of HTTP response bodies sent";
 /// The head histogram's help.
 pub(crate) const HEAD_DURATION_HELP: &str =
     "Time from entering the middleware to the response head, of HTTP requests that had one";
@@ -322,18 +327,47 @@ impl EncodeMetric for RequestHeadDuration {
     }
 }
 
+/// `http_request_size_bytes` or, with `.1`, `http_response_size_bytes`.
+#[derive(Debug)]
+pub(crate) struct BodySize(pub(crate) Arc<RouteTable>, pub(crate) bool);
+
+impl EncodeMetric for BodySize {
+    fn encode(&self, encoder: MetricEncoder<'_>) -> fmt::Result {
+        let Some(bounds) = &self.0.settings().sizes else {
+            return Ok(());
+        };
+        encode_histograms_with(&self.0, bounds, encoder, |cell, bounds, out| {
+            cell.size_snapshot(self.1, bounds, out)
+        })
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
 /// Every series' histogram that `read` takes from its cell (and the overflow series', when
 /// it has requests).
 fn encode_histograms(
     routes: &RouteTable,
+    encoder: MetricEncoder<'_>,
+    read: impl Fn(&DurationCell, &crate::Buckets, &mut Vec<(f64, u64)>) -> Option<(f64, u64)>,
+) -> fmt::Result {
+    encode_histograms_with(routes, &routes.settings().buckets, encoder, read)
+}
+
+/// [`encode_histograms`] with the buckets `bounds`.
+fn encode_histograms_with(
+    routes: &RouteTable,
+    bounds: &crate::Buckets,
     mut encoder: MetricEncoder<'_>,
     read: impl Fn(&DurationCell, &crate::Buckets, &mut Vec<(f64, u64)>) -> Option<(f64, u64)>,
 ) -> fmt::Result {
     let settings = routes.settings();
-    let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
+    let mut buckets = Vec::with_capacity(bounds.len_with_inf());
     for entry in routes.entries() {
         entry.for_each_series(|method, label, key, cell| {
-            let Some((sum, count)) = read(cell, &settings.buckets, &mut buckets) else {
+            let Some((sum, count)) = read(cell, bounds, &mut buckets) else {
                 return Ok(());
             };
             if count == 0 {
@@ -352,7 +386,7 @@ fn encode_histograms(
         })?;
     }
     let overflow = &settings.limit.overflow;
-    match read(overflow, &settings.buckets, &mut buckets) {
+    match read(overflow, bounds, &mut buckets) {
         Some((sum, count)) if count > 0 => encoder
             .encode_family(&OverflowLabels)?
             .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?,

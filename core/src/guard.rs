@@ -2,6 +2,8 @@
 //! recorded request however the request ends.
 
 use std::num::NonZeroU16;
+#[cfg(feature = "body-sizes")]
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::series::RouteEntry;
@@ -126,9 +128,56 @@ impl RouteHandle {
             finished: false,
             head_recorded: false,
             label: 0,
-            #[cfg(feature = "exemplars")]
-            trace: None,
+            #[cfg(feature = "body-sizes")]
+            extras: self.0.settings().sizes.is_some().then(Default::default),
+            #[cfg(all(feature = "exemplars", not(feature = "body-sizes")))]
+            extras: None,
         }
+    }
+}
+
+/// What a request carries besides its series, allocated only for the requests that need it:
+/// its trace for an exemplar, and the bytes that crossed its bodies so far (shared by its
+/// guard and the request body that counts them).
+#[cfg(any(feature = "exemplars", feature = "body-sizes"))]
+#[derive(Debug, Default)]
+struct Extras {
+    #[cfg(feature = "exemplars")]
+    trace: std::sync::OnceLock<crate::TraceContext>,
+    #[cfg(feature = "body-sizes")]
+    request_bytes: AtomicU64,
+    #[cfg(feature = "body-sizes")]
+    response_bytes: AtomicU64,
+}
+
+/// Counts the bytes of a request's body as the handler reads them, for the body-size
+/// histograms ([`HttpMetricsBuilder::body_sizes`](crate::HttpMetricsBuilder::body_sizes)):
+/// an adapter wraps the request body and adds each chunk that passes through. The request is
+/// recorded with what was counted by then.
+///
+/// ```
+/// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+/// use http_metrics_core::HttpMetrics;
+///
+/// let metrics = HttpMetrics::builder().body_sizes(true).build().unwrap();
+/// let guard = RouteHandle::resolve(&metrics, "/upload").start(MethodLabel::Put).unwrap();
+/// let counter = guard.request_body_counter().expect("body sizes are on");
+/// counter.add(512);
+/// counter.add(512);
+/// guard.finish_with_status(204);
+/// let text = metrics.encode(http_metrics_core::Format::Prometheus).unwrap();
+/// assert!(text.contains(r#"http_request_size_bytes_sum{method="PUT",route="/upload",status="204"} 1024"#));
+/// ```
+#[cfg(feature = "body-sizes")]
+#[derive(Clone, Debug)]
+pub struct BodyCounter(Arc<Extras>);
+
+#[cfg(feature = "body-sizes")]
+impl BodyCounter {
+    /// Counts `bytes` more of the request body.
+    #[inline]
+    pub fn add(&self, bytes: u64) {
+        self.0.request_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 }
 
@@ -148,7 +197,7 @@ impl RouteHandle {
 /// Adapters move the guard from the request future into the response body so that the body's
 /// end, or its drop, is what records the request.
 ///
-/// The guard is 24 bytes (32 with the `exemplars` feature), and `Option<RequestGuard>` too: it travels inside every response
+/// The guard is 24 bytes (32 with the `exemplars` or `body-sizes` feature), and `Option<RequestGuard>` too: it travels inside every response
 /// body, which frameworks move several times per request, so its size is part of the cost
 /// of every request.
 #[derive(Debug)]
@@ -169,15 +218,15 @@ pub struct RequestGuard {
     head_recorded: bool,
     /// The request label's value index (0: other, or no request label).
     label: u8,
-    /// The request's trace, for an exemplar.
-    #[cfg(feature = "exemplars")]
-    trace: Option<Box<crate::TraceContext>>,
+    /// The request's trace and the bytes of its bodies, when it has either.
+    #[cfg(any(feature = "exemplars", feature = "body-sizes"))]
+    extras: Option<Arc<Extras>>,
 }
 
 // A compile-time check of the size promised above.
-#[cfg(not(feature = "exemplars"))]
+#[cfg(not(any(feature = "exemplars", feature = "body-sizes")))]
 const _: () = assert!(std::mem::size_of::<Option<RequestGuard>>() == 24);
-#[cfg(feature = "exemplars")]
+#[cfg(any(feature = "exemplars", feature = "body-sizes"))]
 const _: () = assert!(std::mem::size_of::<Option<RequestGuard>>() == 32);
 
 impl RequestGuard {
@@ -221,7 +270,11 @@ impl RequestGuard {
     pub fn set_trace(&mut self, traceparent: Option<&[u8]>) {
         #[cfg(feature = "exemplars")]
         if let Some(exemplars) = &self.entry.settings().exemplars {
-            self.trace = exemplars.trace(traceparent).map(Box::new);
+            if let Some(trace) = exemplars.trace(traceparent) {
+                let extras = self.extras.get_or_insert_with(Default::default);
+                // The first trace taken is kept.
+                let _ = extras.trace.set(trace);
+            }
         }
         #[cfg(not(feature = "exemplars"))]
         let _ = traceparent;
@@ -244,6 +297,30 @@ impl RequestGuard {
             self.entry.enter(self.method, index);
         }
         self.label = index;
+    }
+
+    /// The counter the adapter's request body adds the bytes it passes to, when the metrics
+    /// record body sizes ([`HttpMetricsBuilder::body_sizes`](crate::HttpMetricsBuilder::body_sizes)).
+    #[cfg(feature = "body-sizes")]
+    pub fn request_body_counter(&self) -> Option<BodyCounter> {
+        let extras = self.extras.as_ref()?;
+        self.entry
+            .settings()
+            .sizes
+            .is_some()
+            .then(|| BodyCounter(extras.clone()))
+    }
+
+    /// Counts `bytes` more of the response body, when the metrics record body sizes.
+    /// Without the `body-sizes` feature it does nothing.
+    #[inline]
+    pub fn add_response_bytes(&self, bytes: u64) {
+        #[cfg(feature = "body-sizes")]
+        if let Some(extras) = &self.extras {
+            extras.response_bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+        #[cfg(not(feature = "body-sizes"))]
+        let _ = bytes;
     }
 
     /// Moves the request to `route`, for frameworks that only know the final route after
@@ -342,12 +419,40 @@ impl RequestGuard {
             elapsed_nanos(self.clock)
         };
         let recorded = self.entry.observe(self.method, self.label, code, nanos);
+        #[cfg(feature = "body-sizes")]
+        if let (Some(extras), Some((cell, _))) = (&self.extras, recorded) {
+            // A response to HEAD has no body (RFC 9110, 9.3.2), whatever the handler made of
+            // it: some servers (actix-web) still pull that body through, and drop it.
+            let head = self.method == MethodLabel::Head;
+            record_sizes(settings, cell, extras, head);
+        }
         #[cfg(feature = "exemplars")]
-        if let (Some(trace), Some((cell, bucket))) = (&self.trace, recorded) {
+        if let (Some(trace), Some((cell, bucket))) =
+            (self.extras.as_ref().and_then(|e| e.trace.get()), recorded)
+        {
             cell.keep_exemplar(bucket, nanos, trace);
         }
         let _ = recorded;
         self.entry.leave(self.method, self.label);
+    }
+}
+
+/// Out of line: only the services with body sizes on pay for it.
+#[cfg(feature = "body-sizes")]
+#[inline(never)]
+fn record_sizes(
+    settings: &crate::series::Settings,
+    cell: &crate::series::DurationCell,
+    extras: &Extras,
+    head: bool,
+) {
+    if let Some(bounds) = &settings.sizes {
+        let sent = if head {
+            0
+        } else {
+            extras.response_bytes.load(Ordering::Relaxed)
+        };
+        cell.observe_sizes(bounds, extras.request_bytes.load(Ordering::Relaxed), sent);
     }
 }
 
@@ -410,6 +515,16 @@ impl ActiveRequest {
             (Some(guard), Some(status)) => guard.finish_with_status(status),
             (Some(guard), None) => guard.finish_error(),
             (None, _) => {}
+        }
+    }
+
+    /// Called by a response body with the size of each chunk of data it passes on, for the
+    /// body-size histograms (nothing is counted when they are off, and nothing is compiled
+    /// without the `body-sizes` feature).
+    #[inline]
+    pub fn sent(&mut self, bytes: usize) {
+        if let Some(guard) = &self.0 {
+            guard.add_response_bytes(bytes as u64);
         }
     }
 

@@ -31,7 +31,7 @@ mod summary;
 mod tests;
 mod timer;
 
-pub use buckets::DEFAULT_BUCKETS;
+pub use buckets::{DEFAULT_BUCKETS, DEFAULT_SIZE_BUCKETS};
 pub use capped::CappedFamily;
 pub use collect::{Observations, DEFAULT_COLLECTOR_TIMEOUT};
 pub use config::{

@@ -158,6 +158,27 @@ impl HttpMetrics {
                     RequestHeadDuration(routes.clone()),
                 );
             }
+            if routes.settings().sizes.is_some() {
+                for (name, help, response) in [
+                    (
+                        &naming.request_size,
+                        crate::family::REQUEST_SIZE_HELP,
+                        false,
+                    ),
+                    (
+                        &naming.response_size,
+                        crate::family::RESPONSE_SIZE_HELP,
+                        true,
+                    ),
+                ] {
+                    http.register_with_unit(
+                        name,
+                        help,
+                        Unit::Bytes,
+                        crate::family::BodySize(routes.clone(), response),
+                    );
+                }
+            }
             if let Some(name) = &naming.in_flight {
                 http.register(
                     name,
@@ -228,6 +249,14 @@ impl HttpMetrics {
     /// (Always `false` without the `exemplars` feature.)
     pub fn exemplars_enabled(&self) -> bool {
         self.inner.routes.settings().exemplars_on()
+    }
+
+    /// Whether the body-size histograms are on ([`crate::HttpMetricsBuilder::body_sizes`]):
+    /// adapters then count request bodies through
+    /// [`RequestGuard::request_body_counter`](crate::adapter::RequestGuard::request_body_counter)
+    /// and response bodies through [`ActiveRequest::sent`](crate::adapter::ActiveRequest::sent).
+    pub fn body_sizes_enabled(&self) -> bool {
+        self.inner.routes.settings().sizes.is_some()
     }
 
     /// The request header the [`RequestLabel`](crate::RequestLabel) reads, if there is one

@@ -13,6 +13,7 @@ use crate::ConfigError;
 /// | histogram | `http_request_duration_seconds` | `http_server_request_duration_seconds` | `axum_http_requests_duration_seconds` | `<namespace>_http_requests_duration_seconds` |
 /// | head histogram ([`DurationEnd::Both`](crate::DurationEnd::Both)) | `http_request_head_duration_seconds` | `http_server_response_head_duration_seconds` | `axum_http_requests_head_duration_seconds` | `<namespace>_http_requests_head_duration_seconds` |
 /// | in flight | `http_requests_in_flight` | `http_server_active_requests` | `axum_http_requests_pending` | — |
+/// | body sizes ([`body_sizes`](crate::HttpMetricsBuilder::body_sizes)) | `http_request_size_bytes`, `http_response_size_bytes` | `http_server_request_body_size_bytes`, `http_server_response_body_size_bytes` | `axum_http_request_size_bytes`, `axum_http_response_size_bytes` | `<namespace>_http_request_size_bytes`, `<namespace>_http_response_size_bytes` |
 /// | labels | `method`, `route`, `status` | `http_request_method`, `http_route`, `http_response_status_code` | `method`, `endpoint`, `status` | `method`, `endpoint`, `status` |
 ///
 /// A family named `None` is not exposed (OpenTelemetry counts requests with the histogram's
@@ -40,6 +41,8 @@ pub struct Naming {
     pub(crate) duration: String,
     pub(crate) head_duration: String,
     pub(crate) in_flight: Option<String>,
+    pub(crate) request_size: String,
+    pub(crate) response_size: String,
     pub(crate) labels: LabelNames,
 }
 
@@ -66,6 +69,8 @@ impl Naming {
             duration: "http_request_duration".into(),
             head_duration: "http_request_head_duration".into(),
             in_flight: Some("http_requests_in_flight".into()),
+            request_size: "http_request_size".into(),
+            response_size: "http_response_size".into(),
             labels: LabelNames {
                 method: "method".into(),
                 route: "route".into(),
@@ -87,6 +92,8 @@ impl Naming {
             duration: "http_server_request_duration".into(),
             head_duration: "http_server_response_head_duration".into(),
             in_flight: Some("http_server_active_requests".into()),
+            request_size: "http_server_request_body_size".into(),
+            response_size: "http_server_response_body_size".into(),
             labels: LabelNames {
                 method: "http_request_method".into(),
                 route: "http_route".into(),
@@ -105,6 +112,8 @@ impl Naming {
             duration: format!("{prefix}_http_requests_duration"),
             head_duration: format!("{prefix}_http_requests_head_duration"),
             in_flight: Some(format!("{prefix}_http_requests_pending")),
+            request_size: format!("{prefix}_http_request_size"),
+            response_size: format!("{prefix}_http_response_size"),
             labels: LabelNames {
                 method: "method".into(),
                 route: "endpoint".into(),
@@ -128,6 +137,8 @@ impl Naming {
             duration: format!("{prefix}http_requests_duration"),
             head_duration: format!("{prefix}http_requests_head_duration"),
             in_flight: None,
+            request_size: format!("{prefix}http_request_size"),
+            response_size: format!("{prefix}http_response_size"),
             labels: LabelNames {
                 method: "method".into(),
                 route: "endpoint".into(),
@@ -162,6 +173,14 @@ impl Naming {
         self
     }
 
+    /// The names, without their `_bytes`, of the body-size histograms that
+    /// [`body_sizes`](crate::HttpMetricsBuilder::body_sizes) adds.
+    pub fn body_sizes(mut self, request: &str, response: &str) -> Self {
+        self.request_size = request.to_owned();
+        self.response_size = response.to_owned();
+        self
+    }
+
     /// The names of the method, route and status labels.
     pub fn labels(mut self, method: &str, route: &str, status: &str) -> Self {
         self.labels = LabelNames {
@@ -184,6 +203,8 @@ impl Naming {
         let mut metrics = vec![
             format!("{}_seconds", self.duration),
             format!("{}_seconds", self.head_duration),
+            format!("{}_bytes", self.request_size),
+            format!("{}_bytes", self.response_size),
         ];
         if let Some(requests) = &self.requests {
             if requests.ends_with("_total") {
@@ -197,6 +218,13 @@ impl Naming {
             if histogram.ends_with("_seconds") {
                 return bad(format!(
                     "{histogram:?}: give the histogram's name without `_seconds`, which is added"
+                ));
+            }
+        }
+        for histogram in [&self.request_size, &self.response_size] {
+            if histogram.ends_with("_bytes") {
+                return bad(format!(
+                    "{histogram:?}: give the histogram's name without `_bytes`, which is added"
                 ));
             }
         }
@@ -235,6 +263,16 @@ impl Naming {
             format!("{}_seconds", self.head_duration),
             &histogram,
             "head histogram",
+        )?;
+        family(
+            format!("{}_bytes", self.request_size),
+            &histogram,
+            "request-size histogram",
+        )?;
+        family(
+            format!("{}_bytes", self.response_size),
+            &histogram,
+            "response-size histogram",
         )?;
         if let Some(in_flight) = &self.in_flight {
             family(in_flight.clone(), &[], "in-flight gauge")?;
@@ -301,6 +339,14 @@ mod tests {
         assert_eq!(
             why(Naming::new().in_flight(Some("http_request_duration_seconds_count"))),
             "invalid naming: the in-flight gauge and the histogram both use the name \"http_request_duration_seconds_count\""
+        );
+        assert_eq!(
+            why(Naming::new().body_sizes("in_bytes", "out")),
+            "invalid naming: \"in_bytes\": give the histogram's name without `_bytes`, which is added"
+        );
+        assert_eq!(
+            why(Naming::new().body_sizes("io", "io")),
+            "invalid naming: the response-size histogram and the request-size histogram both use the name \"io_bytes\""
         );
         assert_eq!(
             why(Naming::new().labels("method", "le", "status")),

@@ -11,10 +11,26 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::{Buckets, MethodLabel, StatusLabel};
 
+/// What each series holds, fixed by the options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CellShape {
+    /// Latency buckets, `+Inf` included.
+    pub(crate) buckets: usize,
+    /// A head histogram too ([`crate::DurationEnd::Both`]).
+    pub(crate) head: bool,
+    /// An exemplar per bucket.
+    pub(crate) exemplars: bool,
+    /// Body-size buckets, `+Inf` included; 0 without body sizes.
+    pub(crate) size_buckets: usize,
+}
+
 /// Settings every route entry needs while recording.
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) buckets: Buckets,
+    /// The body-size histograms' buckets, when they are on.
+    pub(crate) sizes: Option<Buckets>,
+    pub(crate) shape: CellShape,
     pub(crate) duration_end: crate::DurationEnd,
     pub(crate) status: StatusLabel,
     pub(crate) cancelled_status: u16,
@@ -85,15 +101,13 @@ pub(crate) struct SeriesLimit {
 impl SeriesLimit {
     pub(crate) fn new(
         max: usize,
-        buckets: usize,
-        head: bool,
-        exemplars: bool,
+        shape: CellShape,
         folded: prometheus_client::metrics::counter::Counter,
     ) -> Self {
         Self {
             max,
             created: Default::default(),
-            overflow: DurationCell::new(buckets, head, exemplars),
+            overflow: DurationCell::new(shape),
             folded,
         }
     }
@@ -128,20 +142,62 @@ pub(crate) struct DurationCell {
     counters: Box<[AtomicU64]>,
     /// With [`crate::DurationEnd::Both`], the head histogram's: its sum, then its buckets.
     head: Option<Box<[AtomicU64]>>,
+    /// With body sizes, the request-size histogram's sum and buckets, then the
+    /// response-size histogram's.
+    #[cfg(feature = "body-sizes")]
+    sizes: Option<Box<[AtomicU64]>>,
     /// With exemplars, the last one of each bucket.
     #[cfg(feature = "exemplars")]
     exemplars: Option<Box<crate::exemplar::Slots>>,
 }
 
 impl DurationCell {
-    fn new(buckets: usize, head: bool, exemplars: bool) -> Self {
-        let _ = exemplars;
-        let counters = || (0..=buckets).map(|_| AtomicU64::new(0)).collect();
+    fn new(shape: CellShape) -> Self {
+        let counters = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
         Self {
-            counters: counters(),
-            head: head.then(counters),
+            counters: counters(1 + shape.buckets),
+            head: shape.head.then(|| counters(1 + shape.buckets)),
+            #[cfg(feature = "body-sizes")]
+            sizes: (shape.size_buckets > 0).then(|| counters(2 * (1 + shape.size_buckets))),
             #[cfg(feature = "exemplars")]
-            exemplars: exemplars.then(|| Box::new(crate::exemplar::Slots::new(buckets))),
+            exemplars: shape
+                .exemplars
+                .then(|| Box::new(crate::exemplar::Slots::new(shape.buckets))),
+        }
+    }
+
+    /// Records one request's body sizes, when this cell keeps them.
+    #[cfg(feature = "body-sizes")]
+    #[inline]
+    pub(crate) fn observe_sizes(&self, bounds: &Buckets, request: u64, response: u64) {
+        if let Some(sizes) = &self.sizes {
+            let (req, resp) = sizes.split_at(sizes.len() / 2);
+            for (half, bytes) in [(req, request), (resp, response)] {
+                half[1 + bounds.index(bytes)].fetch_add(1, Ordering::Relaxed);
+                half[0].fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// [`DurationCell::snapshot`] of the request-size (or, with `response`, the
+    /// response-size) histogram, when this cell keeps them.
+    pub(crate) fn size_snapshot(
+        &self,
+        response: bool,
+        bounds: &Buckets,
+        out: &mut Vec<(f64, u64)>,
+    ) -> Option<(f64, u64)> {
+        #[cfg(feature = "body-sizes")]
+        {
+            let sizes = self.sizes.as_deref()?;
+            let (req, resp) = sizes.split_at(sizes.len() / 2);
+            let half = if response { resp } else { req };
+            Some(snapshot(&half[1..], &half[0], bounds, out))
+        }
+        #[cfg(not(feature = "body-sizes"))]
+        {
+            let _ = (response, bounds, out);
+            None
         }
     }
 
@@ -212,7 +268,7 @@ impl DurationCell {
 }
 
 /// Reads bucket counters into `out` as (upper bound, non-cumulative count) pairs and
-/// returns (sum in seconds, count). The count is the sum of the buckets read, so the `+Inf`
+/// returns (sum in the exposed unit, count). The count is the sum of the buckets read, so the `+Inf`
 /// bucket and `_count` always agree within one scrape.
 fn snapshot(
     buckets: &[AtomicU64],
@@ -230,7 +286,7 @@ fn snapshot(
             n,
         ));
     }
-    let sum = sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+    let sum = bounds.to_unit(sum_nanos.load(Ordering::Relaxed));
     (sum, count)
 }
 
@@ -255,14 +311,7 @@ impl MethodSlot {
     }
 
     #[inline]
-    fn cell<'a>(
-        &'a self,
-        key: u16,
-        limit: &'a SeriesLimit,
-        buckets: usize,
-        head: bool,
-        exemplars: bool,
-    ) -> &'a DurationCell {
+    fn cell<'a>(&'a self, key: u16, limit: &'a SeriesLimit, shape: CellShape) -> &'a DurationCell {
         let (class, code) = (usize::from(key / 100 - 1), usize::from(key % 100));
         let table = self.classes[class].get_or_init(|| Box::new([const { OnceLock::new() }; 100]));
         if let Some(cell) = table[code].get() {
@@ -274,7 +323,7 @@ impl MethodSlot {
         let mut created = false;
         let cell = table[code].get_or_init(|| {
             created = true;
-            DurationCell::new(buckets, head, exemplars)
+            DurationCell::new(shape)
         });
         if !created {
             // Another request created the same series first: give the budget back.
@@ -408,14 +457,7 @@ impl RouteEntry {
         }
         let slot = self.slot(method, label);
         let key = settings.status.key(code);
-        let head = settings.duration_end == crate::DurationEnd::Both;
-        let cell = slot.cell(
-            key,
-            &settings.limit,
-            settings.buckets.len_with_inf(),
-            head,
-            settings.exemplars_on(),
-        );
+        let cell = slot.cell(key, &settings.limit, settings.shape);
         Some((cell, settings.buckets.index(nanos)))
     }
 

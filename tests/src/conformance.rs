@@ -231,6 +231,23 @@ pub async fn scrape(client: &reqwest::Client, base: &str) -> (String, Exposition
     (text, parsed)
 }
 
+/// Scrapes both servers and requires the same series with the same values (durations
+/// aside, see [`comparable`]): each one's exposition text and parse, axum's first.
+pub async fn scrape_alike(
+    client: &reqwest::Client,
+    axum_base: &str,
+    actix_base: &str,
+) -> [(String, Exposition); 2] {
+    let (axum_text, axum_m) = scrape(client, axum_base).await;
+    let (actix_text, actix_m) = scrape(client, actix_base).await;
+    assert_eq!(
+        comparable(&axum_m),
+        comparable(&actix_m),
+        "\n--- axum ---\n{axum_text}\n--- actix ---\n{actix_text}"
+    );
+    [(axum_text, axum_m), (actix_text, actix_m)]
+}
+
 /// Every series of an exposition with the values that do not depend on timing: counters,
 /// gauges, histograms' `_count`, and which buckets exist (not their counts, nor `_sum`).
 pub fn comparable(exposition: &Exposition) -> Vec<(String, Labels, Option<f64>)> {

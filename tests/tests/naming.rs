@@ -7,13 +7,15 @@ use http_metrics_core::{HttpMetrics, Naming};
 use tests::conformance::{self, EXPECTED_TOTALS, SCRIPT};
 use tests::servers;
 
-/// (preset, counter name, histogram name, in-flight name, label names)
+/// (preset, counter name, histogram name, in-flight name, label names, body-size histogram
+/// names)
 type Preset = (
     Naming,
     Option<&'static str>,
     &'static str,
     Option<&'static str>,
     [&'static str; 3],
+    [&'static str; 2],
 );
 
 fn presets() -> Vec<Preset> {
@@ -28,6 +30,10 @@ fn presets() -> Vec<Preset> {
                 "http_route",
                 "http_response_status_code",
             ],
+            [
+                "http_server_request_body_size_bytes",
+                "http_server_response_body_size_bytes",
+            ],
         ),
         (
             Naming::axum_prometheus(None),
@@ -35,6 +41,10 @@ fn presets() -> Vec<Preset> {
             "axum_http_requests_duration_seconds",
             Some("axum_http_requests_pending"),
             ["method", "endpoint", "status"],
+            [
+                "axum_http_request_size_bytes",
+                "axum_http_response_size_bytes",
+            ],
         ),
         (
             Naming::actix_web_prom("api"),
@@ -42,6 +52,10 @@ fn presets() -> Vec<Preset> {
             "api_http_requests_duration_seconds",
             None,
             ["method", "endpoint", "status"],
+            [
+                "api_http_request_size_bytes",
+                "api_http_response_size_bytes",
+            ],
         ),
     ]
 }
@@ -56,22 +70,16 @@ async fn run_both(build: impl Fn() -> HttpMetrics) -> [(String, tests::Expositio
     let actix = servers::actix(&actix_metrics, 1, conformance::actix_app);
     conformance::run(&client, &axum.base, SCRIPT).await;
     conformance::run(&client, &actix.base, SCRIPT).await;
-    let (axum_text, axum_m) = conformance::scrape(&client, &axum.base).await;
-    let (actix_text, actix_m) = conformance::scrape(&client, &actix.base).await;
-    assert_eq!(
-        conformance::comparable(&axum_m),
-        conformance::comparable(&actix_m),
-        "\n--- axum ---\n{axum_text}\n--- actix ---\n{actix_text}"
-    );
-    [(axum_text, axum_m), (actix_text, actix_m)]
+    conformance::scrape_alike(&client, &axum.base, &actix.base).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_preset_names_the_same_series_on_both_frameworks() {
-    for (naming, counter, histogram, in_flight, [method, route, status]) in presets() {
+    for (naming, counter, histogram, in_flight, [method, route, status], sizes) in presets() {
         let [(axum_text, axum), _] = run_both(|| {
             HttpMetrics::builder()
                 .naming(naming.clone())
+                .body_sizes(true)
                 .exclude_route("/health")
                 .build()
                 .unwrap()
@@ -83,19 +91,20 @@ async fn every_preset_names_the_same_series_on_both_frameworks() {
             if let Some(counter) = counter {
                 assert_eq!(axum.get(counter, &labels), count, "{counter} {labels:?}");
             }
-            let histogram_count = format!("{histogram}_count");
-            assert_eq!(axum.get(&histogram_count, &labels), count, "{labels:?}");
+            for histogram in [histogram, sizes[0], sizes[1]] {
+                let histogram_count = format!("{histogram}_count");
+                assert_eq!(axum.get(&histogram_count, &labels), count, "{labels:?}");
+            }
         }
-        let expected_families: Vec<String> = counter
-            .map(str::to_owned)
-            .into_iter()
-            .chain([
-                format!("{histogram}_bucket"),
-                format!("{histogram}_count"),
-                format!("{histogram}_sum"),
-            ])
-            .chain(in_flight.map(str::to_owned))
-            .collect();
+        let expected_families: Vec<String> =
+            counter
+                .map(str::to_owned)
+                .into_iter()
+                .chain([histogram, sizes[0], sizes[1]].into_iter().flat_map(|h| {
+                    ["_bucket", "_count", "_sum"].map(|sample| format!("{h}{sample}"))
+                }))
+                .chain(in_flight.map(str::to_owned))
+                .collect();
         let mut http_families: Vec<&String> = axum
             .samples
             .keys()

@@ -1,6 +1,7 @@
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use http_metrics_core::adapter::ActiveRequest;
 use pin_project_lite::pin_project;
@@ -38,7 +39,12 @@ impl<B: Body> Body for ResponseBody<B> {
         // soon as it is known rather than when the body is eventually dropped.
         let ended = match &frame {
             None | Some(Err(_)) => true,
-            Some(Ok(_)) => this.inner.is_end_stream(),
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    this.active.sent(data.remaining());
+                }
+                this.inner.is_end_stream()
+            }
         };
         this.active.polled(ended);
         Poll::Ready(frame)
@@ -51,4 +57,68 @@ impl<B: Body> Body for ResponseBody<B> {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
+}
+
+#[cfg(all(feature = "axum", feature = "body-sizes"))]
+pin_project! {
+    /// A request body that counts the bytes the handler reads, for the body-size histograms.
+    struct CountedBody<B> {
+        #[pin]
+        inner: B,
+        counter: http_metrics_core::adapter::BodyCounter,
+    }
+}
+
+#[cfg(all(feature = "axum", feature = "body-sizes"))]
+impl<B: Body> Body for CountedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
+            this.counter.add(data.remaining() as u64);
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Has the request's body counted for the body-size histograms: an axum body is wrapped so
+/// that every byte the handler reads is counted; a body of another type, which cannot be
+/// wrapped without changing the request's type, counts as its `Content-Length` (0 without
+/// one). Out of line: only services with body sizes on pay for it.
+#[cfg(feature = "body-sizes")]
+#[inline(never)]
+pub(crate) fn count_request_body<B: 'static>(
+    req: &mut http::Request<B>,
+    guard: &http_metrics_core::adapter::RequestGuard,
+) {
+    let Some(counter) = guard.request_body_counter() else {
+        return;
+    };
+    #[cfg(feature = "axum")]
+    if let Some(body) =
+        (req.body_mut() as &mut dyn std::any::Any).downcast_mut::<axum::body::Body>()
+    {
+        let inner = std::mem::take(body);
+        *body = axum::body::Body::new(CountedBody { inner, counter });
+        return;
+    }
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    counter.add(declared.unwrap_or(0));
 }

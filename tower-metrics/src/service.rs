@@ -43,6 +43,9 @@ struct Shared {
     label_header: Option<Box<str>>,
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
+    /// Whether the body-size histograms are on (request bodies are counted).
+    #[cfg(feature = "body-sizes")]
+    body_sizes: bool,
 }
 
 impl<S> Metrics<S> {
@@ -66,6 +69,8 @@ impl<S> Metrics<S> {
                 routes: RouteCache::default(),
                 label_header: metrics.request_label_header().map(Into::into),
                 exemplars: metrics.exemplars_enabled(),
+                #[cfg(feature = "body-sizes")]
+                body_sizes: metrics.body_sizes_enabled(),
             }),
         }
     }
@@ -89,6 +94,7 @@ impl<S> Metrics<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Metrics<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ReqBody: 'static,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
@@ -103,13 +109,16 @@ where
     // release build fold each into the wrapper axum puts around it (`MapFuture`, `MapErr`;
     // BENCHMARKS.md, section 1b).
     #[inline]
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    #[cfg_attr(not(feature = "body-sizes"), allow(unused_mut))]
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let method = MethodLabel::from(req.method());
         let Shared {
             metrics,
             routes,
             label_header,
             exemplars,
+            #[cfg(feature = "body-sizes")]
+            body_sizes,
         } = &*self.shared;
         let mut guard = routes.start(metrics, method, crate::route::template(&req));
         if label_header.is_some() || *exemplars {
@@ -119,6 +128,10 @@ where
                 *exemplars,
                 req.headers(),
             );
+        }
+        #[cfg(feature = "body-sizes")]
+        if let (true, Some(guard)) = (*body_sizes, &guard) {
+            crate::body::count_request_body(&mut req, guard);
         }
         ResponseFuture::new(self.inner.call(req), guard.into())
     }

@@ -4,12 +4,14 @@
 //! on the machine's load, so they compare variants where timings on a shared machine are too
 //! noisy to.
 //!
-//! `request-loop VARIANT REQUESTS [PATHS]`, VARIANT one of:
+//! `request-loop VARIANT REQUESTS [PATHS [OPTION]]`, VARIANT one of:
 //! `axum-bare`, `axum-pass-through`, `axum-route-reading`, `axum-unrecorded`, `axum-metrics`,
 //! `actix-bare`, `actix-pass-through`, `actix-route-reading`, `actix-unrecorded`,
 //! `actix-metrics`;
 //! PATHS `one` (default: every request on `/users/42`) or, on actix-web, `many` (a new path
-//! every request, far more distinct paths than actix-metrics' path memo keeps).
+//! every request, far more distinct paths than actix-metrics' path memo keeps); OPTION, for
+//! the `metrics` variants, one of the builder's options turned on (see [`OPTIONS`]), or
+//! `default`.
 //!
 //! `pass-through` wraps the response body and does nothing else; `route-reading` also reads
 //! the route the way the framework offers it (see `tests::pass_through`), the least any
@@ -36,24 +38,74 @@ const VARIANTS: [&str; 10] = [
     "actix-metrics",
 ];
 
+/// The builder's options the `metrics` variants can turn on, one at a time: body sizes, both
+/// durations, a request label (the requests carry no such header: they are `other`),
+/// OpenTelemetry's names, exclusions that do not apply to the route (a pattern and a
+/// status), and exemplars (with the `exemplars` feature; the requests carry no
+/// `traceparent`). Body sizes need the `body-sizes` feature.
+const OPTIONS: [&str; 7] = [
+    "default",
+    "sizes",
+    "both",
+    "label",
+    "otel",
+    "exclusions",
+    "exemplars",
+];
+
+fn with_option(option: &str) -> Result<HttpMetrics, String> {
+    let builder = HttpMetrics::builder();
+    let builder = match option {
+        "default" => builder,
+        #[cfg(feature = "body-sizes")]
+        "sizes" => builder.body_sizes(true),
+        "both" => builder.duration_end(http_metrics_core::DurationEnd::Both),
+        "label" => builder.request_label(
+            http_metrics_core::RequestLabel::header("x-tenant", "tenant").allow(["acme", "globex"]),
+        ),
+        "otel" => builder.naming(http_metrics_core::Naming::opentelemetry()),
+        "exclusions" => builder
+            .exclude_routes_matching("/internal/*")
+            .exclude_status(404),
+        #[cfg(feature = "exemplars")]
+        "exemplars" => builder.exemplars(http_metrics_core::Exemplars::traceparent()),
+        other => {
+            return Err(format!(
+                "option {other} is not built in (the `exemplars` or `body-sizes` feature?)"
+            ))
+        }
+    };
+    builder.build().map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (variant, requests, many) = match args.as_slice() {
+    let (variant, requests, many, option) = match args.as_slice() {
         [variant, requests, rest @ ..] if VARIANTS.contains(&variant.as_str()) => {
-            let many = match rest {
-                [] => false,
-                [paths] if paths == "one" => false,
-                [paths] if paths == "many" && variant.starts_with("actix-") => true,
+            let (paths, option) = match rest {
+                [] => ("one", "default"),
+                [paths] => (paths.as_str(), "default"),
+                [paths, option] if OPTIONS.contains(&option.as_str()) => {
+                    (paths.as_str(), option.as_str())
+                }
+                _ => return usage("OPTION is one of the options"),
+            };
+            let many = match paths {
+                "one" => false,
+                "many" if variant.starts_with("actix-") => true,
                 _ => return usage("PATHS is `one`, or `many` on actix-web"),
             };
             match requests.parse() {
-                Ok(requests) => (variant.as_str(), requests, many),
+                Ok(requests) => (variant.as_str(), requests, many, option),
                 Err(_) => return usage(&format!("not a number of requests: {requests}")),
             }
         }
         _ => return usage("expected a variant and a number of requests"),
     };
-    let metrics = HttpMetrics::new();
+    let metrics = match with_option(option) {
+        Ok(metrics) => metrics,
+        Err(problem) => return usage(&problem),
+    };
     let unrecorded = HttpMetrics::builder()
         .exclude_route("/users/{id}")
         .build()
@@ -131,8 +183,9 @@ fn measured(run: &dyn Fn(u64), requests: u64) {
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!(
-        "request-loop: {problem}\nusage: request-loop VARIANT REQUESTS [one|many]\nvariants: {}",
-        VARIANTS.join(" ")
+        "request-loop: {problem}\nusage: request-loop VARIANT REQUESTS [one|many [OPTION]]\nvariants: {}\noptions: {}",
+        VARIANTS.join(" "),
+        OPTIONS.join(" ")
     );
     ExitCode::from(2)
 }

@@ -216,7 +216,11 @@ where
                         .routes
                         .settle(&shared.metrics, guard, route.as_deref());
                 }
-                let active = this.active.respond(response.status().as_u16());
+                // A WebSocket's response body is the connection: with upgraded connections
+                // tracked, it carries the connection's guard until the socket closes.
+                let active = this
+                    .active
+                    .respond_carrying_upgrade(response.status().as_u16());
                 Ok(response.map_body(|_, body| ResponseBody::new(body, active)))
             }
             Err(error) => {

@@ -10,6 +10,11 @@ pub const DEFAULT_BUCKETS: [f64; 14] = [
 /// Bucket bounds for the body-size histograms, in bytes: powers of ten from 100 B to 100 MB.
 pub const DEFAULT_SIZE_BUCKETS: [f64; 7] = [1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
+/// Bucket bounds for the lifetime of upgraded connections, in seconds: a second to a day.
+pub const DEFAULT_CONNECTION_BUCKETS: [f64; 9] = [
+    1.0, 10.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 14400.0, 86400.0,
+];
+
 /// Upper bounds of a histogram's buckets: of the latency histogram in seconds, of the
 /// body-size histograms in bytes.
 ///

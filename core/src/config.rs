@@ -110,6 +110,7 @@ pub struct HttpMetricsBuilder {
     excluded_statuses: Vec<u16>,
     excluded_patterns: Vec<String>,
     request_label: Option<crate::RequestLabel>,
+    upgraded_connections: bool,
     /// The body-size histograms' bounds, when they are on.
     #[cfg(feature = "body-sizes")]
     size_buckets: Option<Vec<f64>>,
@@ -139,6 +140,7 @@ impl Default for HttpMetricsBuilder {
             excluded_statuses: Vec::new(),
             excluded_patterns: Vec::new(),
             request_label: None,
+            upgraded_connections: false,
             #[cfg(feature = "body-sizes")]
             size_buckets: None,
             #[cfg(feature = "exemplars")]
@@ -347,6 +349,33 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Tracks upgraded connections (WebSockets): `http_upgraded_connections_open`, a gauge of
+    /// those open now, and `http_upgraded_connection_duration_seconds`, a histogram of the
+    /// lifetime of those that closed (buckets
+    /// [`DEFAULT_CONNECTION_BUCKETS`](crate::DEFAULT_CONNECTION_BUCKETS)), by method and
+    /// route. Off by default. Whether on or not, the upgrade request itself is recorded as a
+    /// 101 when the upgrade is answered, and leaves the in-flight gauge then. actix-web's
+    /// adapter tracks each connection by itself (its response body is the connection); on
+    /// axum the handler holds an [`UpgradedConnection`](crate::UpgradedConnection) in the
+    /// task that serves the socket.
+    ///
+    /// ```
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().upgraded_connections(true).build().unwrap();
+    /// let socket = metrics.upgraded_connection(&http::Method::GET, "/chat");
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(r#"http_upgraded_connections_open{method="GET",route="/chat"} 1"#));
+    /// drop(socket); // closed
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(r#"http_upgraded_connections_open{method="GET",route="/chat"} 0"#));
+    /// assert!(text.contains(r#"http_upgraded_connection_duration_seconds_count{method="GET",route="/chat"} 1"#));
+    /// ```
+    pub fn upgraded_connections(mut self, on: bool) -> Self {
+        self.upgraded_connections = on;
+        self
+    }
+
     /// Adds a label taken from a request header, kept to an allow-list of values (the tenant,
     /// the API version): see [`RequestLabel`](crate::RequestLabel).
     pub fn request_label(mut self, label: crate::RequestLabel) -> Self {
@@ -478,6 +507,10 @@ impl HttpMetricsBuilder {
                 limit,
                 buckets,
                 sizes,
+                upgrades: self
+                    .upgraded_connections
+                    .then(|| Buckets::new(crate::DEFAULT_CONNECTION_BUCKETS))
+                    .transpose()?,
                 shape,
                 duration_end: self.duration_end,
                 status: self.status,

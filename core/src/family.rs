@@ -29,6 +29,24 @@ struct SeriesLabels<'a> {
     request: Option<(&'a str, &'a str)>,
 }
 
+impl<'a> SeriesLabels<'a> {
+    /// The labels of a series without a status: `method`, `route`, and `request`'s.
+    fn route(
+        settings: &'a crate::series::Settings,
+        method: MethodLabel,
+        entry: &'a crate::series::RouteEntry,
+        request: Option<(&'a str, &'a str)>,
+    ) -> Self {
+        Self {
+            names: &settings.labels,
+            method,
+            route: entry.template(),
+            status: None,
+            request,
+        }
+    }
+}
+
 impl EncodeLabelSet for SeriesLabels<'_> {
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
         encode_label(encoder, &self.names.method, |w| {
@@ -346,6 +364,56 @@ impl EncodeMetric for BodySize {
     }
 }
 
+/// `http_upgraded_connections_open`.
+#[derive(Debug)]
+pub(crate) struct UpgradesOpen(pub(crate) Arc<RouteTable>);
+
+impl EncodeMetric for UpgradesOpen {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
+        for entry in self.0.entries() {
+            for (method, cell) in entry.upgraded() {
+                let Some(open) = cell.open_now() else {
+                    continue;
+                };
+                let labels = SeriesLabels::route(self.0.settings(), method, &entry, None);
+                encoder.encode_family(&labels)?.encode_gauge(&open)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Gauge
+    }
+}
+
+/// `http_upgraded_connection_duration_seconds`.
+#[derive(Debug)]
+pub(crate) struct UpgradeLifetimes(pub(crate) Arc<RouteTable>);
+
+impl EncodeMetric for UpgradeLifetimes {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
+        let Some(bounds) = &self.0.settings().upgrades else {
+            return Ok(());
+        };
+        let mut buckets = Vec::with_capacity(bounds.len_with_inf());
+        for entry in self.0.entries() {
+            for (method, cell) in entry.upgraded() {
+                let (sum, count) = cell.snapshot(bounds, &mut buckets);
+                let labels = SeriesLabels::route(self.0.settings(), method, &entry, None);
+                encoder
+                    .encode_family(&labels)?
+                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
+}
+
 /// Every series' histogram that `read` takes from its cell (and the overflow series', when
 /// it has requests).
 fn encode_histograms(
@@ -403,13 +471,12 @@ impl EncodeMetric for RequestsInFlight {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> fmt::Result {
         for entry in self.0.entries() {
             for (method, label, n) in entry.in_flight() {
-                let labels = SeriesLabels {
-                    names: &self.0.settings().labels,
+                let labels = SeriesLabels::route(
+                    self.0.settings(),
                     method,
-                    route: entry.template(),
-                    status: None,
-                    request: request_label(self.0.settings(), label),
-                };
+                    &entry,
+                    request_label(self.0.settings(), label),
+                );
                 encoder.encode_family(&labels)?.encode_gauge(&n)?;
             }
         }

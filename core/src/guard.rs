@@ -127,6 +127,7 @@ impl RouteHandle {
             measured: false,
             finished: false,
             head_recorded: false,
+            upgraded: false,
             label: 0,
             #[cfg(feature = "body-sizes")]
             extras: self.0.settings().sizes.is_some().then(Default::default),
@@ -216,6 +217,9 @@ pub struct RequestGuard {
     finished: bool,
     /// The time to the head is recorded ([`crate::DurationEnd::Both`]).
     head_recorded: bool,
+    /// Recorded as a 101, and now the upgraded connection carried by the response body,
+    /// open since `clock`: closed when the guard drops.
+    upgraded: bool,
     /// The request label's value index (0: other, or no request label).
     label: u8,
     /// The request's trace and the bytes of its bodies, when it has either.
@@ -462,9 +466,80 @@ fn elapsed_nanos(start: u64) -> u64 {
     clock.delta_as_nanos(start, clock.raw())
 }
 
+impl RequestGuard {
+    /// The response is a 101: records the request now, under 101, and takes it out of the
+    /// in-flight gauge. With `carried` (the response body is the upgraded connection, as on
+    /// actix-web) and upgraded connections tracked, the guard lives on as that connection,
+    /// open from now until it drops.
+    fn upgrade(mut self, carried: bool) -> Option<RequestGuard> {
+        self.set_status(101);
+        self.record(Outcome::Response(101));
+        if !carried || self.entry.upgrade_cell(self.method).is_none() {
+            return None;
+        }
+        if let Some(cell) = self.entry.upgrade_cell(self.method) {
+            cell.open();
+        }
+        self.upgraded = true;
+        self.clock = clock().raw();
+        Some(self)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn close_upgraded(&mut self) {
+        self.upgraded = false;
+        close(&self.entry, self.method, self.clock);
+    }
+}
+
+/// Closes an upgraded connection of `entry` opened at the raw clock reading `opened`.
+fn close(entry: &crate::series::RouteEntry, method: MethodLabel, opened: u64) {
+    if let (Some(cell), Some(bounds)) = (entry.upgrade_cell(method), &entry.settings().upgrades) {
+        cell.close(bounds, elapsed_nanos(opened));
+    }
+}
+
+/// One upgraded connection (a WebSocket, say) open on a route: counted in
+/// `http_upgraded_connections_open` while it lives, and its lifetime observed in
+/// `http_upgraded_connection_duration_seconds` when it drops, when the metrics track
+/// upgraded connections ([`HttpMetricsBuilder::upgraded_connections`](crate::HttpMetricsBuilder::upgraded_connections));
+/// otherwise it does nothing. Made by [`HttpMetrics::upgraded_connection`]: on axum, where the
+/// upgraded connection lives in a task of the handler's, outside any middleware, the
+/// handler keeps it in that task; actix-web's adapter tracks the connection itself.
+#[derive(Debug)]
+#[must_use = "the connection is closed when this drops"]
+pub struct UpgradedConnection {
+    open: Option<(Arc<crate::series::RouteEntry>, MethodLabel, u64)>,
+}
+
+impl UpgradedConnection {
+    pub(crate) fn open(metrics: &HttpMetrics, method: MethodLabel, route: &str) -> Self {
+        let entry = metrics.routes().resolve(route);
+        let Some(cell) = entry.upgrade_cell(method) else {
+            return Self { open: None };
+        };
+        cell.open();
+        Self {
+            open: Some((entry, method, clock().raw())),
+        }
+    }
+}
+
+impl Drop for UpgradedConnection {
+    fn drop(&mut self) {
+        if let Some((entry, method, opened)) = self.open.take() {
+            close(&entry, method, opened);
+        }
+    }
+}
+
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         if self.finished {
+            if self.upgraded {
+                self.close_upgraded();
+            }
             return;
         }
         let outcome = match self.status() {
@@ -499,9 +574,27 @@ pub struct ActiveRequest(Option<RequestGuard>);
 
 impl ActiveRequest {
     /// The response head exists: notes its status and hands the guard over, for the body.
+    /// A 101 (Switching Protocols) is recorded now, and leaves the in-flight gauge: what
+    /// follows is another protocol on the connection, not the response.
     #[inline]
     pub fn respond(&mut self, status: u16) -> ActiveRequest {
+        self.respond_inner(status, false)
+    }
+
+    /// [`ActiveRequest::respond`] for a framework whose response body to a 101 carries the
+    /// upgraded connection (actix-web's WebSockets): with upgraded connections tracked, the
+    /// body's guard is then that connection, open until the body ends or drops.
+    #[inline]
+    pub fn respond_carrying_upgrade(&mut self, status: u16) -> ActiveRequest {
+        self.respond_inner(status, true)
+    }
+
+    #[inline]
+    fn respond_inner(&mut self, status: u16, carried: bool) -> ActiveRequest {
         let mut guard = self.0.take();
+        if status == 101 {
+            return ActiveRequest(guard.and_then(|guard| guard.upgrade(carried)));
+        }
         if let Some(guard) = &mut guard {
             guard.set_status(status);
         }

@@ -31,7 +31,7 @@ mod summary;
 mod tests;
 mod timer;
 
-pub use buckets::{DEFAULT_BUCKETS, DEFAULT_SIZE_BUCKETS};
+pub use buckets::{DEFAULT_BUCKETS, DEFAULT_CONNECTION_BUCKETS, DEFAULT_SIZE_BUCKETS};
 pub use capped::CappedFamily;
 pub use collect::{Observations, DEFAULT_COLLECTOR_TIMEOUT};
 pub use config::{
@@ -41,6 +41,7 @@ pub use config::{
 #[cfg(feature = "exemplars")]
 pub use exemplar::{Exemplars, TraceContext};
 pub use exposition::Format;
+pub use guard::UpgradedConnection;
 /// Counts, times and tracks every call of a function: see [`measured`](mod@measured) for the
 /// metrics, and the `http-metrics-macros` crate for the attribute.
 #[cfg(feature = "macros")]

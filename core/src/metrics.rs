@@ -179,6 +179,19 @@ impl HttpMetrics {
                     );
                 }
             }
+            if routes.settings().upgrades.is_some() {
+                http.register(
+                    "http_upgraded_connections_open",
+                    "Upgraded connections (WebSockets) open now, by the method and route of their upgrade request",
+                    crate::family::UpgradesOpen(routes.clone()),
+                );
+                http.register_with_unit(
+                    "http_upgraded_connection_duration",
+                    "Lifetime of upgraded connections (WebSockets) that closed, from the upgrade's answer to the end of the connection",
+                    Unit::Seconds,
+                    crate::family::UpgradeLifetimes(routes.clone()),
+                );
+            }
             if let Some(name) = &naming.in_flight {
                 http.register(
                     name,
@@ -257,6 +270,18 @@ impl HttpMetrics {
     /// and response bodies through [`ActiveRequest::sent`](crate::adapter::ActiveRequest::sent).
     pub fn body_sizes_enabled(&self) -> bool {
         self.inner.routes.settings().sizes.is_some()
+    }
+
+    /// Opens an upgraded connection (a WebSocket) on `route`, the template of the route
+    /// that upgraded it, until the returned guard drops: see
+    /// [`HttpMetricsBuilder::upgraded_connections`](crate::HttpMetricsBuilder::upgraded_connections).
+    /// It records nothing when upgraded connections are not tracked, or `route` is excluded.
+    pub fn upgraded_connection(
+        &self,
+        method: &http::Method,
+        route: &str,
+    ) -> crate::UpgradedConnection {
+        crate::UpgradedConnection::open(self, crate::MethodLabel::from(method), route)
     }
 
     /// The request header the [`RequestLabel`](crate::RequestLabel) reads, if there is one

@@ -30,6 +30,9 @@ pub(crate) struct Settings {
     pub(crate) buckets: Buckets,
     /// The body-size histograms' buckets, when they are on.
     pub(crate) sizes: Option<Buckets>,
+    /// The upgraded-connection lifetime histogram's buckets, when upgraded connections are
+    /// tracked.
+    pub(crate) upgrades: Option<Buckets>,
     pub(crate) shape: CellShape,
     pub(crate) duration_end: crate::DurationEnd,
     pub(crate) status: StatusLabel,
@@ -290,6 +293,50 @@ fn snapshot(
     (sum, count)
 }
 
+/// The upgraded connections of one (route, method): open now, and the lifetime of those
+/// that closed.
+#[derive(Debug)]
+pub(crate) struct UpgradeCell {
+    open: AtomicI64,
+    /// Set by the first connection, so the series exists from then on.
+    opened: AtomicBool,
+    /// The lifetimes' sum in nanoseconds, then the bucket counters.
+    lifetimes: Box<[AtomicU64]>,
+}
+
+impl UpgradeCell {
+    fn new(buckets: usize) -> Self {
+        Self {
+            open: AtomicI64::new(0),
+            opened: AtomicBool::new(false),
+            lifetimes: (0..=buckets).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    pub(crate) fn open(&self) {
+        self.opened.store(true, Ordering::Relaxed);
+        self.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn close(&self, bounds: &Buckets, nanos: u64) {
+        self.lifetimes[1 + bounds.index(nanos)].fetch_add(1, Ordering::Relaxed);
+        self.lifetimes[0].fetch_add(nanos, Ordering::Relaxed);
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The connections open now, once one has been.
+    pub(crate) fn open_now(&self) -> Option<i64> {
+        self.opened
+            .load(Ordering::Relaxed)
+            .then(|| self.open.load(Ordering::Relaxed))
+    }
+
+    /// [`DurationCell::snapshot`] of the lifetimes.
+    pub(crate) fn snapshot(&self, bounds: &Buckets, out: &mut Vec<(f64, u64)>) -> (f64, u64) {
+        snapshot(&self.lifetimes[1..], &self.lifetimes[0], bounds, out)
+    }
+}
+
 /// Status keys are 100..=999: nine classes of a hundred codes each.
 type StatusTable = [OnceLock<DurationCell>; 100];
 
@@ -361,6 +408,8 @@ pub(crate) struct RouteEntry {
     /// Those of the request label's other values, 1 and up, each
     /// allocated when a request first has that value.
     labelled: Box<[OnceLock<Box<[MethodSlot; 10]>>]>,
+    /// The upgraded connections by method, allocated by the first one.
+    upgrades: OnceLock<Box<[UpgradeCell; 10]>>,
     settings: Arc<Settings>,
 }
 
@@ -372,6 +421,7 @@ impl RouteEntry {
             excluded,
             methods: std::array::from_fn(|_| MethodSlot::new()),
             labelled: (1..values).map(|_| OnceLock::new()).collect(),
+            upgrades: OnceLock::new(),
             settings,
         }
     }
@@ -459,6 +509,30 @@ impl RouteEntry {
         let key = settings.status.key(code);
         let cell = slot.cell(key, &settings.limit, settings.shape);
         Some((cell, settings.buckets.index(nanos)))
+    }
+
+    /// The cell of upgraded connections on this route by `method`, when they are tracked
+    /// (and the route is not excluded).
+    pub(crate) fn upgrade_cell(&self, method: MethodLabel) -> Option<&UpgradeCell> {
+        let buckets = self.settings.upgrades.as_ref()?;
+        if self.excluded {
+            return None;
+        }
+        let cells = self.upgrades.get_or_init(|| {
+            Box::new(std::array::from_fn(|_| {
+                UpgradeCell::new(buckets.len_with_inf())
+            }))
+        });
+        Some(&cells[method.index()])
+    }
+
+    /// Every method's upgraded connections on this route, once the first one was opened.
+    pub(crate) fn upgraded(&self) -> impl Iterator<Item = (MethodLabel, &UpgradeCell)> + '_ {
+        self.upgrades
+            .get()
+            .into_iter()
+            .flat_map(|cells| MethodLabel::ALL.into_iter().zip(cells.iter()))
+            .filter(|(_, cell)| cell.opened.load(Ordering::Relaxed))
     }
 
     #[inline]

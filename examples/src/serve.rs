@@ -269,8 +269,10 @@ where
     S::Response: Into<actix_http::Response<B>>,
     B: actix_web::body::MessageBody + 'static,
 {
+    // HTTP/1.1, and HTTP/2 with prior knowledge (h2c, as a proxy such as Envoy speaks it),
+    // on the same port.
     let server = server
-        .bind((host, port))
+        .bind_auto_h2c((host, port))
         .map_err(|e| fail(name, format!("cannot listen on {host}:{port}: {e}"), 1))?;
     for addr in server.addrs() {
         println!("{name} {what} on http://{addr}");

@@ -186,6 +186,33 @@ pub const EXPECTED_TOTALS: &[(&str, &str, &str, f64)] = &[
     ("GET", "/stream", "200", 1.0),
 ];
 
+/// Checks an exposition after [`SCRIPT`]: exactly the series of [`EXPECTED_TOTALS`] in the
+/// counter and the histogram's `_count`, every in-flight series back at 0.
+pub fn check_expected(framework: &str, m: &Exposition) {
+    for (method, route, status, count) in EXPECTED_TOTALS {
+        let labels = [("method", *method), ("route", *route), ("status", *status)];
+        assert_eq!(
+            m.get("http_requests_total", &labels),
+            Some(*count),
+            "{framework} {labels:?}"
+        );
+        assert_eq!(
+            m.get("http_request_duration_seconds_count", &labels),
+            Some(*count),
+            "{framework} {labels:?}"
+        );
+    }
+    assert_eq!(
+        m.series("http_requests_total").len(),
+        EXPECTED_TOTALS.len(),
+        "{framework}: no other series (no /health, no /metrics, no raw paths): {:?}",
+        m.series("http_requests_total")
+    );
+    // Every route that was requested has its in-flight series, back at 0.
+    let idle: Vec<(&str, &str)> = EXPECTED_TOTALS.iter().map(|(m, r, ..)| (*m, *r)).collect();
+    m.assert_idle(&idle);
+}
+
 /// Sends `steps` to `base` in order, checking each status, and reads every body to its end.
 pub async fn run(client: &reqwest::Client, base: &str, steps: &[Step]) {
     for step in steps {

@@ -104,7 +104,8 @@ where
                 .workers(workers)
                 .disable_signals()
                 .shutdown_timeout(1)
-                .bind(("127.0.0.1", 0))
+                // HTTP/1.1, and HTTP/2 with prior knowledge (h2c), on the same port.
+                .bind_auto_h2c(("127.0.0.1", 0))
                 .expect("bind loopback");
             let addr = server.addrs()[0];
             let server = server.run();

@@ -60,7 +60,6 @@ impl<B: MessageBody> MessageBody for ResponseBody<B> {
     }
 }
 
-#[cfg(feature = "body-sizes")]
 pin_project! {
     /// A request payload that counts the bytes the handler reads, for the body-size
     /// histograms.
@@ -71,7 +70,6 @@ pin_project! {
     }
 }
 
-#[cfg(feature = "body-sizes")]
 impl futures_core::Stream for CountedPayload {
     type Item = Result<Bytes, actix_web::error::PayloadError>;
 
@@ -91,7 +89,6 @@ impl futures_core::Stream for CountedPayload {
 
 /// Puts the request's payload behind a counter of the bytes the handler reads. Out of line:
 /// only services with body sizes on pay for it.
-#[cfg(feature = "body-sizes")]
 #[inline(never)]
 pub(crate) fn count_request_body(
     req: &mut actix_web::dev::ServiceRequest,

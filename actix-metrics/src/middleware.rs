@@ -88,7 +88,6 @@ where
                 routes: LocalRouteCache::default(),
                 label_header: self.metrics.request_label_header().map(Into::into),
                 exemplars: self.metrics.exemplars_enabled(),
-                #[cfg(feature = "body-sizes")]
                 body_sizes: self.metrics.body_sizes_enabled(),
             }),
         }))
@@ -105,7 +104,6 @@ struct Shared {
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
     /// Whether the body-size histograms are on (request payloads are counted).
-    #[cfg(feature = "body-sizes")]
     body_sizes: bool,
 }
 
@@ -130,7 +128,6 @@ where
     // `#[inline]` here, on `MetricsFuture::poll` and on `ResponseBody::poll_next` lets a
     // release build fold each into actix-web's code around it (BENCHMARKS.md, section 1b).
     #[inline]
-    #[cfg_attr(not(feature = "body-sizes"), allow(unused_mut))]
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         // Most requests are GETs: a tag comparison answers them without comparing text.
         // (actix-web's `Method` is http 0.2's, so the core's `From<&http::Method>`, for
@@ -152,7 +149,6 @@ where
         if shared.label_header.is_some() || shared.exemplars {
             label_request(&mut guard, shared, &req);
         }
-        #[cfg(feature = "body-sizes")]
         if shared.body_sizes {
             crate::body::count_request_body(&mut req, &guard);
         }

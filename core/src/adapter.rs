@@ -13,7 +13,7 @@
 //!   for exactly when a request is recorded.
 //! - [`ActiveRequest`]: the guard as it travels through a response future and body, with the
 //!   three calls every adapter makes.
-//! - `BodyCounter` (feature `body-sizes`): the bytes of a request body the handler read, for
+//! - [`BodyCounter`] (feature `body-sizes`): the bytes of a request body the handler read, for
 //!   the body-size histograms; response bytes go through [`ActiveRequest::sent`].
 //! - [`RouteCache`]: a one-entry cache of a route handle, for services that serve one route.
 //! - [`MethodLabel`]: the bounded `method` label.
@@ -39,7 +39,5 @@
 
 pub use crate::cache::RouteCache;
 pub use crate::exposition::{Scrape, ScrapeRequest};
-#[cfg(feature = "body-sizes")]
-pub use crate::guard::BodyCounter;
-pub use crate::guard::{ActiveRequest, RequestGuard, RouteHandle};
+pub use crate::guard::{ActiveRequest, BodyCounter, RequestGuard, RouteHandle};
 pub use crate::method::MethodLabel;

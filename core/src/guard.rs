@@ -169,16 +169,22 @@ struct Extras {
 /// let text = metrics.encode(http_metrics_core::Format::Prometheus).unwrap();
 /// assert!(text.contains(r#"http_request_size_bytes_sum{method="PUT",route="/upload",status="204"} 1024"#));
 /// ```
-#[cfg(feature = "body-sizes")]
 #[derive(Clone, Debug)]
-pub struct BodyCounter(Arc<Extras>);
+pub struct BodyCounter {
+    #[cfg(feature = "body-sizes")]
+    extras: Arc<Extras>,
+}
 
-#[cfg(feature = "body-sizes")]
 impl BodyCounter {
     /// Counts `bytes` more of the request body.
     #[inline]
     pub fn add(&self, bytes: u64) {
-        self.0.request_bytes.fetch_add(bytes, Ordering::Relaxed);
+        #[cfg(feature = "body-sizes")]
+        self.extras
+            .request_bytes
+            .fetch_add(bytes, Ordering::Relaxed);
+        #[cfg(not(feature = "body-sizes"))]
+        let _ = bytes;
     }
 }
 
@@ -305,14 +311,17 @@ impl RequestGuard {
 
     /// The counter the adapter's request body adds the bytes it passes to, when the metrics
     /// record body sizes ([`HttpMetricsBuilder::body_sizes`](crate::HttpMetricsBuilder::body_sizes)).
-    #[cfg(feature = "body-sizes")]
+    /// Always `None` without the `body-sizes` feature.
     pub fn request_body_counter(&self) -> Option<BodyCounter> {
-        let extras = self.extras.as_ref()?;
-        self.entry
-            .settings()
-            .sizes
-            .is_some()
-            .then(|| BodyCounter(extras.clone()))
+        #[cfg(feature = "body-sizes")]
+        {
+            let extras = self.extras.as_ref()?;
+            self.entry.settings().sizes.is_some().then(|| BodyCounter {
+                extras: extras.clone(),
+            })
+        }
+        #[cfg(not(feature = "body-sizes"))]
+        None
     }
 
     /// Counts `bytes` more of the response body, when the metrics record body sizes.

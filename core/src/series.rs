@@ -177,7 +177,11 @@ impl DurationCell {
             let (req, resp) = sizes.split_at(sizes.len() / 2);
             for (half, bytes) in [(req, request), (resp, response)] {
                 half[1 + bounds.index(bytes)].fetch_add(1, Ordering::Relaxed);
-                half[0].fetch_add(bytes, Ordering::Relaxed);
+                // Saturating: a size can come from a client's `Content-Length` (see the
+                // tower adapter), and a wrapped sum would run backwards.
+                let _ = half[0].fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sum| {
+                    Some(sum.saturating_add(bytes))
+                });
             }
         }
     }

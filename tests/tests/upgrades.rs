@@ -26,10 +26,10 @@ async fn axum_server(metrics: &HttpMetrics) -> Server {
                     |ws: WebSocketUpgrade,
                      path: MatchedPath,
                      State(metrics): State<HttpMetrics>| async move {
-                        let connection =
-                            metrics.upgraded_connection(&http::Method::GET, path.as_str());
                         ws.on_upgrade(move |mut socket| async move {
-                            let _connection = connection;
+                            // Opened once the upgrade succeeded.
+                            let _connection =
+                                metrics.upgraded_connection(&http::Method::GET, path.as_str());
                             while let Some(Ok(message)) = socket.recv().await {
                                 if socket.send(message).await.is_err() {
                                     break;

@@ -59,7 +59,7 @@ impl<B: Body> Body for ResponseBody<B> {
     }
 }
 
-#[cfg(all(feature = "axum", feature = "body-sizes"))]
+#[cfg(feature = "axum")]
 pin_project! {
     /// A request body that counts the bytes the handler reads, for the body-size histograms.
     struct CountedBody<B> {
@@ -69,7 +69,7 @@ pin_project! {
     }
 }
 
-#[cfg(all(feature = "axum", feature = "body-sizes"))]
+#[cfg(feature = "axum")]
 impl<B: Body> Body for CountedBody<B> {
     type Data = B::Data;
     type Error = B::Error;
@@ -99,7 +99,6 @@ impl<B: Body> Body for CountedBody<B> {
 /// that every byte the handler reads is counted; a body of another type, which cannot be
 /// wrapped without changing the request's type, counts as its `Content-Length` (0 without
 /// one). Out of line: only services with body sizes on pay for it.
-#[cfg(feature = "body-sizes")]
 #[inline(never)]
 pub(crate) fn count_request_body<B: 'static>(
     req: &mut http::Request<B>,

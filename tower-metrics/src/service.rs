@@ -44,7 +44,6 @@ struct Shared {
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
     /// Whether the body-size histograms are on (request bodies are counted).
-    #[cfg(feature = "body-sizes")]
     body_sizes: bool,
 }
 
@@ -69,7 +68,6 @@ impl<S> Metrics<S> {
                 routes: RouteCache::default(),
                 label_header: metrics.request_label_header().map(Into::into),
                 exemplars: metrics.exemplars_enabled(),
-                #[cfg(feature = "body-sizes")]
                 body_sizes: metrics.body_sizes_enabled(),
             }),
         }
@@ -109,7 +107,6 @@ where
     // release build fold each into the wrapper axum puts around it (`MapFuture`, `MapErr`;
     // BENCHMARKS.md, section 1b).
     #[inline]
-    #[cfg_attr(not(feature = "body-sizes"), allow(unused_mut))]
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let method = MethodLabel::from(req.method());
         let Shared {
@@ -117,7 +114,6 @@ where
             routes,
             label_header,
             exemplars,
-            #[cfg(feature = "body-sizes")]
             body_sizes,
         } = &*self.shared;
         let mut guard = routes.start(metrics, method, crate::route::template(&req));
@@ -129,7 +125,6 @@ where
                 req.headers(),
             );
         }
-        #[cfg(feature = "body-sizes")]
         if let (true, Some(guard)) = (*body_sizes, &guard) {
             crate::body::count_request_body(&mut req, guard);
         }

@@ -483,12 +483,11 @@ impl RequestGuard {
     fn upgrade(mut self, carried: bool) -> Option<RequestGuard> {
         self.set_status(101);
         self.record(Outcome::Response(101));
-        if !carried || self.entry.upgrade_cell(self.method).is_none() {
+        if !carried {
             return None;
         }
-        if let Some(cell) = self.entry.upgrade_cell(self.method) {
-            cell.open();
-        }
+        let cell = self.entry.upgrade_cell(self.method)?;
+        cell.open();
         self.upgraded = true;
         self.clock = clock().raw();
         Some(self)

@@ -50,6 +50,16 @@ impl Buckets {
         Self::scaled(bounds, 1.0, "bytes")
     }
 
+    /// No bounds but the implicit `+Inf`: a latency histogram without classic buckets.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn inf_only() -> Self {
+        Self {
+            seconds: Box::default(),
+            nanos: Box::default(),
+            scale: 1e9,
+        }
+    }
+
     fn scaled(
         bounds: impl IntoIterator<Item = f64>,
         scale: f64,

@@ -134,9 +134,10 @@ impl Guarded {
         }
     }
 
-    /// Starts an evaluation on a thread of its own, unless an earlier one that missed its
-    /// deadline is still running.
-    pub(crate) fn start(&self) -> Pending {
+    /// Starts an evaluation on a thread of its own, in the form of `like` (text or
+    /// protobuf), unless an earlier one that missed its deadline is still running.
+    pub(crate) fn start(&self, like: &Extras) -> Pending {
+        let protobuf = !matches!(like, Extras::Text(_));
         if self.stuck.load(Ordering::Acquire) > 0 {
             return Pending::Failed("busy");
         }
@@ -148,7 +149,7 @@ impl Guarded {
             .name(format!("collector {}", self.name))
             .spawn(move || {
                 let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    encode_alone(collector)
+                    encode_alone(collector, protobuf)
                 }));
                 let delivered = mine.compare_exchange(
                     WAITED_FOR,
@@ -168,14 +169,14 @@ impl Guarded {
         }
     }
 
-    /// Appends the evaluation's families (OpenMetrics text, without `# EOF`) to `out` if it
-    /// ends by `deadline` (`None`: no deadline), or leaves them out and counts why.
+    /// Appends the evaluation's families to `out` if it ends by `deadline` (`None`: no
+    /// deadline), or leaves them out and counts why.
     pub(crate) fn finish(
         &self,
         pending: Pending,
         deadline: Option<Instant>,
         failures: &FailureFamily,
-        out: &mut String,
+        out: &mut Extras,
     ) {
         let reason = match pending {
             Pending::Failed(reason) => reason,
@@ -187,7 +188,7 @@ impl Guarded {
                     None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
                 };
                 match received {
-                    Ok(Ok(Ok(text))) => return out.push_str(&text),
+                    Ok(Ok(Ok(families))) => return out.append(families),
                     Ok(Ok(Err(std::fmt::Error))) => "encode",
                     Ok(Err(_panic)) => "panic",
                     Err(_) => {
@@ -220,14 +221,58 @@ impl Guarded {
 /// An evaluation under way, or why none could start.
 pub(crate) enum Pending {
     Running(
-        mpsc::Receiver<std::thread::Result<Result<String, std::fmt::Error>>>,
+        mpsc::Receiver<std::thread::Result<Result<Extras, std::fmt::Error>>>,
         Arc<AtomicU8>,
     ),
     Failed(&'static str),
 }
 
-/// The collector's families alone, in OpenMetrics text without the closing `# EOF`.
-fn encode_alone(collector: Arc<dyn Collector>) -> Result<String, std::fmt::Error> {
+/// Families encoded apart from the registry, in the scrape's format: OpenMetrics text
+/// without the closing `# EOF`, or protobuf messages.
+#[derive(Debug)]
+pub(crate) enum Extras {
+    Text(String),
+    #[cfg(feature = "native-histograms")]
+    Protobuf(Vec<crate::exposition::protobuf::MetricFamily>),
+}
+
+impl Extras {
+    /// The text, or an error for protobuf families.
+    pub(crate) fn into_text(self) -> Result<String, std::fmt::Error> {
+        match self {
+            Extras::Text(text) => Ok(text),
+            #[cfg(feature = "native-histograms")]
+            Extras::Protobuf(_) => Err(std::fmt::Error),
+        }
+    }
+
+    /// The protobuf families, or an error for text.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn into_protobuf(
+        self,
+    ) -> Result<Vec<crate::exposition::protobuf::MetricFamily>, std::fmt::Error> {
+        match self {
+            Extras::Protobuf(families) => Ok(families),
+            Extras::Text(_) => Err(std::fmt::Error),
+        }
+    }
+
+    /// Appends `more`, of the same format.
+    pub(crate) fn append(&mut self, more: Extras) {
+        match (self, more) {
+            (Extras::Text(out), Extras::Text(more)) => out.push_str(&more),
+            #[cfg(feature = "native-histograms")]
+            (Extras::Protobuf(out), Extras::Protobuf(more)) => out.extend(more),
+            // An evaluation is started in its scrape's format.
+            #[cfg(feature = "native-histograms")]
+            _ => debug_assert!(false, "families of another format"),
+        }
+    }
+}
+
+/// The collector's families alone, in protobuf or in OpenMetrics text without the closing
+/// `# EOF`.
+fn encode_alone(collector: Arc<dyn Collector>, protobuf: bool) -> Result<Extras, std::fmt::Error> {
     #[derive(Debug)]
     struct Shared(Arc<dyn Collector>);
     impl Collector for Shared {
@@ -237,10 +282,16 @@ fn encode_alone(collector: Arc<dyn Collector>) -> Result<String, std::fmt::Error
     }
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Shared(collector)));
+    #[cfg(feature = "native-histograms")]
+    if protobuf {
+        return prometheus_client::encoding::prometheus_protobuf::encode(&registry)
+            .map(Extras::Protobuf);
+    }
+    let _ = protobuf;
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry)?;
     text.truncate(text.len() - "# EOF\n".len());
-    Ok(text)
+    Ok(Extras::Text(text))
 }
 
 #[cfg(test)]

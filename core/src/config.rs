@@ -43,6 +43,8 @@ pub enum ConfigError {
     RequestLabel(String),
     /// Exemplars cannot be kept with these options.
     Exemplars(String),
+    /// The native-histogram options are not usable.
+    NativeHistograms(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -61,6 +63,7 @@ impl fmt::Display for ConfigError {
             Self::Naming(why) => write!(f, "invalid naming: {why}"),
             Self::RequestLabel(why) => write!(f, "invalid request label: {why}"),
             Self::Exemplars(why) => write!(f, "exemplars: {why}"),
+            Self::NativeHistograms(why) => write!(f, "invalid native histograms: {why}"),
             Self::GlobalInUse => f.write_str(
                 "the process-wide HttpMetrics already exists (installed before, or created with \
                  the default options by a first use: a no-argument constructor or \
@@ -116,6 +119,8 @@ pub struct HttpMetricsBuilder {
     size_buckets: Option<Vec<f64>>,
     #[cfg(feature = "exemplars")]
     exemplars: Option<crate::Exemplars>,
+    #[cfg(feature = "native-histograms")]
+    native: Option<crate::NativeHistograms>,
 }
 
 impl Default for HttpMetricsBuilder {
@@ -145,6 +150,8 @@ impl Default for HttpMetricsBuilder {
             size_buckets: None,
             #[cfg(feature = "exemplars")]
             exemplars: None,
+            #[cfg(feature = "native-histograms")]
+            native: None,
         }
     }
 }
@@ -349,6 +356,40 @@ impl HttpMetricsBuilder {
         self
     }
 
+    /// Native histograms for the latency histogram (and the head histogram, with
+    /// [`DurationEnd::Both`](crate::DurationEnd::Both)): Prometheus' sparse exponential
+    /// buckets, kept beside the classic buckets unless
+    /// [`NativeHistograms::classic_buckets`](crate::NativeHistograms::classic_buckets) says
+    /// otherwise. Off by default, and a cargo feature, `native-histograms`, which also
+    /// brings the Prometheus protobuf exposition: `/metrics` serves it to a scraper that asks
+    /// for it first, as Prometheus does when run with `--enable-feature=native-histograms`,
+    /// and that is the only format with native buckets; the text formats show the classic
+    /// ones. Not with [`exemplars`](Self::exemplars), which only OpenMetrics text carries.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle, Scrape, ScrapeRequest};
+    /// use http_metrics_core::{Format, HttpMetrics, NativeHistograms};
+    ///
+    /// let metrics = HttpMetrics::builder()
+    ///     .native_histograms(NativeHistograms::new())
+    ///     .build()
+    ///     .unwrap();
+    /// RouteHandle::resolve(&metrics, "/users").start(MethodLabel::Get).unwrap().finish_with_status(200);
+    ///
+    /// // What Prometheus sends with `--enable-feature=native-histograms`:
+    /// let accept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,text/plain;version=0.0.4;q=0.5";
+    /// let scrape = Scrape::respond(&metrics, &ScrapeRequest::new().accept(accept));
+    /// assert_eq!(scrape.header("content-type"), Some(Format::Protobuf.content_type()));
+    /// // The text formats keep the classic buckets.
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.005",method="GET",route="/users",status="200"} 1"#));
+    /// ```
+    #[cfg(feature = "native-histograms")]
+    pub fn native_histograms(mut self, native: crate::NativeHistograms) -> Self {
+        self.native = Some(native);
+        self
+    }
+
     /// Tracks upgraded connections (WebSockets): `http_upgraded_connections_open`, a gauge of
     /// those open now, and `http_upgraded_connection_duration_seconds`, a histogram of the
     /// lifetime of those that closed (buckets
@@ -425,7 +466,22 @@ impl HttpMetricsBuilder {
     /// A [`ConfigError`] naming the first invalid option.
     pub fn build(self) -> Result<HttpMetrics, ConfigError> {
         let exemplars_on = self.exemplars_on();
+        #[cfg(feature = "native-histograms")]
+        let native = self.native.map(|n| n.layout()).transpose()?;
+        #[cfg(feature = "native-histograms")]
+        if native.is_some() && exemplars_on {
+            return Err(ConfigError::NativeHistograms(
+                "not with exemplars: exemplars are served in OpenMetrics text, native \
+                 histograms in the protobuf format, and one scrape gets one of them"
+                    .into(),
+            ));
+        }
         let buckets = Buckets::new(self.buckets)?;
+        #[cfg(feature = "native-histograms")]
+        let buckets = match self.native {
+            Some(n) if !n.keeps_classic() => Buckets::inf_only(),
+            _ => buckets,
+        };
         #[cfg(feature = "body-sizes")]
         let sizes = self.size_buckets.map(Buckets::bytes).transpose()?;
         #[cfg(not(feature = "body-sizes"))]
@@ -435,6 +491,8 @@ impl HttpMetricsBuilder {
             head: self.duration_end == crate::DurationEnd::Both,
             exemplars: exemplars_on,
             size_buckets: sizes.as_ref().map_or(0, Buckets::len_with_inf),
+            #[cfg(feature = "native-histograms")]
+            native_groups: native.as_ref().map_or(0, crate::native::Layout::groups),
         };
         let bearer_token = self
             .bearer_token
@@ -522,6 +580,8 @@ impl HttpMetricsBuilder {
                 request_label: self.request_label,
                 #[cfg(feature = "exemplars")]
                 exemplars: self.exemplars,
+                #[cfg(feature = "native-histograms")]
+                native,
             },
             naming: self.naming,
             excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),

@@ -317,7 +317,7 @@ pub(crate) struct RequestDuration(pub(crate) Arc<RouteTable>);
 
 impl EncodeMetric for RequestDuration {
     fn encode(&self, encoder: MetricEncoder<'_>) -> fmt::Result {
-        encode_histograms(&self.0, encoder, |cell, bounds, out| {
+        encode_histograms(&self.0, encoder, 0, |cell, bounds, out| {
             Some(cell.snapshot(bounds, out))
         })
     }
@@ -334,7 +334,7 @@ pub(crate) struct RequestHeadDuration(pub(crate) Arc<RouteTable>);
 impl EncodeMetric for RequestHeadDuration {
     fn encode(&self, encoder: MetricEncoder<'_>) -> fmt::Result {
         // A series whose requests never had a head (all cancelled before one) has none.
-        encode_histograms(&self.0, encoder, |cell, bounds, out| {
+        encode_histograms(&self.0, encoder, 1, |cell, bounds, out| {
             cell.head_snapshot(bounds, out)
                 .filter(|(_, count)| *count > 0)
         })
@@ -354,7 +354,7 @@ impl EncodeMetric for BodySize {
         let Some(bounds) = &self.0.settings().sizes else {
             return Ok(());
         };
-        encode_histograms_with(&self.0, bounds, encoder, |cell, bounds, out| {
+        encode_histograms_with(&self.0, bounds, encoder, None, |cell, bounds, out| {
             cell.size_snapshot(self.1, bounds, out)
         })
     }
@@ -414,33 +414,40 @@ impl EncodeMetric for UpgradeLifetimes {
     }
 }
 
-/// Every series' histogram that `read` takes from its cell (and the overflow series', when
-/// it has requests).
+/// Every series' latency histogram that `read` takes from its cell (and the overflow
+/// series', when it has requests), with native histogram `native` (0: latency, 1: head) in
+/// a protobuf scrape when they are on.
 fn encode_histograms(
     routes: &RouteTable,
     encoder: MetricEncoder<'_>,
+    native: usize,
     read: impl Fn(&DurationCell, &crate::Buckets, &mut Vec<(f64, u64)>) -> Option<(f64, u64)>,
 ) -> fmt::Result {
-    encode_histograms_with(routes, &routes.settings().buckets, encoder, read)
+    encode_histograms_with(
+        routes,
+        &routes.settings().buckets,
+        encoder,
+        Some(native),
+        read,
+    )
 }
 
-/// [`encode_histograms`] with the buckets `bounds`.
+/// [`encode_histograms`] with the buckets `bounds`, and native histogram `native` if any.
 fn encode_histograms_with(
     routes: &RouteTable,
     bounds: &crate::Buckets,
     mut encoder: MetricEncoder<'_>,
+    native: Option<usize>,
     read: impl Fn(&DurationCell, &crate::Buckets, &mut Vec<(f64, u64)>) -> Option<(f64, u64)>,
 ) -> fmt::Result {
     let settings = routes.settings();
     let mut buckets = Vec::with_capacity(bounds.len_with_inf());
+    let mut histogram = Histogram::new(settings, native);
     for entry in routes.entries() {
         entry.for_each_series(|method, label, key, cell| {
-            let Some((sum, count)) = read(cell, bounds, &mut buckets) else {
+            let Some(read) = read(cell, bounds, &mut buckets) else {
                 return Ok(());
             };
-            if count == 0 {
-                return Ok(());
-            }
             let labels = SeriesLabels {
                 names: &settings.labels,
                 method,
@@ -448,19 +455,97 @@ fn encode_histograms_with(
                 status: Some((settings.status, key)),
                 request: request_label(settings, label),
             };
-            encoder
-                .encode_family(&labels)?
-                .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+            histogram.encode(&mut encoder, &labels, cell, read, &buckets)
         })?;
     }
     let overflow = &settings.limit.overflow;
-    match read(overflow, bounds, &mut buckets) {
-        Some((sum, count)) if count > 0 => encoder
-            .encode_family(&OverflowLabels)?
-            .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?,
-        _ => {}
+    if let Some(read) = read(overflow, bounds, &mut buckets) {
+        histogram.encode(&mut encoder, &OverflowLabels, overflow, read, &buckets)?;
     }
     Ok(())
+}
+
+/// Encodes one series' histogram, with its native buckets when this is a protobuf scrape
+/// of native histograms.
+struct Histogram<'a> {
+    #[cfg(feature = "native-histograms")]
+    native: Option<NativeRead<'a>>,
+    #[cfg(not(feature = "native-histograms"))]
+    native: std::marker::PhantomData<&'a ()>,
+}
+
+/// What a protobuf scrape reads of each series' native histogram.
+#[cfg(feature = "native-histograms")]
+struct NativeRead<'a> {
+    /// Which of the cell's native histograms (0: latency, 1: head).
+    which: usize,
+    layout: &'a crate::native::Layout,
+    /// Reused from series to series.
+    snapshot: crate::native::Snapshot,
+    /// Whether classic buckets are kept beside the native ones.
+    classic: bool,
+}
+
+impl<'a> Histogram<'a> {
+    fn new(settings: &'a crate::series::Settings, native: Option<usize>) -> Self {
+        #[cfg(feature = "native-histograms")]
+        return Self {
+            native: native
+                .zip(settings.native.as_ref())
+                .filter(|_| crate::native::is_encoding_protobuf())
+                .map(|(which, layout)| NativeRead {
+                    which,
+                    layout,
+                    snapshot: Default::default(),
+                    classic: !settings.buckets.as_slice().is_empty(),
+                }),
+        };
+        #[cfg(not(feature = "native-histograms"))]
+        {
+            let _ = (settings, native);
+            Self {
+                native: std::marker::PhantomData,
+            }
+        }
+    }
+
+    /// Nothing for a series without requests.
+    fn encode(
+        &mut self,
+        encoder: &mut MetricEncoder<'_>,
+        labels: &impl EncodeLabelSet,
+        cell: &DurationCell,
+        (sum, count): (f64, u64),
+        buckets: &[(f64, u64)],
+    ) -> fmt::Result {
+        if count == 0 {
+            return Ok(());
+        }
+        #[cfg(feature = "native-histograms")]
+        if let Some(read) = &mut self.native {
+            if let Some(native) = cell.native(read.which) {
+                // The count of the buckets read, which Prometheus requires to be the
+                // histogram's; the classic buckets, read a moment apart, can differ from it
+                // by the requests recorded in between.
+                let (zero, total) = native.snapshot(read.layout, &mut read.snapshot);
+                // Without classic buckets, none at all (not even `+Inf`), as client_golang.
+                let buckets = if read.classic { buckets } else { &[] };
+                return encoder
+                    .encode_family(labels)?
+                    .encode_histogram_with_native::<NoLabelSet>(
+                        sum,
+                        total,
+                        buckets,
+                        None,
+                        read.snapshot.encoding(read.layout, zero),
+                    );
+            }
+        }
+        let _ = cell;
+        encoder
+            .encode_family(labels)?
+            .encode_histogram::<NoLabelSet>(sum, count, buckets, None)
+    }
 }
 
 /// `http_requests_in_flight`.

@@ -98,6 +98,33 @@ impl RouteHandle {
         self.0.is_excluded()
     }
 
+    /// Records a request that was measured elsewhere (an access log, a proxy's timing, a
+    /// protocol this crate has no adapter for): counted with `status` and `duration` in the
+    /// counter and the latency histogram, as a guard finished after `duration` would be,
+    /// without passing through the in-flight gauge. Nothing for an excluded route or status.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().buckets([0.1, 1.0]).build().unwrap();
+    /// let route = RouteHandle::resolve(&metrics, "/report");
+    /// route.record(MethodLabel::Get, 200, Duration::from_millis(250));
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(r#"http_request_duration_seconds_bucket{le="0.1",method="GET",route="/report",status="200"} 0"#));
+    /// assert!(text.contains(r#"http_request_duration_seconds_bucket{le="1.0",method="GET",route="/report",status="200"} 1"#));
+    /// assert!(text.contains(r#"http_request_duration_seconds_sum{method="GET",route="/report",status="200"} 0.25"#));
+    /// ```
+    pub fn record(&self, method: MethodLabel, status: u16, duration: std::time::Duration) {
+        if self.0.is_excluded() {
+            return;
+        }
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        // As `set_status` takes it: 0 is no HTTP status.
+        let _ = self.0.observe(method, 0, status.max(1), nanos);
+    }
+
     /// Starts recording a request: the in-flight gauge goes up by one now. Returns `None`
     /// for an excluded route, which records nothing at all.
     #[inline]

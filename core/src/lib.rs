@@ -19,6 +19,8 @@ pub mod measured;
 mod method;
 mod metrics;
 mod naming;
+#[cfg(feature = "native-histograms")]
+mod native;
 #[cfg(feature = "process")]
 mod process;
 #[cfg(feature = "push")]
@@ -48,6 +50,8 @@ pub use guard::UpgradedConnection;
 pub use http_metrics_macros::measured;
 pub use metrics::HttpMetrics;
 pub use naming::Naming;
+#[cfg(feature = "native-histograms")]
+pub use native::{NativeHistograms, DEFAULT_NATIVE_SCHEMA};
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
 pub use request_label::{RequestLabel, MAX_REQUEST_LABEL_VALUES, OTHER_VALUE};

@@ -66,6 +66,9 @@ struct Inner {
     /// The HTTP counter and histograms, when encoded here rather than by the registry.
     #[cfg(feature = "exemplars")]
     direct: Option<crate::family::Direct>,
+    /// The same families for a protobuf scrape, when `direct` writes them in text.
+    #[cfg(feature = "native-histograms")]
+    direct_protobuf: Option<Registry>,
     unmatched: RouteHandle,
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
@@ -122,41 +125,22 @@ impl HttpMetrics {
         #[cfg(feature = "exemplars")]
         let direct_families = direct;
         let direct = routes.settings().exemplars_on();
+        // A protobuf scrape cannot take the directly written families: it encodes them from
+        // a registry of their own, under the same prefix and constant labels.
+        #[cfg(feature = "native-histograms")]
+        let direct_protobuf = direct.then(|| {
+            let mut own = Registry::default();
+            register_latency_families(
+                http_registry(&mut own, &parts.prefix, &parts.const_labels),
+                &routes,
+                &naming,
+            );
+            own
+        });
         {
-            let mut http = &mut registry;
-            if let Some(prefix) = &parts.prefix {
-                http = http.sub_registry_with_prefix(prefix);
-            }
-            if !parts.const_labels.is_empty() {
-                http = http.sub_registry_with_labels(
-                    parts
-                        .const_labels
-                        .iter()
-                        .map(|(k, v)| (k.clone().into(), v.clone().into())),
-                );
-            }
-            if let (Some(name), false) = (&naming.requests, direct) {
-                http.register(
-                    name,
-                    crate::family::REQUESTS_HELP,
-                    RequestsTotal(routes.clone()),
-                );
-            }
+            let http = http_registry(&mut registry, &parts.prefix, &parts.const_labels);
             if !direct {
-                http.register_with_unit(
-                    &naming.duration,
-                    crate::family::DURATION_HELP,
-                    Unit::Seconds,
-                    RequestDuration(routes.clone()),
-                );
-            }
-            if !direct && routes.settings().duration_end == crate::DurationEnd::Both {
-                http.register_with_unit(
-                    &naming.head_duration,
-                    crate::family::HEAD_DURATION_HELP,
-                    Unit::Seconds,
-                    RequestHeadDuration(routes.clone()),
-                );
+                register_latency_families(http, &routes, &naming);
             }
             if routes.settings().sizes.is_some() {
                 for (name, help, response) in [
@@ -228,6 +212,8 @@ impl HttpMetrics {
                 summaries: RwLock::default(),
                 #[cfg(feature = "exemplars")]
                 direct: direct_families,
+                #[cfg(feature = "native-histograms")]
+                direct_protobuf,
                 collectors: RwLock::default(),
                 collector_timeout: parts.collector_timeout,
                 collector_failures,
@@ -359,7 +345,7 @@ impl HttpMetrics {
             .summaries
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        summaries.push((name.to_owned(), escape_help(help) + ".", family));
+        summaries.push((name.to_owned(), format!("{help}."), family));
     }
 
     /// Registers a gauge whose values `callback` reports at each scrape, one per label set:
@@ -524,14 +510,17 @@ impl HttpMetrics {
         f(&mut registry)
     }
 
-    /// Encodes every metric on the registry in `format`.
+    /// Encodes every metric on the registry in a text format.
     ///
     /// # Errors
     ///
-    /// When a metric's own `encode` fails (prometheus-client's error carries no detail).
+    /// When a metric's own `encode` fails (prometheus-client's error carries no detail), and
+    /// for [`Format::Protobuf`], which is not text: see [`HttpMetrics::encode_to_vec`].
     pub fn encode(&self, format: Format) -> Result<String, fmt::Error> {
         // Collectors first, so that a failure among them is counted in this very scrape.
-        let extras = self.encode_extras();
+        let extras = self
+            .encode_extras(crate::collect::Extras::Text(String::new()))
+            .into_text()?;
         let registry = self
             .inner
             .registry
@@ -551,14 +540,73 @@ impl HttpMetrics {
             openmetrics.push_str("# EOF\n");
         }
         self.inner.last_len.store(openmetrics.len(), Relaxed);
-        Ok(match format {
-            Format::OpenMetrics => openmetrics,
+        match format {
+            Format::OpenMetrics => Ok(openmetrics),
             Format::Prometheus => {
                 let mut text = String::with_capacity(openmetrics.len());
                 prometheus_text::convert(&openmetrics, &mut text);
-                text
+                Ok(text)
             }
-        })
+            #[cfg(feature = "native-histograms")]
+            Format::Protobuf => Err(fmt::Error),
+        }
+    }
+
+    /// Encodes every metric on the registry in `format`, as the body of a `/metrics`
+    /// response: text as UTF-8, [`Format::Protobuf`] as length-delimited
+    /// `io.prometheus.client.MetricFamily` messages (native histograms included).
+    ///
+    /// ```
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::new();
+    /// let body = metrics.encode_to_vec(Format::Prometheus).unwrap();
+    /// assert!(body.starts_with(b"# HELP"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When a metric's own `encode` fails.
+    pub fn encode_to_vec(&self, format: Format) -> Result<Vec<u8>, fmt::Error> {
+        match format {
+            #[cfg(feature = "native-histograms")]
+            Format::Protobuf => self.encode_protobuf(),
+            text => self.encode(text).map(String::into_bytes),
+        }
+    }
+
+    /// The protobuf exposition: the registry's families, then those encoded apart, in the
+    /// order of the text formats.
+    #[cfg(feature = "native-histograms")]
+    fn encode_protobuf(&self) -> Result<Vec<u8>, fmt::Error> {
+        use prometheus_client::encoding::prometheus_protobuf;
+        let extras = self
+            .encode_extras(crate::collect::Extras::Protobuf(Vec::new()))
+            .into_protobuf()?;
+        let mut families = crate::native::encoding_protobuf(|| {
+            let registry = self
+                .inner
+                .registry
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut families = prometheus_protobuf::encode(&registry)?;
+            drop(registry);
+            // Help went onto the registry escaped for the text formats; protobuf carries it
+            // as it was written.
+            for family in &mut families {
+                if let std::borrow::Cow::Owned(help) =
+                    crate::exposition::prometheus_text::unescape_openmetrics(&family.help)
+                {
+                    family.help = help;
+                }
+            }
+            if let Some(direct) = &self.inner.direct_protobuf {
+                families.extend(prometheus_protobuf::encode(direct)?);
+            }
+            Ok::<_, fmt::Error>(families)
+        })?;
+        families.extend(extras);
+        Ok(crate::exposition::protobuf::delimited(&families))
     }
 }
 
@@ -573,20 +621,31 @@ impl HttpMetrics {
         })
     }
 
-    /// The families prometheus-client does not encode: summaries, then collectors.
-    fn encode_extras(&self) -> String {
-        let mut out = String::new();
-        #[cfg(feature = "exemplars")]
-        if let Some(direct) = &self.inner.direct {
-            direct.encode(&mut out);
-        }
+    /// The families prometheus-client does not encode (summaries, then collectors), in the
+    /// format of `out`.
+    fn encode_extras(&self, mut out: crate::collect::Extras) -> crate::collect::Extras {
+        use crate::collect::Extras;
         let summaries = self
             .inner
             .summaries
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        for (name, help, family) in summaries.iter() {
-            family.encode_openmetrics(name, help, &mut out);
+        match &mut out {
+            Extras::Text(text) => {
+                #[cfg(feature = "exemplars")]
+                if let Some(direct) = &self.inner.direct {
+                    direct.encode(text);
+                }
+                for (name, help, family) in summaries.iter() {
+                    family.encode_openmetrics(name, &escape_help(help), text);
+                }
+            }
+            #[cfg(feature = "native-histograms")]
+            Extras::Protobuf(families) => {
+                for (name, help, family) in summaries.iter() {
+                    families.push(family.encode_protobuf(name, help));
+                }
+            }
         }
         drop(summaries);
         let collectors = self
@@ -595,13 +654,62 @@ impl HttpMetrics {
             .read()
             .unwrap_or_else(|e| e.into_inner());
         // All at once, against one deadline: slow collectors do not add up.
-        let pending: Vec<_> = collectors.iter().map(|c| c.start()).collect();
+        let pending: Vec<_> = collectors.iter().map(|c| c.start(&out)).collect();
         // A timeout too large to add (`Duration::MAX` for "no timeout") waits without one.
         let deadline = std::time::Instant::now().checked_add(self.inner.collector_timeout);
         for (collector, pending) in collectors.iter().zip(pending) {
             collector.finish(pending, deadline, &self.inner.collector_failures, &mut out);
         }
         out
+    }
+}
+
+/// The registry the HTTP families go on: `registry` under the prefix and constant labels.
+fn http_registry<'r>(
+    registry: &'r mut Registry,
+    prefix: &Option<String>,
+    const_labels: &[(String, String)],
+) -> &'r mut Registry {
+    let mut http = registry;
+    if let Some(prefix) = prefix {
+        http = http.sub_registry_with_prefix(prefix);
+    }
+    if !const_labels.is_empty() {
+        http = http.sub_registry_with_labels(
+            const_labels
+                .iter()
+                .map(|(k, v)| (k.clone().into(), v.clone().into())),
+        );
+    }
+    http
+}
+
+/// Registers the counter and the latency histograms (those written directly with exemplars).
+fn register_latency_families(
+    http: &mut Registry,
+    routes: &Arc<RouteTable>,
+    naming: &crate::Naming,
+) {
+    if let Some(name) = &naming.requests {
+        http.register(
+            name,
+            crate::family::REQUESTS_HELP,
+            RequestsTotal(routes.clone()),
+        );
+    }
+    http.register_with_unit(
+        &naming.duration,
+        crate::family::DURATION_HELP,
+        Unit::Seconds,
+        RequestDuration(routes.clone()),
+    );
+    if routes.settings().duration_end == crate::DurationEnd::Both {
+        http.register_with_unit(
+            &naming.head_duration,
+            crate::family::HEAD_DURATION_HELP,
+            Unit::Seconds,
+            RequestHeadDuration(routes.clone()),
+        );
     }
 }
 

@@ -22,6 +22,9 @@ pub(crate) struct CellShape {
     pub(crate) exemplars: bool,
     /// Body-size buckets, `+Inf` included; 0 without body sizes.
     pub(crate) size_buckets: usize,
+    /// Native-histogram counter groups; 0 without native histograms.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) native_groups: usize,
 }
 
 /// Settings every route entry needs while recording.
@@ -45,6 +48,9 @@ pub(crate) struct Settings {
     pub(crate) request_label: Option<crate::RequestLabel>,
     #[cfg(feature = "exemplars")]
     pub(crate) exemplars: Option<crate::Exemplars>,
+    /// The native histograms' schema and key range, when they are on.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) native: Option<crate::native::Layout>,
 }
 
 impl Settings {
@@ -152,6 +158,10 @@ pub(crate) struct DurationCell {
     /// With exemplars, the last one of each bucket.
     #[cfg(feature = "exemplars")]
     exemplars: Option<Box<crate::exemplar::Slots>>,
+    /// With native histograms, the latency histogram's native buckets, then (with
+    /// [`crate::DurationEnd::Both`]) the head histogram's.
+    #[cfg(feature = "native-histograms")]
+    native: Option<Box<[crate::native::NativeCell]>>,
 }
 
 impl DurationCell {
@@ -166,7 +176,30 @@ impl DurationCell {
             exemplars: shape
                 .exemplars
                 .then(|| Box::new(crate::exemplar::Slots::new(shape.buckets))),
+            #[cfg(feature = "native-histograms")]
+            native: (shape.native_groups > 0).then(|| {
+                let histograms = if shape.head { 2 } else { 1 };
+                (0..histograms)
+                    .map(|_| crate::native::NativeCell::new(shape.native_groups))
+                    .collect()
+            }),
         }
+    }
+
+    /// Records `nanos` in the native histogram `which` (0: the latency histogram, 1: the
+    /// head histogram), when this cell keeps native histograms.
+    #[cfg(feature = "native-histograms")]
+    #[inline]
+    fn observe_native(&self, settings: &Settings, which: usize, nanos: u64) {
+        if let (Some(cells), Some(layout)) = (&self.native, &settings.native) {
+            cells[which].observe(layout, nanos);
+        }
+    }
+
+    /// The native histogram `which` (0: latency, 1: head), when this cell keeps them.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn native(&self, which: usize) -> Option<&crate::native::NativeCell> {
+        self.native.as_deref()?.get(which)
     }
 
     /// Records one request's body sizes, when this cell keeps them.
@@ -483,6 +516,8 @@ impl RouteEntry {
     ) -> Option<(&DurationCell, usize)> {
         let (cell, bucket) = self.cell_for(method, label, code, nanos)?;
         cell.observe(bucket, nanos);
+        #[cfg(feature = "native-histograms")]
+        cell.observe_native(&self.settings, 0, nanos);
         Some((cell, bucket))
     }
 
@@ -491,6 +526,8 @@ impl RouteEntry {
     pub(crate) fn observe_head(&self, method: MethodLabel, label: u8, code: u16, nanos: u64) {
         if let Some((cell, bucket)) = self.cell_for(method, label, code, nanos) {
             cell.observe_head(bucket, nanos);
+            #[cfg(feature = "native-histograms")]
+            cell.observe_native(&self.settings, 1, nanos);
         }
     }
 

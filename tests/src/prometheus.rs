@@ -102,6 +102,12 @@ impl Prometheus {
         Self::start_flags(targets, &["--enable-feature=exemplar-storage"]).await
     }
 
+    /// Starts Prometheus scraping `targets` in the protobuf format and storing native
+    /// histograms (`--enable-feature=native-histograms`).
+    pub async fn start_with_native_histograms(targets: &[(&str, &str)]) -> Self {
+        Self::start_flags(targets, &["--enable-feature=native-histograms"]).await
+    }
+
     async fn start_with(targets: &[(&str, &str)], receiver: bool) -> Self {
         let flags: &[&str] = if receiver {
             &["--web.enable-remote-write-receiver"]

@@ -7,6 +7,8 @@
 pub(crate) mod auth;
 mod negotiate;
 pub(crate) mod prometheus_text;
+#[cfg(feature = "native-histograms")]
+pub(crate) mod protobuf;
 
 /// Appends `text` escaped as OpenMetrics requires in label values and help (`\\`, `\n`,
 /// `\"`); the Prometheus 0.0.4 rendering reads these escapes back.
@@ -27,6 +29,10 @@ use std::io::Write as _;
 const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// `Content-Type` of the Prometheus text format 0.0.4.
 const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// `Content-Type` of the Prometheus protobuf format.
+#[cfg(feature = "native-histograms")]
+const PROTOBUF_CONTENT_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 /// An exposition format.
 ///
@@ -42,11 +48,26 @@ const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8"
 /// assert_eq!(Format::Prometheus.content_type(), "text/plain; version=0.0.4; charset=utf-8");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// OpenMetrics 1.0 text (`application/openmetrics-text; version=1.0.0`).
     OpenMetrics,
     /// Prometheus text format 0.0.4 (`text/plain; version=0.0.4`).
     Prometheus,
+    /// The Prometheus protobuf format, length-delimited `io.prometheus.client.MetricFamily`
+    /// messages: the one exposition that carries native histograms. With the
+    /// `native-histograms` feature.
+    ///
+    /// ```
+    /// use http_metrics_core::Format;
+    ///
+    /// let prometheus = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5";
+    /// assert_eq!(Format::negotiate(Some(prometheus)), Format::Protobuf);
+    /// // Another protobuf message, or another framing, is not this format.
+    /// assert_eq!(Format::negotiate(Some("application/vnd.google.protobuf;proto=foo.Bar")), Format::Prometheus);
+    /// ```
+    #[cfg(feature = "native-histograms")]
+    Protobuf,
 }
 
 impl Format {
@@ -56,7 +77,10 @@ impl Format {
     /// 1.0.0, 0.0.1 or unspecified) with a quality at least as high as any acceptable
     /// alternative. Everything else — no header, wildcards, `text/plain`, or types this
     /// endpoint cannot produce — gets the Prometheus text format, which every scraper reads:
-    /// an `/metrics` endpoint answers rather than refusing with 406.
+    /// an `/metrics` endpoint answers rather than refusing with 406. With the
+    /// `native-histograms` feature, [`Format::Protobuf`] is served when the client lists
+    /// `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+    /// `encoding=delimited` at a quality at least as high as any other it accepts.
     pub fn negotiate(accept: Option<&str>) -> Self {
         negotiate::format(accept.unwrap_or(""))
     }
@@ -66,6 +90,8 @@ impl Format {
         match self {
             Self::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
             Self::Prometheus => PROMETHEUS_CONTENT_TYPE,
+            #[cfg(feature = "native-histograms")]
+            Self::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
     }
 }
@@ -225,7 +251,7 @@ impl Scrape {
                 _ => return Self::unauthorized(),
             }
         }
-        Self::new(request, metrics.encode(request.format()))
+        Self::new(request, metrics.encode_to_vec(request.format()))
     }
 
     fn repeated_authorization() -> Self {
@@ -254,10 +280,10 @@ impl Scrape {
         }
     }
 
-    fn new(request: &ScrapeRequest, encoded: Result<String, std::fmt::Error>) -> Self {
+    fn new(request: &ScrapeRequest, encoded: Result<Vec<u8>, std::fmt::Error>) -> Self {
         let format = request.format();
-        let text = match encoded {
-            Ok(text) => text,
+        let body = match encoded {
+            Ok(body) => body,
             Err(_) => {
                 return Self {
                     status: 500,
@@ -274,9 +300,9 @@ impl Scrape {
         ];
         let body = if request.gzip() {
             headers.push(("content-encoding", "gzip"));
-            gzip(text.as_bytes())
+            gzip(&body)
         } else {
-            text.into_bytes()
+            body
         };
         Self {
             status: 200,

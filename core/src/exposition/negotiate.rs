@@ -45,11 +45,54 @@ pub(super) fn format(accept: &str) -> Format {
             text = text.max(q);
         }
     }
+    #[cfg(feature = "native-histograms")]
+    {
+        let protobuf = protobuf_quality(accept);
+        if protobuf > 0.0 && protobuf >= openmetrics && protobuf >= text {
+            return Format::Protobuf;
+        }
+    }
     if openmetrics > 0.0 && openmetrics >= text {
         Format::OpenMetrics
     } else {
         Format::Prometheus
     }
+}
+
+/// The quality of `application/vnd.google.protobuf` with
+/// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` in `accept`.
+#[cfg(feature = "native-histograms")]
+fn protobuf_quality(accept: &str) -> f32 {
+    let mut best = 0.0_f32;
+    for element in accept.split(',') {
+        let mut parts = element.split(';').map(str::trim);
+        if !parts
+            .next()
+            .is_some_and(|m| m.eq_ignore_ascii_case("application/vnd.google.protobuf"))
+        {
+            continue;
+        }
+        let (mut q, mut proto, mut delimited) = (1.0_f32, false, false);
+        for (name, value) in parts.filter_map(|p| p.split_once('=')) {
+            let value = value.trim().trim_matches('"');
+            match name.trim().to_ascii_lowercase().as_str() {
+                "proto" => proto = value == "io.prometheus.client.MetricFamily",
+                "encoding" => delimited = value.eq_ignore_ascii_case("delimited"),
+                "q" => {
+                    q = value
+                        .parse()
+                        .ok()
+                        .filter(|q: &f32| (0.0..=1.0).contains(q))
+                        .unwrap_or(0.0)
+                }
+                _ => {}
+            }
+        }
+        if proto && delimited {
+            best = best.max(q);
+        }
+    }
+    best
 }
 
 /// Whether an `Accept-Encoding` value allows gzip: `gzip` (or `x-gzip`) with a non-zero
@@ -79,6 +122,28 @@ mod tests {
             "application/openmetrics-text",
         ] {
             assert_eq!(format(accept), Format::OpenMetrics, "{accept}");
+        }
+    }
+
+    #[cfg(feature = "native-histograms")]
+    #[test]
+    fn protobuf_when_asked_for_first() {
+        // Prometheus 2.x with `--enable-feature=native-histograms`, and 3.x's PrometheusProto.
+        for accept in [
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5",
+            "Application/Vnd.Google.Protobuf; encoding=\"delimited\"; proto=io.prometheus.client.MetricFamily",
+        ] {
+            assert_eq!(format(accept), Format::Protobuf, "{accept}");
+        }
+        for accept in [
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily",
+            "application/vnd.google.protobuf;encoding=delimited",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.4,text/plain;q=0.5",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0",
+        ] {
+            assert_eq!(format(accept), Format::Prometheus, "{accept}");
         }
     }
 

@@ -98,7 +98,7 @@ fn labels_end(line: &str, open: usize) -> usize {
 }
 
 /// OpenMetrics help escapes `\\`, `\n` and `\"`; recover the text before re-escaping.
-fn unescape_openmetrics(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn unescape_openmetrics(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('\\') {
         return text.into();
     }

@@ -443,18 +443,24 @@ impl SummaryFamily {
         self.inner.series.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Appends this family in OpenMetrics text: `# HELP`, `# TYPE … summary`, then per series
-    /// (in label order) each quantile, `_sum` and `_count`.
-    pub(crate) fn encode_openmetrics(&self, name: &str, help: &str, out: &mut String) {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} summary");
+    /// Every series with its label values, in label order (the order of the exposition),
+    /// taken out of the lock.
+    fn sorted_series(&self) -> Vec<(Vec<String>, Arc<Series>)> {
         let mut series: Vec<(Vec<String>, Arc<Series>)> = self
             .read()
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         series.sort_by(|a, b| a.0.cmp(&b.0));
-        for (values, series) in series {
+        series
+    }
+
+    /// Appends this family in OpenMetrics text: `# HELP`, `# TYPE … summary`, then per series
+    /// (in label order) each quantile, `_sum` and `_count`.
+    pub(crate) fn encode_openmetrics(&self, name: &str, help: &str, out: &mut String) {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} summary");
+        for (values, series) in self.sorted_series() {
             let (quantiles, sum, count) = series.snapshot();
             let labels = label_text(&self.inner.names, &values);
             for (objective, value) in self.inner.options.objectives.iter().zip(quantiles) {
@@ -473,6 +479,53 @@ impl SummaryFamily {
             };
             let _ = writeln!(out, "{name}_sum{braces} {}", number(sum));
             let _ = writeln!(out, "{name}_count{braces} {count}");
+        }
+    }
+}
+
+#[cfg(feature = "native-histograms")]
+impl SummaryFamily {
+    /// The family as a protobuf `summary`, its series in the text formats' order.
+    pub(crate) fn encode_protobuf(
+        &self,
+        name: &str,
+        help: &str,
+    ) -> crate::exposition::protobuf::MetricFamily {
+        use crate::exposition::protobuf::{self as pb, MetricFamily, MetricType};
+        let metric = self
+            .sorted_series()
+            .into_iter()
+            .map(|(values, series)| {
+                let (quantiles, sum, count) = series.snapshot();
+                let names = self.inner.names.iter().map(String::as_str);
+                pb::Metric {
+                    label: pb::labels(names.zip(values.iter().map(String::as_str))),
+                    summary: Some(pb::Summary {
+                        sample_count: count,
+                        sample_sum: sum,
+                        quantile: self
+                            .inner
+                            .options
+                            .objectives
+                            .iter()
+                            .zip(quantiles)
+                            .map(|(objective, value)| pb::Quantile {
+                                quantile: objective.quantile,
+                                value,
+                            })
+                            .collect(),
+                        start_timestamp: None,
+                    }),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        MetricFamily {
+            name: name.to_owned(),
+            help: help.to_owned(),
+            r#type: MetricType::Summary as i32,
+            metric,
+            unit: String::new(),
         }
     }
 }

@@ -9,8 +9,9 @@
 # labels requests by route pays in that framework (tests/src/pass_through.rs): the last
 # column is what this workspace's middleware adds over it. A second table turns the builder's
 # options on one at a time (tests/src/bin/request-loop.rs, OPTIONS) and gives each one's cost
-# over the default configuration, on one path; body sizes and exemplars from a second build,
-# with their features (the `default` row is the build without them).
+# over the default configuration, on one path; body sizes, exemplars and native histograms
+# from a second build, with their features (the `default` row is the build without them,
+# `default+features` the default configuration in the build with them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools.sh
@@ -57,16 +58,19 @@ done
 echo
 echo "| option on | framework | instructions / request | over default |"
 echo "|---|---|---|---|"
-cargo build --release -q -p tests --bin request-loop --features exemplars,body-sizes
-with_features=$target_dir/release/request-loop
+cargo build --release -q -p tests --bin request-loop --features exemplars,body-sizes,native-histograms
+with_features=$(dirname "$loop")/request-loop-features
+cp "$target_dir/release/request-loop" "$with_features"
+# `default+features` is the default configuration built with the three features: what
+# compiling them in costs a service that does not turn them on.
 for framework in axum actix; do
     default=''
-    for option in default both label otel exclusions sizes exemplars; do
-        if [ "$option" = exemplars ] || [ "$option" = sizes ]; then
-            per=$(count "$framework-metrics" one "$option" "$with_features")
-        else
-            per=$(count "$framework-metrics" one "$option")
-        fi
+    for option in default both label otel exclusions default+features sizes exemplars native; do
+        case $option in
+        default+features) per=$(count "$framework-metrics" one default "$with_features") ;;
+        sizes | exemplars | native) per=$(count "$framework-metrics" one "$option" "$with_features") ;;
+        *) per=$(count "$framework-metrics" one "$option") ;;
+        esac
         default=${default:-$per}
         echo "| $option | $framework | $per | $(printf '%+d' $((per - default))) |"
     done

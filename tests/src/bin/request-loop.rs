@@ -41,9 +41,10 @@ const VARIANTS: [&str; 10] = [
 /// The builder's options the `metrics` variants can turn on, one at a time: body sizes, both
 /// durations, a request label (the requests carry no such header: they are `other`),
 /// OpenTelemetry's names, exclusions that do not apply to the route (a pattern and a
-/// status), and exemplars (with the `exemplars` feature; the requests carry no
-/// `traceparent`). Body sizes need the `body-sizes` feature.
-const OPTIONS: [&str; 7] = [
+/// status), exemplars (with the `exemplars` feature; the requests carry no
+/// `traceparent`), and native histograms beside the classic buckets (with the
+/// `native-histograms` feature). Body sizes need the `body-sizes` feature.
+const OPTIONS: [&str; 8] = [
     "default",
     "sizes",
     "both",
@@ -51,6 +52,7 @@ const OPTIONS: [&str; 7] = [
     "otel",
     "exclusions",
     "exemplars",
+    "native",
 ];
 
 fn with_option(option: &str) -> Result<HttpMetrics, String> {
@@ -69,9 +71,12 @@ fn with_option(option: &str) -> Result<HttpMetrics, String> {
             .exclude_status(404),
         #[cfg(feature = "exemplars")]
         "exemplars" => builder.exemplars(http_metrics_core::Exemplars::traceparent()),
+        #[cfg(feature = "native-histograms")]
+        "native" => builder.native_histograms(http_metrics_core::NativeHistograms::new()),
         other => {
             return Err(format!(
-                "option {other} is not built in (the `exemplars` or `body-sizes` feature?)"
+                "option {other} is not built in (the `exemplars`, `body-sizes` or \
+                 `native-histograms` feature?)"
             ))
         }
     };

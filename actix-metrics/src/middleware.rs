@@ -5,9 +5,9 @@ use std::task::{ready, Context, Poll};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::Error;
-use http_metrics_core::adapter::{ActiveRequest, MethodLabel, RequestGuard};
-use http_metrics_core::HttpMetrics;
+use actix_web::{Error, HttpMessage as _};
+use http_metrics_core::adapter::{ActiveRequest, MethodLabel, RequestGuard, RequestLabelSource};
+use http_metrics_core::{HttpMetrics, RequestLabelValue};
 use pin_project_lite::pin_project;
 
 use crate::routes::LocalRouteCache;
@@ -86,7 +86,7 @@ where
             shared: Rc::new(Shared {
                 metrics: self.metrics.clone(),
                 routes: LocalRouteCache::default(),
-                label_header: self.metrics.request_label_header().map(Into::into),
+                label: self.metrics.request_label_source(),
                 exemplars: self.metrics.exemplars_enabled(),
                 body_sizes: self.metrics.body_sizes_enabled(),
             }),
@@ -99,8 +99,8 @@ where
 struct Shared {
     metrics: HttpMetrics,
     routes: LocalRouteCache,
-    /// The header the request label is read from, if the metrics have one.
-    label_header: Option<Box<str>>,
+    /// Where the request label is read from, if the metrics have one.
+    label: Option<RequestLabelSource>,
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
     /// Whether the body-size histograms are on (request payloads are counted).
@@ -146,7 +146,7 @@ where
         let mut guard = shared
             .routes
             .start_for_path(&shared.metrics, method, req.path(), || req.match_pattern());
-        if shared.label_header.is_some() || shared.exemplars {
+        if shared.label.is_some() || shared.exemplars {
             label_request(&mut guard, shared, &req);
         }
         if shared.body_sizes {
@@ -160,12 +160,21 @@ where
     }
 }
 
-/// Sets the request label from the request's header and takes its trace for an exemplar:
-/// out of line, so that `call` stays as small as it is for the services without either.
+/// Sets the request label from the request's header or extension and takes its trace for
+/// an exemplar: out of line, so that `call` stays as small as it is for the services without
+/// either.
 #[inline(never)]
 fn label_request(guard: &mut RequestGuard, shared: &Shared, req: &ServiceRequest) {
-    if let Some(header) = &shared.label_header {
-        guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()));
+    match &shared.label {
+        Some(RequestLabelSource::Header(header)) => {
+            guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()))
+        }
+        Some(RequestLabelSource::Extension) => guard.set_request_label(
+            req.extensions()
+                .get::<RequestLabelValue>()
+                .map(RequestLabelValue::as_bytes),
+        ),
+        None => {}
     }
     if shared.exemplars {
         guard.set_trace(req.headers().get("traceparent").map(|v| v.as_bytes()));

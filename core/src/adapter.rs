@@ -41,3 +41,4 @@ pub use crate::cache::RouteCache;
 pub use crate::exposition::{Scrape, ScrapeRequest};
 pub use crate::guard::{ActiveRequest, BodyCounter, RequestGuard, RouteHandle};
 pub use crate::method::MethodLabel;
+pub use crate::request_label::RequestLabelSource;

@@ -317,10 +317,10 @@ impl RequestGuard {
         let _ = traceparent;
     }
 
-    /// Sets the request label from the request's header value (`None`: no such header), when
-    /// the metrics have a [`RequestLabel`](crate::RequestLabel): the request moves to the
-    /// series of the value it maps to. Adapters call it, once, at the start
-    /// with the header named by [`HttpMetrics::request_label_header`].
+    /// Sets the request label from the request's value (`None`: no such header or
+    /// extension), when the metrics have a [`RequestLabel`](crate::RequestLabel): the request
+    /// moves to the series of the value it maps to. Adapters call it, once, at the start,
+    /// with the value from where [`HttpMetrics::request_label_source`] says.
     pub fn set_request_label(&mut self, value: Option<&[u8]>) {
         let Some(label) = &self.entry.settings().request_label else {
             return;

@@ -54,7 +54,7 @@ pub use naming::Naming;
 pub use native::{NativeHistograms, DEFAULT_NATIVE_SCHEMA};
 /// The prometheus-client crate, re-exported so application metrics use the same version.
 pub use prometheus_client;
-pub use request_label::{RequestLabel, MAX_REQUEST_LABEL_VALUES, OTHER_VALUE};
+pub use request_label::{RequestLabel, RequestLabelValue, MAX_REQUEST_LABEL_VALUES, OTHER_VALUE};
 pub use status::{DurationEnd, StatusLabel};
 pub use summary::{
     Summary, SummaryBuilder, SummaryFamily, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE,

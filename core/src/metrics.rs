@@ -270,12 +270,24 @@ impl HttpMetrics {
         crate::UpgradedConnection::open(self, crate::MethodLabel::from(method), route)
     }
 
-    /// The request header the [`RequestLabel`](crate::RequestLabel) reads, if there is one
-    /// (its name in lower case): what an adapter passes to
+    /// Where the [`RequestLabel`](crate::RequestLabel)'s value comes from, if there is one:
+    /// what an adapter reads from each request and passes to
     /// [`RequestGuard::set_request_label`](crate::adapter::RequestGuard::set_request_label).
-    pub fn request_label_header(&self) -> Option<&str> {
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::RequestLabelSource;
+    /// use http_metrics_core::{HttpMetrics, RequestLabel};
+    ///
+    /// let metrics = HttpMetrics::builder()
+    ///     .request_label(RequestLabel::header("X-Tenant", "tenant").allow(["acme"]))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(metrics.request_label_source(), Some(RequestLabelSource::Header("x-tenant".into())));
+    /// assert_eq!(HttpMetrics::new().request_label_source(), None);
+    /// ```
+    pub fn request_label_source(&self) -> Option<crate::adapter::RequestLabelSource> {
         let label = self.inner.routes.settings().request_label.as_ref()?;
-        Some(&label.header)
+        Some(label.source())
     }
 
     /// Registers an application metric on the shared registry; it appears on `/metrics`.

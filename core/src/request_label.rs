@@ -14,16 +14,19 @@ pub const MAX_REQUEST_LABEL_VALUES: usize = 64;
 
 type Mapper = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// A label of the HTTP series taken from a request header, such as the tenant or the API
-/// version, whose values are restricted to an allow-list: any other value, a missing header
-/// and a value that is not text are all recorded as [`OTHER_VALUE`]. A client can therefore
-/// never add series by inventing values; the label multiplies the series by at most the
-/// number of allowed values plus one.
+/// A label of the HTTP series taken from the request, such as the tenant or the API version,
+/// whose values are restricted to an allow-list: any other value, a missing value and a
+/// value that is not text are all recorded as [`OTHER_VALUE`]. A client can therefore never
+/// add series by inventing values; the label multiplies the series by at most the number of
+/// allowed values plus one.
 ///
+/// The value comes from a request header ([`RequestLabel::header`]) or from a
+/// [`RequestLabelValue`] that a middleware of the application put into the request's
+/// extensions ([`RequestLabel::extension`]): the tenant an authentication layer found, say.
 /// Set it with [`HttpMetricsBuilder::request_label`](crate::HttpMetricsBuilder::request_label);
-/// both adapters read the header. A [`map`](RequestLabel::map) function can normalise a value
-/// first (case, a version's minor number), or derive the value, as long as the result is one
-/// of the allowed ones.
+/// both adapters read it when the request enters. A [`map`](RequestLabel::map) function can
+/// normalise a value first (case, a version's minor number), or derive the value, as long as
+/// the result is one of the allowed ones.
 ///
 /// ```
 /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
@@ -51,7 +54,8 @@ type Mapper = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 #[derive(Clone)]
 #[must_use]
 pub struct RequestLabel {
-    pub(crate) header: String,
+    /// The header the value is read from (lower case), or `None` for the extension.
+    pub(crate) header: Option<String>,
     pub(crate) name: String,
     /// The allowed values; a request's value index is its position plus one (0: other).
     pub(crate) values: Vec<String>,
@@ -62,6 +66,7 @@ impl fmt::Debug for RequestLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestLabel")
             .field("header", &self.header)
+            .field("extension", &self.header.is_none())
             .field("name", &self.name)
             .field("values", &self.values)
             .field("map", &self.map.as_ref().map(|_| "<fn>"))
@@ -74,7 +79,44 @@ impl RequestLabel {
     /// case), once [allowed](RequestLabel::allow).
     pub fn header(header: &str, name: &str) -> Self {
         Self {
-            header: header.to_ascii_lowercase(),
+            header: Some(header.to_ascii_lowercase()),
+            name: name.to_owned(),
+            values: Vec::new(),
+            map: None,
+        }
+    }
+
+    /// A label named `name` whose value is the [`RequestLabelValue`] in the request's
+    /// extensions, once [allowed](RequestLabel::allow); a request without one is
+    /// [`OTHER_VALUE`].
+    ///
+    /// The adapters read it when the request enters their middleware, so the middleware that
+    /// inserts it must run before, outside the metrics layer: on axum, a layer added after
+    /// `MetricsLayer` (`.layer(MetricsLayer::new()).layer(from_fn(tenant))`); on actix-web,
+    /// a middleware wrapped after `Metrics` (`.wrap(Metrics::new()).wrap(from_fn(tenant))`).
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    /// use http_metrics_core::{Format, HttpMetrics, RequestLabel, RequestLabelValue};
+    ///
+    /// let metrics = HttpMetrics::builder()
+    ///     .request_label(RequestLabel::extension("tenant").allow(["acme", "globex"]))
+    ///     .build()
+    ///     .unwrap();
+    /// // What an authentication middleware does once it knows the tenant:
+    /// let mut request = http::Request::new(());
+    /// request.extensions_mut().insert(RequestLabelValue::new("acme"));
+    /// // ... and what an adapter then does with it:
+    /// let value = request.extensions().get::<RequestLabelValue>();
+    /// let mut guard = RouteHandle::resolve(&metrics, "/api/orders").start(MethodLabel::Get).unwrap();
+    /// guard.set_request_label(value.map(RequestLabelValue::as_bytes));
+    /// guard.finish_with_status(200);
+    /// let text = metrics.encode(Format::Prometheus).unwrap();
+    /// assert!(text.contains(r#"http_requests_total{method="GET",route="/api/orders",status="200",tenant="acme"} 1"#));
+    /// ```
+    pub fn extension(name: &str) -> Self {
+        Self {
+            header: None,
             name: name.to_owned(),
             values: Vec::new(),
             map: None,
@@ -91,11 +133,19 @@ impl RequestLabel {
         self
     }
 
-    /// Turns the header's value into the label's before the allow-list is checked (`None`:
-    /// [`OTHER_VALUE`]). It runs once per request that has the header.
+    /// Turns the header's (or extension's) value into the label's before the allow-list is
+    /// checked (`None`: [`OTHER_VALUE`]). It runs once per request that has a value.
     pub fn map(mut self, map: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         self.map = Some(Arc::new(map));
         self
+    }
+
+    /// Where adapters read the value.
+    pub(crate) fn source(&self) -> RequestLabelSource {
+        match &self.header {
+            Some(header) => RequestLabelSource::Header(header.as_str().into()),
+            None => RequestLabelSource::Extension,
+        }
     }
 
     /// The index of the value a request with this header value is recorded under: 0 for
@@ -136,8 +186,10 @@ impl RequestLabel {
         if taken.contains(&self.name.as_str()) {
             return bad(format!("{:?} is already a label of the series", self.name));
         }
-        if http::HeaderName::from_bytes(self.header.as_bytes()).is_err() {
-            return bad(format!("{:?} is not a header name", self.header));
+        if let Some(header) = &self.header {
+            if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return bad(format!("{header:?} is not a header name"));
+            }
         }
         if self.values.is_empty() || self.values.len() > MAX_REQUEST_LABEL_VALUES {
             return bad(format!(
@@ -162,6 +214,50 @@ impl RequestLabel {
     }
 }
 
+/// Where an adapter reads a request's [`RequestLabel`] value:
+/// [`HttpMetrics::request_label_source`](crate::HttpMetrics::request_label_source).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestLabelSource {
+    /// The request header of this name, in lower case.
+    Header(Box<str>),
+    /// The [`RequestLabelValue`] in the request's extensions.
+    Extension,
+}
+
+/// The value of a [`RequestLabel::extension`] label, put into a request's extensions by
+/// the application's own middleware (the tenant it authenticated, the API version it
+/// resolved). It is checked against the label's allow-list like a header's value.
+///
+/// ```
+/// use http_metrics_core::RequestLabelValue;
+///
+/// let tenant = String::from("acme");
+/// let mut request = http::Request::new(());
+/// request.extensions_mut().insert(RequestLabelValue::new(tenant));
+/// assert_eq!(request.extensions().get::<RequestLabelValue>().unwrap().as_str(), "acme");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLabelValue(std::borrow::Cow<'static, str>);
+
+impl RequestLabelValue {
+    /// A value, borrowed when it is `'static` (a literal), else owned.
+    pub fn new(value: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value's bytes, as [`RequestGuard::set_request_label`] takes them.
+    ///
+    /// [`RequestGuard::set_request_label`]: crate::adapter::RequestGuard::set_request_label
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,7 +265,7 @@ mod tests {
     #[test]
     fn values_outside_the_list_are_other() {
         let label = RequestLabel::header("X-Api-Version", "version").allow(["v1", "v2"]);
-        assert_eq!(label.header, "x-api-version");
+        assert_eq!(label.header.as_deref(), Some("x-api-version"));
         assert_eq!(label.index(Some(b"v1")), 1);
         assert_eq!(label.index(Some(b"v2")), 2);
         assert_eq!(label.index(Some(b"v3")), 0);
@@ -197,6 +293,16 @@ mod tests {
         assert_eq!(
             why(RequestLabel::header("x-tenant", "tenant")),
             "invalid request label: allow from 1 to 64 values (got 0)"
+        );
+        assert_eq!(
+            why(RequestLabel::extension("tenant")),
+            "invalid request label: allow from 1 to 64 values (got 0)"
+        );
+        assert_eq!(
+            RequestLabel::extension("tenant")
+                .allow(["a"])
+                .check(&["method"]),
+            Ok(())
         );
         assert_eq!(
             why(RequestLabel::header("x-tenant", "tenant").allow(["a", "other"])),

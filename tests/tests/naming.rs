@@ -3,7 +3,7 @@
 //! same series under the preset's names, which promtool accepts), the exclusions, and both
 //! durations at once.
 
-use http_metrics_core::{HttpMetrics, Naming};
+use http_metrics_core::{HttpMetrics, Naming, RequestLabel, RequestLabelValue};
 use tests::conformance::{self, EXPECTED_TOTALS, SCRIPT};
 use tests::servers;
 
@@ -178,23 +178,74 @@ async fn both_durations_alike_on_both_frameworks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_label_is_bounded_alike_on_both_frameworks() {
-    use http_metrics_core::RequestLabel;
-    let build = || {
-        HttpMetrics::builder()
-            .exclude_route("/health")
-            .request_label(
-                RequestLabel::header("X-Tenant", "tenant")
-                    .allow(["acme", "globex"])
-                    .map(|v| Some(v.to_ascii_lowercase())),
-            )
-            .build()
-            .unwrap()
-    };
-    let client = reqwest::Client::new();
-    let axum_metrics = build();
+    let label = RequestLabel::header("X-Tenant", "tenant");
+    let axum_metrics = label_metrics(label.clone());
     let axum = servers::axum(conformance::axum_app(&axum_metrics)).await;
-    let actix_metrics = build();
+    let actix_metrics = label_metrics(label);
     let actix = servers::actix(&actix_metrics, 1, conformance::actix_app);
+    request_label_alike(&axum, &actix).await;
+}
+
+/// The same, with the tenant put into the request's extensions by a middleware of the
+/// application's (as an authentication layer would), outside the metrics layer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_label_from_an_extension_is_bounded_alike_on_both_frameworks() {
+    let label = RequestLabel::extension("tenant");
+    let axum_metrics = label_metrics(label.clone());
+    let app = conformance::axum_app(&axum_metrics).layer(axum::middleware::from_fn(axum_tenant));
+    let axum = servers::axum(app).await;
+    let actix_metrics = label_metrics(label);
+    let actix = servers::actix(&actix_metrics, 1, |metrics| {
+        conformance::actix_app(metrics).wrap(actix_web::middleware::from_fn(actix_tenant))
+    });
+    request_label_alike(&axum, &actix).await;
+}
+
+/// The tenant of the `x-tenant` header, as an extension.
+fn tenant(headers: &http::HeaderMap) -> Option<RequestLabelValue> {
+    let tenant = headers.get("x-tenant")?.to_str().ok()?;
+    Some(RequestLabelValue::new(tenant.to_owned()))
+}
+
+async fn axum_tenant(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(tenant) = tenant(req.headers()) {
+        req.extensions_mut().insert(tenant);
+    }
+    next.run(req).await
+}
+
+async fn actix_tenant(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage as _;
+    // actix-web's `HeaderMap` is its own; the header is read the same way.
+    let value = req.headers().get("x-tenant").and_then(|v| v.to_str().ok());
+    if let Some(tenant) = value.map(|t| RequestLabelValue::new(t.to_owned())) {
+        req.extensions_mut().insert(tenant);
+    }
+    next.call(req).await
+}
+
+fn label_metrics(label: RequestLabel) -> HttpMetrics {
+    HttpMetrics::builder()
+        .exclude_route("/health")
+        .request_label(
+            label
+                .allow(["acme", "globex"])
+                .map(|v| Some(v.to_ascii_lowercase())),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Sends tenants allowed, allowed after mapping, unknown and missing to both servers, and
+/// checks that both record them alike, every unknown one as `other`.
+async fn request_label_alike(axum: &servers::Server, actix: &servers::Server) {
+    let client = reqwest::Client::new();
     let tenants = [
         Some("acme"),
         Some("ACME"),

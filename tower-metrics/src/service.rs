@@ -2,27 +2,36 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use http_metrics_core::adapter::{MethodLabel, RequestGuard, RouteCache};
-use http_metrics_core::HttpMetrics;
+use http_metrics_core::adapter::{MethodLabel, RequestGuard, RequestLabelSource, RouteCache};
+use http_metrics_core::{HttpMetrics, RequestLabelValue};
 use tower_service::Service;
 
 use crate::{ResponseBody, ResponseFuture};
 
-/// Sets the request label from the request's header and takes its trace for an exemplar:
-/// out of line, so that `call` stays as small as it is for the services without either.
+/// Sets the request label from the request's header or extension and takes its trace for
+/// an exemplar: out of line, so that `call` stays as small as it is for the services without
+/// either.
 #[inline(never)]
-fn label_request(
+fn label_request<B>(
     guard: &mut Option<RequestGuard>,
-    label_header: Option<&str>,
+    label: Option<&RequestLabelSource>,
     exemplars: bool,
-    headers: &http::HeaderMap,
+    req: &Request<B>,
 ) {
     let Some(guard) = guard else { return };
-    if let Some(header) = label_header {
-        guard.set_request_label(headers.get(header).map(|v| v.as_bytes()));
+    match label {
+        Some(RequestLabelSource::Header(header)) => {
+            guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()))
+        }
+        Some(RequestLabelSource::Extension) => guard.set_request_label(
+            req.extensions()
+                .get::<RequestLabelValue>()
+                .map(RequestLabelValue::as_bytes),
+        ),
+        None => {}
     }
     if exemplars {
-        guard.set_trace(headers.get("traceparent").map(|v| v.as_bytes()));
+        guard.set_trace(req.headers().get("traceparent").map(|v| v.as_bytes()));
     }
 }
 
@@ -39,8 +48,8 @@ pub struct Metrics<S> {
 struct Shared {
     metrics: HttpMetrics,
     routes: RouteCache,
-    /// The header the request label is read from, if the metrics have one.
-    label_header: Option<Box<str>>,
+    /// Where the request label is read from, if the metrics have one.
+    label: Option<RequestLabelSource>,
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
     /// Whether the body-size histograms are on (request bodies are counted).
@@ -66,7 +75,7 @@ impl<S> Metrics<S> {
             shared: Arc::new(Shared {
                 metrics: metrics.clone(),
                 routes: RouteCache::default(),
-                label_header: metrics.request_label_header().map(Into::into),
+                label: metrics.request_label_source(),
                 exemplars: metrics.exemplars_enabled(),
                 body_sizes: metrics.body_sizes_enabled(),
             }),
@@ -112,18 +121,13 @@ where
         let Shared {
             metrics,
             routes,
-            label_header,
+            label,
             exemplars,
             body_sizes,
         } = &*self.shared;
         let mut guard = routes.start(metrics, method, crate::route::template(&req));
-        if label_header.is_some() || *exemplars {
-            label_request(
-                &mut guard,
-                label_header.as_deref(),
-                *exemplars,
-                req.headers(),
-            );
+        if label.is_some() || *exemplars {
+            label_request(&mut guard, label.as_ref(), *exemplars, &req);
         }
         if let (true, Some(guard)) = (*body_sizes, &guard) {
             crate::body::count_request_body(&mut req, guard);

@@ -1,5 +1,6 @@
 //! Faults, on both frameworks over real sockets: clients that hang up, handlers that panic,
-//! bodies that stream, fail or are abandoned.
+//! bodies that stream, fail or are abandoned; those a client can cause over HTTP/2 as well
+//! (h2c, prior knowledge), where hanging up is resetting the request's stream.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -23,6 +24,15 @@ async fn both(metrics: (&HttpMetrics, &HttpMetrics)) -> [(&'static str, Server);
             servers::actix_with(metrics.1, 1, false, tests::faults::actix_app),
         ),
     ]
+}
+
+/// An HTTP/1.1 client and an HTTP/2 one (prior knowledge), with the name of each.
+fn clients() -> [(&'static str, reqwest::Client); 2] {
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("an HTTP/2 client");
+    [("HTTP/1.1", reqwest::Client::new()), ("HTTP/2", h2)]
 }
 
 async fn scrape(server: &Server) -> Exposition {
@@ -123,70 +133,108 @@ async fn with_half_closes_allowed_actix_finishes_the_request_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_is_in_flight_until_it_ends_and_a_dropped_one_keeps_its_status() {
-    let (a, b) = (HttpMetrics::new(), HttpMetrics::new());
-    for (name, server) in both((&a, &b)).await {
-        let mut response = reqwest::get(server.url("/events")).await.unwrap();
-        assert_eq!(response.status(), 200);
-        let first = response.chunk().await.unwrap().unwrap();
-        assert!(first.starts_with(b"data: tick"), "{name}");
-        response.chunk().await.unwrap().unwrap();
+    for (protocol, client) in clients() {
+        let (a, b) = (HttpMetrics::new(), HttpMetrics::new());
+        for (name, server) in both((&a, &b)).await {
+            let name = format!("{name} {protocol}");
+            let mut response = client.get(server.url("/events")).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let first = response.chunk().await.unwrap().unwrap();
+            assert!(first.starts_with(b"data: tick"), "{name}");
+            response.chunk().await.unwrap().unwrap();
 
-        let m = scrape(&server).await;
-        assert_eq!(in_flight(&m, "/events"), Some(1.0), "{name}: streaming");
-        assert_eq!(
-            total(&m, "/events", "200"),
-            None,
-            "{name}: not recorded before the end"
-        );
+            let m = scrape(&server).await;
+            assert_eq!(in_flight(&m, "/events"), Some(1.0), "{name}: streaming");
+            assert_eq!(
+                total(&m, "/events", "200"),
+                None,
+                "{name}: not recorded before the end"
+            );
 
-        drop(response);
-        let m = until(&server, |m| total(m, "/events", "200").is_some()).await;
-        assert_eq!(
-            total(&m, "/events", "200"),
-            Some(1.0),
-            "{name}: recorded at the drop"
-        );
-        assert_eq!(in_flight(&m, "/events"), Some(0.0), "{name}");
-        let duration = m
-            .get(
-                "http_request_duration_seconds_sum",
-                &[("method", "GET"), ("route", "/events"), ("status", "200")],
-            )
-            .unwrap();
-        assert!(
-            duration >= 0.04,
-            "{name}: the duration covers the stream ({duration} s)"
-        );
+            // Over HTTP/1.1 the connection closes; over HTTP/2 the stream is reset.
+            drop(response);
+            let m = until(&server, |m| total(m, "/events", "200").is_some()).await;
+            assert_eq!(
+                total(&m, "/events", "200"),
+                Some(1.0),
+                "{name}: recorded at the drop"
+            );
+            assert_eq!(in_flight(&m, "/events"), Some(0.0), "{name}");
+            let duration = m
+                .get(
+                    "http_request_duration_seconds_sum",
+                    &[("method", "GET"), ("route", "/events"), ("status", "200")],
+                )
+                .unwrap();
+            assert!(
+                duration >= 0.04,
+                "{name}: the duration covers the stream ({duration} s)"
+            );
+        }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_fails_is_recorded_once_with_its_status() {
-    let (a, b) = (HttpMetrics::new(), HttpMetrics::new());
-    for (name, server) in both((&a, &b)).await {
-        let response = reqwest::get(server.url("/broken")).await.unwrap();
-        assert_eq!(response.status(), 200, "{name}: the head was sent");
-        assert!(
-            response.bytes().await.is_err(),
-            "{name}: the body breaks off"
-        );
-        let m = until(&server, |m| total(m, "/broken", "200").is_some()).await;
-        assert_eq!(total(&m, "/broken", "200"), Some(1.0), "{name}");
-        assert_eq!(in_flight(&m, "/broken"), Some(0.0), "{name}");
+    for (protocol, client) in clients() {
+        let (a, b) = (HttpMetrics::new(), HttpMetrics::new());
+        for (name, server) in both((&a, &b)).await {
+            let name = format!("{name} {protocol}");
+            let response = client.get(server.url("/broken")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{name}: the head was sent");
+            assert!(
+                response.bytes().await.is_err(),
+                "{name}: the body breaks off"
+            );
+            let m = until(&server, |m| total(m, "/broken", "200").is_some()).await;
+            assert_eq!(total(&m, "/broken", "200"), Some(1.0), "{name}");
+            assert_eq!(in_flight(&m, "/broken"), Some(0.0), "{name}");
+        }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_is_a_500_on_both_frameworks() {
+    for (protocol, client) in clients() {
+        let (a, b) = (HttpMetrics::new(), HttpMetrics::new());
+        for (name, server) in both((&a, &b)).await {
+            assert!(
+                client.get(server.url("/panic")).send().await.is_err(),
+                "{name} {protocol}: connection (or stream) dropped"
+            );
+            let m = until(&server, |m| total(m, "/panic", "500").is_some()).await;
+            assert_eq!(total(&m, "/panic", "500"), Some(1.0), "{name} {protocol}");
+            assert_eq!(in_flight(&m, "/panic"), Some(0.0), "{name} {protocol}");
+        }
+    }
+}
+
+/// Over HTTP/2 a client hangs up on one request by resetting its stream (`RST_STREAM`):
+/// hyper drops the request at once, as it does when an HTTP/1.1 connection closes; actix-web
+/// runs the handler to its end and records what it answered, as with a half-closed HTTP/1.1
+/// connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_reset_before_the_response_leaves_in_flight_balanced() {
+    let [_, (_, client)] = clients();
     let (a, b) = (HttpMetrics::new(), HttpMetrics::new());
-    for (name, server) in both((&a, &b)).await {
-        assert!(
-            reqwest::get(server.url("/panic")).await.is_err(),
-            "{name}: connection dropped"
+    for ((name, server), status) in both((&a, &b)).await.into_iter().zip(["499", "200"]) {
+        let url = server.url("/slow");
+        let pending = tokio::spawn({
+            let client = client.clone();
+            async move { client.get(url).send().await }
+        });
+        let m = until(&server, |m| in_flight(m, "/slow") == Some(1.0)).await;
+        assert_eq!(in_flight(&m, "/slow"), Some(1.0), "{name}: in flight");
+        // Dropping the request's future resets its stream; the connection stays open.
+        pending.abort();
+        let m = until(&server, |m| total(m, "/slow", status).is_some()).await;
+        assert_eq!(total(&m, "/slow", status), Some(1.0), "{name}");
+        assert_eq!(in_flight(&m, "/slow"), Some(0.0), "{name}");
+        assert_eq!(
+            m.series("http_requests_total").len(),
+            1,
+            "{name}: counted once"
         );
-        let m = until(&server, |m| total(m, "/panic", "500").is_some()).await;
-        assert_eq!(total(&m, "/panic", "500"), Some(1.0), "{name}");
-        assert_eq!(in_flight(&m, "/panic"), Some(0.0), "{name}");
     }
 }
 

@@ -417,8 +417,9 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// Adds a label taken from a request header, kept to an allow-list of values (the tenant,
-    /// the API version): see [`RequestLabel`](crate::RequestLabel).
+    /// Adds a label taken from the request — a header, or a value the application's
+    /// middleware put into its extensions — kept to an allow-list of values (the tenant, the
+    /// API version): see [`RequestLabel`](crate::RequestLabel).
     pub fn request_label(mut self, label: crate::RequestLabel) -> Self {
         self.request_label = Some(label);
         self

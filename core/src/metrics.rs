@@ -155,12 +155,12 @@ impl HttpMetrics {
                         true,
                     ),
                 ] {
-                    http.register_with_unit(
-                        name,
-                        help,
-                        Unit::Bytes,
-                        crate::family::BodySize(routes.clone(), response),
-                    );
+                    let family = crate::family::BodySize(routes.clone(), response);
+                    if naming.size_unit {
+                        http.register_with_unit(name, help, Unit::Bytes, family);
+                    } else {
+                        http.register(name, help, family);
+                    }
                 }
             }
             if routes.settings().upgrades.is_some() {

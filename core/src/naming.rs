@@ -4,7 +4,7 @@
 use crate::config::{is_label_name, is_metric_name};
 use crate::ConfigError;
 
-/// The names of the three HTTP metric families and of their labels; set with
+/// The names of the HTTP metric families and of their labels; set with
 /// [`HttpMetricsBuilder::naming`](crate::HttpMetricsBuilder::naming).
 ///
 /// | | [`Naming::new`] (the default) | [`Naming::opentelemetry`] | [`Naming::axum_prometheus`] | [`Naming::actix_web_prom`] |
@@ -13,11 +13,14 @@ use crate::ConfigError;
 /// | histogram | `http_request_duration_seconds` | `http_server_request_duration_seconds` | `axum_http_requests_duration_seconds` | `<namespace>_http_requests_duration_seconds` |
 /// | head histogram ([`DurationEnd::Both`](crate::DurationEnd::Both)) | `http_request_head_duration_seconds` | `http_server_response_head_duration_seconds` | `axum_http_requests_head_duration_seconds` | `<namespace>_http_requests_head_duration_seconds` |
 /// | in flight | `http_requests_in_flight` | `http_server_active_requests` | `axum_http_requests_pending` | — |
-/// | body sizes ([`body_sizes`](crate::HttpMetricsBuilder::body_sizes)) | `http_request_size_bytes`, `http_response_size_bytes` | `http_server_request_body_size_bytes`, `http_server_response_body_size_bytes` | `axum_http_request_size_bytes`, `axum_http_response_size_bytes` | `<namespace>_http_request_size_bytes`, `<namespace>_http_response_size_bytes` |
+/// | body sizes ([`body_sizes`](crate::HttpMetricsBuilder::body_sizes)) | `http_request_size_bytes`, `http_response_size_bytes` | `http_server_request_body_size_bytes`, `http_server_response_body_size_bytes` | `axum_http_request_body_size`, `axum_http_response_body_size` (no unit, as axum-prometheus) | `<namespace>_http_request_size_bytes`, `<namespace>_http_response_size_bytes` |
 /// | labels | `method`, `route`, `status` | `http_request_method`, `http_route`, `http_response_status_code` | `method`, `endpoint`, `status` | `method`, `endpoint`, `status` |
 ///
 /// A family named `None` is not exposed (OpenTelemetry counts requests with the histogram's
-/// `_count`; actix-web-prom has no in-flight gauge). The histogram is always there: the
+/// `_count`; actix-web-prom has no in-flight gauge). axum-prometheus has no request-size
+/// histogram: its preset names ours after its response-size one. The upgraded-connection
+/// families ([`upgraded_connections`](crate::HttpMetricsBuilder::upgraded_connections)) keep
+/// their names under every preset (no peer or convention has them); their labels follow it. The histogram is always there: the
 /// counter and the gauge are views of its series. The label order in the exposition is
 /// method, route, status, whatever their names.
 ///
@@ -43,6 +46,9 @@ pub struct Naming {
     pub(crate) in_flight: Option<String>,
     pub(crate) request_size: String,
     pub(crate) response_size: String,
+    /// Whether the body-size histograms are in bytes as their unit, `_bytes` appended to
+    /// their names (all but axum-prometheus' names).
+    pub(crate) size_unit: bool,
     pub(crate) labels: LabelNames,
 }
 
@@ -71,6 +77,7 @@ impl Naming {
             in_flight: Some("http_requests_in_flight".into()),
             request_size: "http_request_size".into(),
             response_size: "http_response_size".into(),
+            size_unit: true,
             labels: LabelNames {
                 method: "method".into(),
                 route: "route".into(),
@@ -94,6 +101,7 @@ impl Naming {
             in_flight: Some("http_server_active_requests".into()),
             request_size: "http_server_request_body_size".into(),
             response_size: "http_server_response_body_size".into(),
+            size_unit: true,
             labels: LabelNames {
                 method: "http_request_method".into(),
                 route: "http_route".into(),
@@ -104,7 +112,8 @@ impl Naming {
 
     /// axum-prometheus' names, with its default prefix `axum` or the one given to its
     /// `with_prefix`: `<prefix>_http_requests_total`, `<prefix>_http_requests_duration_seconds`
-    /// and `<prefix>_http_requests_pending`, labelled `method`, `endpoint` and `status`.
+    /// and `<prefix>_http_requests_pending`, labelled `method`, `endpoint` and `status`, and
+    /// for the body sizes its `<prefix>_http_response_body_size`, which has no unit suffix.
     pub fn axum_prometheus(prefix: Option<&str>) -> Self {
         let prefix = prefix.unwrap_or("axum");
         Self {
@@ -112,8 +121,9 @@ impl Naming {
             duration: format!("{prefix}_http_requests_duration"),
             head_duration: format!("{prefix}_http_requests_head_duration"),
             in_flight: Some(format!("{prefix}_http_requests_pending")),
-            request_size: format!("{prefix}_http_request_size"),
-            response_size: format!("{prefix}_http_response_size"),
+            request_size: format!("{prefix}_http_request_body_size"),
+            response_size: format!("{prefix}_http_response_body_size"),
+            size_unit: false,
             labels: LabelNames {
                 method: "method".into(),
                 route: "endpoint".into(),
@@ -139,6 +149,7 @@ impl Naming {
             in_flight: None,
             request_size: format!("{prefix}http_request_size"),
             response_size: format!("{prefix}http_response_size"),
+            size_unit: true,
             labels: LabelNames {
                 method: "method".into(),
                 route: "endpoint".into(),
@@ -174,11 +185,19 @@ impl Naming {
     }
 
     /// The names, without their `_bytes`, of the body-size histograms that
-    /// [`body_sizes`](crate::HttpMetricsBuilder::body_sizes) adds.
+    /// [`body_sizes`](crate::HttpMetricsBuilder::body_sizes) adds. (`_bytes` is appended
+    /// whatever the preset, axum-prometheus' included.)
     pub fn body_sizes(mut self, request: &str, response: &str) -> Self {
         self.request_size = request.to_owned();
         self.response_size = response.to_owned();
+        self.size_unit = true;
         self
+    }
+
+    /// The body-size histograms' full names, request then response.
+    pub(crate) fn size_names(&self) -> [String; 2] {
+        let unit = if self.size_unit { "_bytes" } else { "" };
+        [&self.request_size, &self.response_size].map(|name| format!("{name}{unit}"))
     }
 
     /// The names of the method, route and status labels.
@@ -203,9 +222,8 @@ impl Naming {
         let mut metrics = vec![
             format!("{}_seconds", self.duration),
             format!("{}_seconds", self.head_duration),
-            format!("{}_bytes", self.request_size),
-            format!("{}_bytes", self.response_size),
         ];
+        metrics.extend(self.size_names());
         if let Some(requests) = &self.requests {
             if requests.ends_with("_total") {
                 return bad(format!(
@@ -222,7 +240,7 @@ impl Naming {
             }
         }
         for histogram in [&self.request_size, &self.response_size] {
-            if histogram.ends_with("_bytes") {
+            if self.size_unit && histogram.ends_with("_bytes") {
                 return bad(format!(
                     "{histogram:?}: give the histogram's name without `_bytes`, which is added"
                 ));
@@ -264,16 +282,9 @@ impl Naming {
             &histogram,
             "head histogram",
         )?;
-        family(
-            format!("{}_bytes", self.request_size),
-            &histogram,
-            "request-size histogram",
-        )?;
-        family(
-            format!("{}_bytes", self.response_size),
-            &histogram,
-            "response-size histogram",
-        )?;
+        let [request_size, response_size] = self.size_names();
+        family(request_size, &histogram, "request-size histogram")?;
+        family(response_size, &histogram, "response-size histogram")?;
         if let Some(in_flight) = &self.in_flight {
             family(in_flight.clone(), &[], "in-flight gauge")?;
         }

@@ -42,8 +42,8 @@ fn presets() -> Vec<Preset> {
             Some("axum_http_requests_pending"),
             ["method", "endpoint", "status"],
             [
-                "axum_http_request_size_bytes",
-                "axum_http_response_size_bytes",
+                "axum_http_request_body_size",
+                "axum_http_response_body_size",
             ],
         ),
         (

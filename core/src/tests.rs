@@ -571,6 +571,51 @@ fn exemplars_carry_the_last_trace_of_each_bucket_and_of_the_counter() {
     assert!(text.ends_with("# EOF\n"));
 }
 
+#[cfg(feature = "exemplars")]
+#[test]
+fn exemplars_from_a_function_take_its_trace_and_ignore_the_header() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::Arc;
+    // The "current span" of a tracing library: set by the test, read per request.
+    let current = Arc::new(AtomicU8::new(0));
+    let span = current.clone();
+    let metrics = HttpMetrics::builder()
+        .process_metrics(false)
+        .buckets([1.0])
+        .exemplars(crate::Exemplars::from_fn(move || {
+            match span.load(Ordering::Relaxed) {
+                0 => None,
+                n => Some(crate::TraceContext {
+                    trace_id: [n; 16],
+                    span_id: [n; 8],
+                }),
+            }
+        }))
+        .build()
+        .unwrap();
+    let route = RouteHandle::resolve(&metrics, "/f");
+    let header = &b"00-11111111111111111111111111111111-1111111111111111-01"[..];
+    for (span, traceparent) in [(0xab, None), (0, Some(header))] {
+        current.store(span, Ordering::Relaxed);
+        let mut guard = route.start(MethodLabel::Get).unwrap();
+        guard.set_trace(traceparent);
+        guard.finish_with_status(200);
+    }
+    let text = metrics.encode(Format::OpenMetrics).unwrap();
+    let counter = text
+        .lines()
+        .find(|l| l.starts_with("http_requests_total{"))
+        .unwrap();
+    // The function's trace; the header of the second request, whose function gave none,
+    // is not read.
+    assert!(
+        counter.starts_with(
+            r#"http_requests_total{method="GET",route="/f",status="200"} 2 # {trace_id="abababababababababababababababab",span_id="abababababababab"} 1 "#
+        ),
+        "{counter}"
+    );
+}
+
 #[cfg(feature = "body-sizes")]
 #[test]
 fn body_sizes_are_observed_once_per_request_however_it_ends() {

@@ -151,7 +151,13 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
     let axum = servers::axum(conformance::axum_app(&axum_metrics)).await;
     let actix_metrics = metrics();
     let actix = servers::actix(&actix_metrics, 1, conformance::actix_app);
-    for base in [&axum.base, &actix.base] {
+    // Native buckets only: the text formats show `+Inf`, `_sum` and `_count`.
+    let native_only_metrics = HttpMetrics::builder()
+        .native_histograms(NativeHistograms::new().classic_buckets(false))
+        .build()
+        .unwrap();
+    let native_only = servers::axum(conformance::axum_app(&native_only_metrics)).await;
+    for base in [&axum.base, &actix.base, &native_only.base] {
         for i in 0..REQUESTS {
             let response = client
                 .get(format!("{base}/api/users/{i}"))
@@ -187,6 +193,10 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
     let targets = [
         ("axum", axum.base.trim_start_matches("http://")),
         ("actix", actix.base.trim_start_matches("http://")),
+        (
+            "native-only",
+            native_only.base.trim_start_matches("http://"),
+        ),
     ];
     let native = Prometheus::start_with_native_histograms(&targets).await;
     let classic = Prometheus::start(&targets).await;
@@ -226,12 +236,44 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
             .len(),
         0
     );
+    let native_only_count = native_count("native-only", USERS);
+    let stored = native
+        .poll(Duration::from_secs(30), || async {
+            native.value(&native_only_count).await == Some(REQUESTS as f64)
+        })
+        .await;
+    assert!(
+        stored,
+        "no native-only histogram stored: {}",
+        native.targets().await
+    );
+    let inf = format!(
+        r#"http_request_duration_seconds_bucket{{job="native-only",route="{USERS}",le="+Inf"}}"#
+    );
+    let stored = classic
+        .poll(Duration::from_secs(30), || async {
+            classic.value(&inf).await == Some(REQUESTS as f64)
+        })
+        .await;
+    assert!(
+        stored,
+        "no native-only text histogram: {}",
+        classic.targets().await
+    );
+    let only_buckets = classic
+        .query(&format!(
+            r#"http_request_duration_seconds_bucket{{job="native-only",route="{USERS}"}}"#
+        ))
+        .await;
+    assert_eq!(only_buckets.len(), 1, "+Inf alone: {only_buckets:?}");
     for job in ["axum", "actix"] {
-        assert_eq!(
-            native.value(&native_count(job, USERS)).await,
-            Some(REQUESTS as f64),
-            "{job}"
-        );
+        let count = native_count(job, USERS);
+        let stored = native
+            .poll(Duration::from_secs(30), || async {
+                native.value(&count).await == Some(REQUESTS as f64)
+            })
+            .await;
+        assert!(stored, "{job}: {:?}", native.value(&count).await);
         // The same sum, from the same counter, in both representations.
         let native_sum = native
             .value(&format!(
@@ -239,12 +281,16 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
             ))
             .await
             .unwrap();
-        let classic_sum = classic
-            .value(&format!(
-                r#"http_request_duration_seconds_sum{{job="{job}",route="{USERS}"}}"#
-            ))
-            .await
-            .unwrap();
+        // Each target is scraped on its own schedule: wait for this one's.
+        let classic_sum =
+            format!(r#"http_request_duration_seconds_sum{{job="{job}",route="{USERS}"}}"#);
+        let scraped = classic
+            .poll(Duration::from_secs(30), || async {
+                classic.value(&classic_sum).await.is_some()
+            })
+            .await;
+        assert!(scraped, "{job} never scraped: {}", classic.targets().await);
+        let classic_sum = classic.value(&classic_sum).await.unwrap();
         assert_eq!(native_sum, classic_sum, "{job}");
     }
     let expected_sum: u64 = durations.iter().sum();

@@ -63,13 +63,18 @@ with_features=$(dirname "$loop")/request-loop-features
 cp "$target_dir/release/request-loop" "$with_features"
 # `default+features` is the default configuration built with the three features: what
 # compiling them in costs a service that does not turn them on.
+# `default-traced` sends the same requests as `exemplars-traced` (a sampled `traceparent`
+# on each) to the default configuration: the difference between the two rows is what
+# keeping a request's trace costs.
 for framework in axum actix; do
     default=''
-    for option in default both label otel exclusions default+features sizes exemplars native; do
+    for option in default both label label-extension otel exclusions upgrades \
+        default+features sizes exemplars default-traced exemplars-traced native native-only; do
         case $option in
         default+features) per=$(count "$framework-metrics" one default "$with_features") ;;
-        sizes | exemplars | native) per=$(count "$framework-metrics" one "$option" "$with_features") ;;
-        *) per=$(count "$framework-metrics" one "$option") ;;
+        default | both | label | label-extension | otel | exclusions | upgrades)
+            per=$(count "$framework-metrics" one "$option") ;;
+        *) per=$(count "$framework-metrics" one "$option" "$with_features") ;;
         esac
         default=${default:-$per}
         echo "| $option | $framework | $per | $(printf '%+d' $((per - default))) |"

@@ -5,6 +5,7 @@ use std::task::{ready, Context, Poll};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::HeaderName;
 use actix_web::{Error, HttpMessage as _};
 use http_metrics_core::adapter::{ActiveRequest, MethodLabel, RequestGuard, RequestLabelSource};
 use http_metrics_core::{HttpMetrics, RequestLabelValue};
@@ -86,7 +87,10 @@ where
             shared: Rc::new(Shared {
                 metrics: self.metrics.clone(),
                 routes: LocalRouteCache::default(),
-                label: self.metrics.request_label_source(),
+                label: self
+                    .metrics
+                    .request_label_source()
+                    .and_then(LabelSource::new),
                 exemplars: self.metrics.exemplars_enabled(),
                 body_sizes: self.metrics.body_sizes_enabled(),
             }),
@@ -100,7 +104,7 @@ struct Shared {
     metrics: HttpMetrics,
     routes: LocalRouteCache,
     /// Where the request label is read from, if the metrics have one.
-    label: Option<RequestLabelSource>,
+    label: Option<LabelSource>,
     /// Whether requests carry exemplars (their `traceparent` is read).
     exemplars: bool,
     /// Whether the body-size histograms are on (request payloads are counted).
@@ -160,16 +164,39 @@ where
     }
 }
 
+/// The W3C trace context header, parsed once: a header looked up by `&str` is parsed per
+/// request.
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
+/// Where the request label is read from, with the header name in actix-web's own type (its
+/// `http` is version 0.2), parsed once.
+#[derive(Debug)]
+enum LabelSource {
+    Header(HeaderName),
+    Extension,
+}
+
+impl LabelSource {
+    fn new(source: RequestLabelSource) -> Option<Self> {
+        match source {
+            RequestLabelSource::Header(name) => HeaderName::from_bytes(name.as_str().as_bytes())
+                .ok()
+                .map(Self::Header),
+            RequestLabelSource::Extension => Some(Self::Extension),
+        }
+    }
+}
+
 /// Sets the request label from the request's header or extension and takes its trace for
 /// an exemplar: out of line, so that `call` stays as small as it is for the services without
 /// either.
 #[inline(never)]
 fn label_request(guard: &mut RequestGuard, shared: &Shared, req: &ServiceRequest) {
     match &shared.label {
-        Some(RequestLabelSource::Header(header)) => {
-            guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()))
+        Some(LabelSource::Header(header)) => {
+            guard.set_request_label(req.headers().get(header).map(|v| v.as_bytes()))
         }
-        Some(RequestLabelSource::Extension) => guard.set_request_label(
+        Some(LabelSource::Extension) => guard.set_request_label(
             req.extensions()
                 .get::<RequestLabelValue>()
                 .map(RequestLabelValue::as_bytes),
@@ -177,7 +204,7 @@ fn label_request(guard: &mut RequestGuard, shared: &Shared, req: &ServiceRequest
         None => {}
     }
     if shared.exemplars {
-        guard.set_trace(req.headers().get("traceparent").map(|v| v.as_bytes()));
+        guard.set_trace(req.headers().get(&TRACEPARENT).map(|v| v.as_bytes()));
     }
 }
 

@@ -282,7 +282,8 @@ impl HttpMetrics {
     ///     .request_label(RequestLabel::header("X-Tenant", "tenant").allow(["acme"]))
     ///     .build()
     ///     .unwrap();
-    /// assert_eq!(metrics.request_label_source(), Some(RequestLabelSource::Header("x-tenant".into())));
+    /// let header = http::HeaderName::from_static("x-tenant");
+    /// assert_eq!(metrics.request_label_source(), Some(RequestLabelSource::Header(header)));
     /// assert_eq!(HttpMetrics::new().request_label_source(), None);
     /// ```
     pub fn request_label_source(&self) -> Option<crate::adapter::RequestLabelSource> {

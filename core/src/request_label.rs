@@ -143,7 +143,10 @@ impl RequestLabel {
     /// Where adapters read the value.
     pub(crate) fn source(&self) -> RequestLabelSource {
         match &self.header {
-            Some(header) => RequestLabelSource::Header(header.as_str().into()),
+            Some(header) => RequestLabelSource::Header(
+                http::HeaderName::from_bytes(header.as_bytes())
+                    .expect("a header name, checked by HttpMetricsBuilder::build"),
+            ),
             None => RequestLabelSource::Extension,
         }
     }
@@ -218,8 +221,8 @@ impl RequestLabel {
 /// [`HttpMetrics::request_label_source`](crate::HttpMetrics::request_label_source).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestLabelSource {
-    /// The request header of this name, in lower case.
-    Header(Box<str>),
+    /// The request header of this name.
+    Header(http::HeaderName),
     /// The [`RequestLabelValue`] in the request's extensions.
     Extension,
 }

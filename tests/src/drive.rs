@@ -14,6 +14,16 @@ pub trait ActixCalls {
         &'a self,
         paths: &'a [String],
         n: u64,
+    ) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
+        self.get_each_with(paths, n, &[])
+    }
+
+    /// [`ActixCalls::get_each`], each request carrying `headers`.
+    fn get_each_with<'a>(
+        &'a self,
+        paths: &'a [String],
+        n: u64,
+        headers: &'a [(&'static str, &'static str)],
     ) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 }
 
@@ -26,14 +36,19 @@ where
     >,
     B: actix_web::body::MessageBody,
 {
-    fn get_each<'a>(
+    fn get_each_with<'a>(
         &'a self,
         paths: &'a [String],
         n: u64,
+        headers: &'a [(&'static str, &'static str)],
     ) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
         Box::pin(async move {
             for path in paths.iter().cycle().take(n as usize) {
-                let request = actix_test::TestRequest::get().uri(path).to_request();
+                let mut request = actix_test::TestRequest::get().uri(path);
+                for &header in headers {
+                    request = request.insert_header(header);
+                }
+                let request = request.to_request();
                 let response = actix_test::call_service(self, request).await;
                 std::hint::black_box(actix_test::read_body(response).await);
             }
@@ -63,11 +78,25 @@ pub fn axum_users() -> axum::Router {
 /// Finalise `app` with `with_state(())` first, as `axum::serve` does: called as a service
 /// without it, a `Router<()>` builds each handler's route, layers included, per request.
 pub fn axum_get(rt: &tokio::runtime::Runtime, app: &axum::Router, n: u64) {
+    axum_get_with(rt, app, n, &[]);
+}
+
+/// [`axum_get`], each request carrying `headers`.
+pub fn axum_get_with(
+    rt: &tokio::runtime::Runtime,
+    app: &axum::Router,
+    n: u64,
+    headers: &[(&'static str, &'static str)],
+) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
     rt.block_on(async {
         for _ in 0..n {
-            let request = axum::http::Request::get("/users/42")
+            let mut request = axum::http::Request::get("/users/42");
+            for &(name, value) in headers {
+                request = request.header(name, value);
+            }
+            let request = request
                 .body(axum::body::Body::empty())
                 .expect("a valid request");
             let response = app.clone().oneshot(request).await.expect("infallible");

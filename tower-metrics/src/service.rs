@@ -8,6 +8,10 @@ use tower_service::Service;
 
 use crate::{ResponseBody, ResponseFuture};
 
+/// The W3C trace context header, parsed once: a header looked up by `&str` is parsed per
+/// request.
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
 /// Sets the request label from the request's header or extension and takes its trace for
 /// an exemplar: out of line, so that `call` stays as small as it is for the services without
 /// either.
@@ -21,7 +25,7 @@ fn label_request<B>(
     let Some(guard) = guard else { return };
     match label {
         Some(RequestLabelSource::Header(header)) => {
-            guard.set_request_label(req.headers().get(&**header).map(|v| v.as_bytes()))
+            guard.set_request_label(req.headers().get(header).map(|v| v.as_bytes()))
         }
         Some(RequestLabelSource::Extension) => guard.set_request_label(
             req.extensions()
@@ -31,7 +35,7 @@ fn label_request<B>(
         None => {}
     }
     if exemplars {
-        guard.set_trace(req.headers().get("traceparent").map(|v| v.as_bytes()));
+        guard.set_trace(req.headers().get(&TRACEPARENT).map(|v| v.as_bytes()));
     }
 }
 

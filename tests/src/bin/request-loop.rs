@@ -23,7 +23,7 @@
 use std::process::ExitCode;
 
 use http_metrics_core::HttpMetrics;
-use tests::drive::{actix_users, axum_get, axum_users, ActixCalls};
+use tests::drive::{actix_users, axum_get_with, axum_users, ActixCalls};
 
 const VARIANTS: [&str; 10] = [
     "axum-bare",
@@ -41,38 +41,61 @@ const VARIANTS: [&str; 10] = [
 /// The builder's options the `metrics` variants can turn on, one at a time: body sizes, both
 /// durations, a request label (the requests carry no such header: they are `other`),
 /// OpenTelemetry's names, exclusions that do not apply to the route (a pattern and a
-/// status), exemplars (with the `exemplars` feature; the requests carry no
-/// `traceparent`), and native histograms beside the classic buckets (with the
-/// `native-histograms` feature). Body sizes need the `body-sizes` feature.
-const OPTIONS: [&str; 8] = [
+/// status), the same label from a request extension (none on the request: `other`),
+/// upgraded connections, exemplars (with the `exemplars` feature; the requests carry no
+/// `traceparent`, or with `traced` a sampled one, whose cost is measured against
+/// `default-traced`, the default configuration given the same requests), and native
+/// histograms beside the classic buckets or alone (with the `native-histograms` feature).
+/// Body sizes need the `body-sizes` feature.
+const OPTIONS: [&str; 13] = [
     "default",
     "sizes",
     "both",
     "label",
+    "label-extension",
     "otel",
     "exclusions",
+    "upgrades",
     "exemplars",
+    "default-traced",
+    "exemplars-traced",
     "native",
+    "native-only",
 ];
+
+/// The `traceparent` the `-traced` options' requests carry: a sampled trace.
+const TRACED: &[(&str, &str)] = &[(
+    "traceparent",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+)];
 
 fn with_option(option: &str) -> Result<HttpMetrics, String> {
     let builder = HttpMetrics::builder();
     let builder = match option {
-        "default" => builder,
+        "default" | "default-traced" => builder,
         #[cfg(feature = "body-sizes")]
         "sizes" => builder.body_sizes(true),
         "both" => builder.duration_end(http_metrics_core::DurationEnd::Both),
         "label" => builder.request_label(
             http_metrics_core::RequestLabel::header("x-tenant", "tenant").allow(["acme", "globex"]),
         ),
+        "label-extension" => builder.request_label(
+            http_metrics_core::RequestLabel::extension("tenant").allow(["acme", "globex"]),
+        ),
+        "upgrades" => builder.upgraded_connections(true),
         "otel" => builder.naming(http_metrics_core::Naming::opentelemetry()),
         "exclusions" => builder
             .exclude_routes_matching("/internal/*")
             .exclude_status(404),
         #[cfg(feature = "exemplars")]
-        "exemplars" => builder.exemplars(http_metrics_core::Exemplars::traceparent()),
+        "exemplars" | "exemplars-traced" => {
+            builder.exemplars(http_metrics_core::Exemplars::traceparent())
+        }
         #[cfg(feature = "native-histograms")]
         "native" => builder.native_histograms(http_metrics_core::NativeHistograms::new()),
+        #[cfg(feature = "native-histograms")]
+        "native-only" => builder
+            .native_histograms(http_metrics_core::NativeHistograms::new().classic_buckets(false)),
         other => {
             return Err(format!(
                 "option {other} is not built in (the `exemplars`, `body-sizes` or \
@@ -111,6 +134,11 @@ fn main() -> ExitCode {
         Ok(metrics) => metrics,
         Err(problem) => return usage(&problem),
     };
+    let headers = if option.ends_with("-traced") {
+        TRACED
+    } else {
+        &[]
+    };
     let unrecorded = HttpMetrics::builder()
         .exclude_route("/users/{id}")
         .build()
@@ -129,7 +157,7 @@ fn main() -> ExitCode {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a runtime");
-        let run = |n| axum_get(&rt, &app, n);
+        let run = |n| axum_get_with(&rt, &app, n, headers);
         warm_up(&run);
         measured(&run, requests);
     } else {
@@ -160,8 +188,8 @@ fn main() -> ExitCode {
             };
             // Warm-up: every path once, so that the path memo's buffers have grown; the
             // measured requests then start again from the first path.
-            complete_now(service.get_each(&paths, paths.len() as u64));
-            let run = |n| complete_now(service.get_each(&paths, n));
+            complete_now(service.get_each_with(&paths, paths.len() as u64, headers));
+            let run = |n| complete_now(service.get_each_with(&paths, n, headers));
             warm_up(&run);
             measured(&run, requests);
         });

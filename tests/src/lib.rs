@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub mod conformance;
+pub mod dashboard;
 pub mod drive;
 pub mod faults;
 pub mod load;

@@ -3,7 +3,7 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `POST /api/orders` | JSON `{"total": number, "payment_method": string, "product_category"?: string}`; observes the value (`order_value_dollars`, `cart_value_dollars`), ~100 ms of processing, adds it to `revenue_dollars_total{product_category}`; `201 {"order_id": ..., "status": "completed"}` |
+//! | `POST /api/orders` | JSON `{"total": number, "payment_method": string, "product_category"?: string}`; observes the value (`order_value_dollars`, `cart_value_dollars`), ~100 ms of processing, adds it to `revenue_dollars_total{product_category}`; `201 {"order_id": ..., "status": "completed"}`; `503` when the database pool has no free connection ([`crate::db`]), counted in `orders_total{status="failed"}` |
 //! | `PUT /api/inventory/{product_id}?quantity=N&warehouse=W` | sets the inventory gauge (warehouse defaults to `main`), and with it `low_stock_products` (levels below 10; the guide's `low_stock_products_count`, renamed since `_count` is reserved for histograms and summaries); `200` with the new level |
 //! | `GET /health` | `200 {"status": "healthy"}` |
 //! | `GET /metrics` | the exposition, with `orders_service_info{version, environment}` |
@@ -191,7 +191,14 @@ impl OrdersService {
         }
         self.metrics.order_value.observe(order.total);
         self.metrics.cart_value.observe(order.total);
-        self.db.query("INSERT", PROCESSING_DELAY).await;
+        if let Err(busy) = self.db.query("INSERT", PROCESSING_DELAY).await {
+            let labels = OrderLabels {
+                status: "failed",
+                payment_method: payment_method_label(&order.payment_method),
+            };
+            self.metrics.orders.get_or_create(&labels).inc();
+            return ApiResponse::error(503, busy.to_string());
+        }
         let category = category_label(order.product_category.as_deref().unwrap_or("other"));
         let labels = CategoryLabels {
             product_category: category,

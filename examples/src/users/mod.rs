@@ -3,8 +3,8 @@
 //!
 //! | route | does |
 //! |---|---|
-//! | `POST /api/users` | JSON `{"name": ..., "source": ...}` (source defaults to `web`); a simulated ~50 ms insert; `201` with the user |
-//! | `GET /api/users/{user_id}` | cache lookup, on a miss a simulated ~20 ms select; `200` with the user, `404` if there is none |
+//! | `POST /api/users` | JSON `{"name": ..., "source": ...}` (source defaults to `web`); a simulated ~50 ms insert; `201` with the user; `503` when the database pool has no free connection ([`crate::db`]) |
+//! | `GET /api/users/{user_id}` | cache lookup, on a miss a simulated ~20 ms select; `200` with the user, `404` if there is none, `503` when the pool is exhausted |
 //! | `GET /health` | `200 {"status": "healthy"}` |
 //! | `GET /metrics` | the exposition |
 
@@ -179,7 +179,9 @@ impl UsersService {
         };
 
         let started = Instant::now();
-        self.db.query("INSERT", INSERT_DELAY).await;
+        if let Err(busy) = self.db.query("INSERT", INSERT_DELAY).await {
+            return ApiResponse::error(503, busy.to_string());
+        }
         lock(&self.table).insert(user.id.clone(), user.clone());
         self.metrics.time_query("INSERT", started);
 
@@ -201,7 +203,9 @@ impl UsersService {
         self.metrics.cache("get", "miss");
 
         let started = Instant::now();
-        self.db.query("SELECT", SELECT_DELAY).await;
+        if let Err(busy) = self.db.query("SELECT", SELECT_DELAY).await {
+            return ApiResponse::error(503, busy.to_string());
+        }
         let found = lock(&self.table).get(user_id).cloned();
         self.metrics.time_query("SELECT", started);
 

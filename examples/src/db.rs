@@ -100,15 +100,14 @@ impl DbPool {
         operation: &'static str,
         duration: Duration,
     ) -> Result<(), PoolExhausted> {
-        let permit =
-            match tokio::time::timeout(POOL_TIMEOUT, self.connections.acquire()).await {
-                Ok(Ok(permit)) => permit,
-                // The semaphore is never closed; a timeout is the pool being exhausted.
-                Ok(Err(_)) | Err(_) => {
-                    self.exhausted.fetch_add(1, Ordering::Relaxed);
-                    return Err(PoolExhausted);
-                }
-            };
+        let permit = match tokio::time::timeout(POOL_TIMEOUT, self.connections.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            // The semaphore is never closed; a timeout is the pool being exhausted.
+            Ok(Err(_)) | Err(_) => {
+                self.exhausted.fetch_add(1, Ordering::Relaxed);
+                return Err(PoolExhausted);
+            }
+        };
         self.active.fetch_add(1, Ordering::Relaxed);
         let connection = Connection {
             pool: self,

@@ -10,6 +10,7 @@ pub mod remote_write;
 pub mod repl;
 pub mod serve;
 pub mod system;
+pub mod traffic;
 pub mod users;
 pub mod worker;
 

@@ -424,14 +424,15 @@ def dashboard(n, suffix):
         "Errors: share of requests answered 5xx, by route",
         [
             (
-                f'sum by ({route}) (rate({req}{{{sel}, {status}=~"5.."}}[{rate}]))\n/\n'
+                f'(\n  sum by ({route}) (rate({req}{{{sel}, {status}=~"5.."}}[{rate}]))\n  or\n'
+                f"  sum by ({route}) (rate({req}{{{sel}}}[{rate}])) * 0\n)\n/\n"
                 f"sum by ({route}) (rate({req}{{{sel}}}[{rate}]))",
                 f"{{{{{route}}}}}",
             )
         ],
         "percentunit",
-        "Server errors as a share of each route's requests. 4xx answers and 499s are the "
-        "client's doing and are not counted.",
+        "Server errors as a share of each route's requests (0 for a route without any). "
+        "4xx answers and 499s are the client's doing and are not counted.",
     )
     p.add(
         "Latency: p50, p90 and p99 of the selected routes",
@@ -554,12 +555,15 @@ def dashboard(n, suffix):
         width=12,
     )
     p.add(
-        "Database queries per second, by operation",
-        [(f"sum by (operation) (rate(db_queries_total{{{users}}}[{rate}]))", "{{operation}}")],
+        "Database queries per second, by operation, and those that found no connection",
+        [
+            (f"sum by (operation) (rate(db_queries_total{{{users}}}[{rate}]))", "{{operation}}"),
+            (f"sum by (job) (rate(db_pool_exhausted_total{{{users}}}[{rate}]))", "{{job}} pool exhausted"),
+        ],
         "short",
-        "db_queries_total, from the custom collector.",
+        "db_queries_total and db_pool_exhausted_total, from the custom collector: a pool that "
+        "cannot keep up answers 503s.",
         width=12,
-        stack=True,
     )
     p.row("Application: orders service")
     orders = 'job=~"$job"'

@@ -84,6 +84,15 @@ pub fn config(targets: &[(&str, &str)]) -> String {
     yaml
 }
 
+/// [`config`] with `rule_files` evaluated every second.
+pub fn config_with_rules(targets: &[(&str, &str)], rules: &[PathBuf]) -> String {
+    let mut yaml = String::from("rule_files:\n");
+    for rule in rules {
+        yaml.push_str(&format!("  - {:?}\n", rule.display().to_string()));
+    }
+    yaml + &config(targets)
+}
+
 impl Prometheus {
     /// Starts Prometheus scraping `targets` and waits until it is ready.
     pub async fn start(targets: &[(&str, &str)]) -> Self {
@@ -108,6 +117,12 @@ impl Prometheus {
         Self::start_flags(targets, &["--enable-feature=native-histograms"]).await
     }
 
+    /// Starts Prometheus scraping `targets` and evaluating the rule files `rules` every
+    /// second.
+    pub async fn start_with_rules(targets: &[(&str, &str)], rules: &[PathBuf]) -> Self {
+        Self::start_config(config_with_rules(targets, rules), &[]).await
+    }
+
     async fn start_with(targets: &[(&str, &str)], receiver: bool) -> Self {
         let flags: &[&str] = if receiver {
             &["--web.enable-remote-write-receiver"]
@@ -118,6 +133,10 @@ impl Prometheus {
     }
 
     async fn start_flags(targets: &[(&str, &str)], flags: &[&str]) -> Self {
+        Self::start_config(config(targets), flags).await
+    }
+
+    async fn start_config(config: String, flags: &[&str]) -> Self {
         static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
@@ -126,7 +145,7 @@ impl Prometheus {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("data")).expect("create Prometheus' directory");
-        std::fs::write(dir.join("prometheus.yml"), config(targets)).expect("write its config");
+        std::fs::write(dir.join("prometheus.yml"), config).expect("write its config");
         let port = free_port();
         let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
         let mut prometheus = Self {
@@ -229,6 +248,94 @@ impl Prometheus {
         query(&self.client, &self.base, promql).await
     }
 
+    /// Evaluates `promql` at `time` (seconds since the epoch): each result's labels and value.
+    pub async fn query_at(
+        &self,
+        promql: &str,
+        time: f64,
+    ) -> Vec<(serde_json::Map<String, Value>, f64)> {
+        let data = self.api_query(promql, Some(time)).await;
+        assert_eq!(data["resultType"], "vector", "{promql}: {data}");
+        vector(&data)
+    }
+
+    /// The samples of the range selector `selector` at `time`: each series' labels and its
+    /// `(timestamp, value)` pairs.
+    pub async fn samples_at(
+        &self,
+        selector: &str,
+        time: f64,
+    ) -> Vec<(serde_json::Map<String, Value>, Vec<(f64, f64)>)> {
+        let data = self.api_query(selector, Some(time)).await;
+        assert_eq!(data["resultType"], "matrix", "{selector}: {data}");
+        data["result"]
+            .as_array()
+            .expect("a matrix")
+            .iter()
+            .map(|series| {
+                let samples = series["values"]
+                    .as_array()
+                    .expect("samples")
+                    .iter()
+                    .map(|pair| {
+                        let t = pair[0].as_f64().expect("a timestamp");
+                        let v = pair[1]
+                            .as_str()
+                            .expect("a value")
+                            .parse()
+                            .expect("a number");
+                        (t, v)
+                    })
+                    .collect();
+                (
+                    series["metric"].as_object().cloned().unwrap_or_default(),
+                    samples,
+                )
+            })
+            .collect()
+    }
+
+    async fn api_query(&self, promql: &str, time: Option<f64>) -> Value {
+        let mut params = vec![("query", promql.to_owned())];
+        if let Some(time) = time {
+            params.push(("time", format!("{time:.3}")));
+        }
+        let response: Value = self
+            .client
+            .get(format!("{}/api/v1/query", self.base))
+            .query(&params)
+            .send()
+            .await
+            .expect("query Prometheus")
+            .json()
+            .await
+            .expect("a JSON answer");
+        assert_eq!(response["status"], "success", "{promql}: {response}");
+        response["data"].clone()
+    }
+
+    /// Every rule Prometheus loaded: its name, health (`ok`, `err`, `unknown`) and last
+    /// error.
+    pub async fn rules(&self) -> Vec<(String, String, String)> {
+        let response: Value = self
+            .client
+            .get(format!("{}/api/v1/rules", self.base))
+            .send()
+            .await
+            .expect("ask Prometheus")
+            .json()
+            .await
+            .expect("a JSON answer");
+        let mut out = Vec::new();
+        for group in response["data"]["groups"].as_array().expect("groups") {
+            for rule in group["rules"].as_array().expect("rules") {
+                let text = |key: &str| rule[key].as_str().unwrap_or_default().to_owned();
+                out.push((text("name"), text("health"), text("lastError")));
+            }
+        }
+        out
+    }
+
     /// The single value of `promql`, or `None` when it has no result.
     pub async fn value(&self, promql: &str) -> Option<f64> {
         let results = self.query(promql).await;
@@ -307,7 +414,12 @@ pub async fn query(
         .await
         .expect("a JSON answer");
     assert_eq!(response["status"], "success", "{promql}: {response}");
-    response["data"]["result"]
+    vector(&response["data"])
+}
+
+/// The labels and value of each result of an instant vector.
+fn vector(data: &Value) -> Vec<(serde_json::Map<String, Value>, f64)> {
+    data["result"]
         .as_array()
         .expect("a vector result")
         .iter()
@@ -327,4 +439,35 @@ pub(crate) fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
+}
+
+/// What PromQL's `histogram_quantile(q, …)` returns for one classic histogram: `buckets`
+/// are `(upper bound, cumulative count)`, sorted, the last one `+Inf`. The rank is found by
+/// linear interpolation within its bucket (from 0 for the first), and a rank in the `+Inf`
+/// bucket returns the highest finite bound, as Prometheus does.
+pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> f64 {
+    assert!(
+        buckets.last().is_some_and(|(le, _)| le.is_infinite()),
+        "the last bucket is +Inf: {buckets:?}"
+    );
+    let observations = buckets[buckets.len() - 1].1;
+    if buckets.len() < 2 || observations == 0.0 {
+        return f64::NAN;
+    }
+    let mut rank = q * observations;
+    let b = buckets[..buckets.len() - 1]
+        .iter()
+        .position(|(_, count)| *count >= rank)
+        .unwrap_or(buckets.len() - 1);
+    if b == buckets.len() - 1 {
+        return buckets[buckets.len() - 2].0;
+    }
+    let (end, mut count) = buckets[b];
+    let mut start = 0.0;
+    if b > 0 {
+        start = buckets[b - 1].0;
+        count -= buckets[b - 1].1;
+        rank -= buckets[b - 1].1;
+    }
+    start + (end - start) * (rank / count)
 }

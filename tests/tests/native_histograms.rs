@@ -123,25 +123,17 @@ fn true_quantile(sorted: &[u64], q: f64) -> f64 {
     sorted[rank.max(1) - 1] as f64 / 1e9
 }
 
-/// Prometheus' `histogram_quantile` of classic cumulative buckets: linear interpolation
-/// inside the bucket holding the rank, from 0 for the first.
+/// Prometheus' `histogram_quantile` of the default buckets holding `durations`.
 fn classic_quantile(bounds: &[f64], durations: &[u64], q: f64) -> f64 {
-    let mut cumulative: Vec<f64> = bounds
+    let buckets: Vec<(f64, f64)> = bounds
         .iter()
-        .map(|b| durations.iter().filter(|&&d| d as f64 / 1e9 <= *b).count() as f64)
+        .chain([f64::INFINITY].iter())
+        .map(|b| {
+            let count = durations.iter().filter(|&&d| d as f64 / 1e9 <= *b).count();
+            (*b, count as f64)
+        })
         .collect();
-    cumulative.push(durations.len() as f64);
-    let rank = q * durations.len() as f64;
-    let b = cumulative.iter().position(|&c| c >= rank).unwrap();
-    if b == bounds.len() {
-        return bounds[b - 1];
-    }
-    let (start, below) = if b == 0 {
-        (0.0, 0.0)
-    } else {
-        (bounds[b - 1], cumulative[b - 1])
-    };
-    start + (bounds[b] - start) * (rank - below) / (cumulative[b] - below)
+    tests::prometheus::histogram_quantile(q, &buckets)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! Sends the example services traffic that changes over time, to watch their metrics move:
-//! a load that rises and falls over each minute, and 10 seconds in, then every 30 seconds, a
-//! burst of concurrent writes that saturates the simulated database pool, so that some
-//! answer `503`.
+//! a load that rises from one client per service to twelve and falls back over three minutes
+//! (at its peak the clients contend for the simulated database pool of 10 connections), and
+//! 10 seconds in, then every 30 seconds, a burst of concurrent writes that saturates the
+//! pool, so that some answer `503`.
 //!
 //! ```text
 //! cargo run -p examples --bin traffic -- [--seconds N] [--users URL]... [--orders URL]...
@@ -18,14 +19,19 @@ use std::time::{Duration, Instant};
 
 use examples::traffic::{orders_round, users_round, Tally};
 
-/// How long the load takes to rise and fall back.
-const PERIOD: Duration = Duration::from_secs(60);
+/// How long the load takes to rise and fall back: longer than the minute a dashboard's
+/// rates are usually taken over, so that they show it.
+const PERIOD: Duration = Duration::from_secs(180);
 /// Every this long, one round with a burst of concurrent writes, the first one
 /// [`FIRST_BURST`] in.
 const BURST_EVERY: Duration = Duration::from_secs(30);
 const FIRST_BURST: Duration = Duration::from_secs(10);
 /// Concurrent writes in a burst: more than the pool's 10 connections.
 const BURST: usize = 24;
+/// Clients per service at the load's peak, each running rounds one after the other.
+const PEAK_CLIENTS: usize = 12;
+/// Between two rounds of a client.
+const PAUSE: Duration = Duration::from_millis(100);
 
 struct Args {
     seconds: u64,
@@ -96,15 +102,23 @@ async fn main() -> ExitCode {
         } else {
             0
         };
-        let rounds = args
-            .users
-            .iter()
-            .map(|base| futures_round(&client, base, burst, true))
-            .chain(
-                args.orders
-                    .iter()
-                    .map(|base| futures_round(&client, base, burst, false)),
-            );
+        // From one client per service up to [`PEAK_CLIENTS`] and back over each period, each
+        // running a round at once: at the peak the rounds contend for the pool.
+        let phase = start.elapsed().as_secs_f64() / PERIOD.as_secs_f64() * std::f64::consts::TAU;
+        let clients = 1 + ((PEAK_CLIENTS - 1) as f64 * (1.0 - phase.cos()) / 2.0).round() as usize;
+        let rounds = (0..clients).flat_map(|client_index| {
+            // One client of each round brings the burst.
+            let burst = if client_index == 0 { burst } else { 0 };
+            let client = &client;
+            args.users
+                .iter()
+                .map(move |base| futures_round(client, base, burst, true))
+                .chain(
+                    args.orders
+                        .iter()
+                        .map(move |base| futures_round(client, base, burst, false)),
+                )
+        });
         for result in futures_util::future::join_all(rounds).await {
             match result {
                 Ok(tally) => window.merge(&tally),
@@ -119,10 +133,7 @@ async fn main() -> ExitCode {
             window = Tally::default();
             last_report = Instant::now();
         }
-        // From 2 rounds a second up to 10 and back over each period.
-        let phase = start.elapsed().as_secs_f64() / PERIOD.as_secs_f64() * std::f64::consts::TAU;
-        let per_second = 6.0 - 4.0 * phase.cos();
-        tokio::time::sleep(Duration::from_secs_f64(1.0 / per_second)).await;
+        tokio::time::sleep(PAUSE).await;
     }
     report(start.elapsed(), &window);
     ExitCode::SUCCESS

@@ -11,7 +11,8 @@ one description, for this library's default metric names and for its OpenTelemet
 The objectives: the share of requests that must not fail with a 5xx (availability, 99.9 %
 by default), and the share that must finish within a latency threshold (99 % within 0.5 s),
 per job over 30 days. The threshold must be one of the latency histogram's bucket bounds
-(0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.5 0.75 1 2.5 5 7.5 10 by default).
+(0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.5 0.75 1 2.5 5 7.5 10 by default; `--buckets` for
+others), and each burn rate times the budget must stay below 1, or its alert could not fire.
 
 Nothing but the standard library: the output is YAML and JSON written by hand.
 """
@@ -49,6 +50,8 @@ NAMINGS = {
 }
 
 QUANTILES = ["0.5", "0.9", "0.99"]
+# The latency histogram's default bucket bounds (core's DEFAULT_BUCKETS).
+DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
 # The Google SRE workbook's multiwindow, multi-burn-rate alerts for a 30-day objective:
 # (name, long window, short window, burn rate, for).
 BURNS = [
@@ -85,7 +88,8 @@ def scalar(value):
     except ValueError:
         looks_like_number = False
     plain = all(c.isalnum() or c in "_-./:" for c in text) and not text.endswith(":")
-    if text and plain and not looks_like_number and text not in ("true", "false", "null"):
+    yaml_words = ("true", "false", "null", "yes", "no", "on", "off", "y", "n", "~")
+    if text and plain and not looks_like_number and text.lower() not in yaml_words:
         return text
     return json.dumps(text)
 
@@ -122,7 +126,8 @@ def http_rules(n, slo):
     route, status = n["route"], n["status"]
     level = f"job_{route}"
     errors = f'{req}{{{status}=~"5.."}}'
-    le = number(slo.latency_threshold)
+    # As the library writes bucket bounds: always with a decimal point ("1.0", "0.5").
+    le = repr(float(slo.latency_threshold))
     recording = [
         {
             "record": f"{level}:{stem}:rate5m",
@@ -221,7 +226,7 @@ def http_rules(n, slo):
                     "summary": f"{{{{ $labels.job }}}} is too slow: the latency budget burns {number(burn)} times too fast",
                     "description": (
                         f"{{{{ $value | humanizePercentage }}}} of {{{{ $labels.job }}}}'s requests "
-                        f"took longer than {le} s over the last {long} (and {short}), against an "
+                        f"took longer than {number(slo.latency_threshold)} s over the last {long} (and {short}), against an "
                         f"objective of {number(round(slo.latency_target * 100, 6))}% within it."
                     ),
                     "runbook": runbook(alert),
@@ -277,12 +282,15 @@ def pipeline_rules(slo):
                     ),
                     alert(
                         "MetricsCollectorFailing",
-                        "increase(metrics_collector_failures_total[10m]) > 0",
+                        # A collector's series for a reason appears with its first failure,
+                        # which `increase` cannot see: new series count too.
+                        "increase(metrics_collector_failures_total[10m]) > 0\n"
+                        "or\n(metrics_collector_failures_total unless metrics_collector_failures_total offset 10m)",
                         "0m",
                         "{{ $labels.job }}'s collector {{ $labels.collector }} is left out of scrapes",
                         "The collector {{ $labels.collector }} of {{ $labels.job }} failed "
-                        "({{ $labels.reason }}) in {{ $value | humanize }} scrapes in 10 "
-                        "minutes: its metrics are missing from those scrapes.",
+                        "in the last 10 minutes ({{ $labels.reason }}, {{ $value | humanize }} "
+                        "scrapes): its metrics are missing from those scrapes.",
                     ),
                     alert(
                         "BatchJobStale",
@@ -303,12 +311,16 @@ def pipeline_rules(slo):
                     ),
                     alert(
                         "RemoteWriteFailing",
-                        "time() - remote_write_last_success_timestamp_seconds > 300",
-                        "5m",
+                        # The newest value of the last hour: a process that is only
+                        # remote-written stops sending this series too when it fails.
+                        "time() - max_over_time(remote_write_last_success_timestamp_seconds[1h]) > 300",
+                        "0m",
                         "{{ $labels.job }} has not remote-written to {{ $labels.url }} for {{ $value | humanizeDuration }}",
                         "No remote-write request of {{ $labels.job }} to {{ $labels.url }} has "
                         "succeeded for over 5 minutes: the receiver is down, unreachable or "
-                        "refusing it. Samples wait in the sender's buffer until it is full.",
+                        "refusing it. Samples wait in the sender's buffer until it is full. "
+                        "(Evaluate it where the sender's own series land: a Prometheus that "
+                        "scrapes the process, or the receiver's other replicas.)",
                     ),
                     alert(
                         "RemoteWriteSamplesLost",
@@ -645,7 +657,7 @@ def dashboard(n, suffix):
                     "multi": True,
                     "includeAll": True,
                     "allValue": ".+",
-                    "current": {"text": "All", "value": "$__all"},
+                    "current": {"text": ["All"], "value": ["$__all"]},
                     "sort": 1,
                 },
                 {
@@ -659,7 +671,7 @@ def dashboard(n, suffix):
                     "multi": True,
                     "includeAll": True,
                     "allValue": ".+",
-                    "current": {"text": "All", "value": "$__all"},
+                    "current": {"text": ["All"], "value": ["$__all"]},
                     "sort": 1,
                 },
             ]
@@ -720,12 +732,29 @@ def main():
     parser.add_argument(
         "--batch-max-age", type=float, default=25 * 3600, help="seconds since a batch job's last success"
     )
+    parser.add_argument(
+        "--buckets",
+        type=lambda text: [float(b) for b in text.replace(",", " ").split()],
+        default=DEFAULT_BUCKETS,
+        help="the latency histogram's bucket bounds, if not the default ones",
+    )
     args = parser.parse_args()
     for name, value in [("availability", args.availability), ("latency-target", args.latency_target)]:
         if not 0 < value < 1:
             parser.error(f"--{name} is a share between 0 and 1, not {value}")
-    if args.latency_threshold <= 0:
-        parser.error("--latency-threshold is a positive number of seconds")
+    if args.latency_threshold not in args.buckets:
+        parser.error(
+            f"--latency-threshold {number(args.latency_threshold)} is not a bucket bound of the "
+            f"latency histogram ({' '.join(map(number, args.buckets))}); give --buckets if "
+            "yours differ"
+        )
+    for name, share in [("availability", args.availability), ("latency-target", args.latency_target)]:
+        for _, long, short, burn, _ in BURNS:
+            if burn * (1 - share) >= 1:
+                parser.error(
+                    f"--{name} {share}: the {long}/{short} alert would need more than all "
+                    f"requests to fail ({number(burn)} × {number(round(1 - share, 10))} ≥ 1)"
+                )
     stale = []
     for path, text in outputs(Objectives(args)).items():
         target = args.out / path

@@ -9,9 +9,9 @@
 //! ```
 //!
 //! Without URLs, the four services at the ports of `examples/prometheus.yml`: users on 5000
-//! and 5001, orders on 8000 and 8001. Runs for `--seconds` (default 120), printing what the
-//! services answered every 10 seconds. Exit status 2 for bad arguments, 1 when a service
-//! cannot be reached.
+//! and 5001, orders on 8000 and 8001. Runs for `--seconds` (default 180: one rise and fall),
+//! printing what the services answered every 10 seconds. Exit status 2 for bad arguments, 1
+//! when a service cannot be reached.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -41,7 +41,7 @@ struct Args {
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
-        seconds: 120,
+        seconds: 180,
         users: Vec::new(),
         orders: Vec::new(),
     };

@@ -190,6 +190,44 @@ impl Slots {
         }
     }
 
+    /// The exemplar of `bucket` (or the counter, `None`) as a protobuf message, when it has
+    /// one.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn protobuf(
+        &self,
+        bucket: Option<usize>,
+    ) -> Option<crate::exposition::protobuf::Exemplar> {
+        use crate::exposition::protobuf::{Exemplar, LabelPair};
+        let slot = match bucket {
+            Some(i) => &self.buckets[i],
+            None => &self.counter,
+        };
+        let stored = (*slot.lock().unwrap_or_else(|e| e.into_inner()))?;
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let seconds = stored.timestamp.floor();
+        Some(Exemplar {
+            label: vec![
+                LabelPair {
+                    name: "trace_id".into(),
+                    value: hex(&stored.trace.trace_id),
+                },
+                LabelPair {
+                    name: "span_id".into(),
+                    value: hex(&stored.trace.span_id),
+                },
+            ],
+            value: if bucket.is_some() {
+                stored.seconds
+            } else {
+                1.0
+            },
+            timestamp: Some(prost_types::Timestamp {
+                seconds: seconds as i64,
+                nanos: ((stored.timestamp - seconds) * 1e9) as i32,
+            }),
+        })
+    }
+
     /// Appends ` # {trace_id="…",span_id="…"} value timestamp` for `bucket` (or the counter,
     /// `None`), when it has an exemplar. The counter's exemplar value is the request's
     /// increment, 1.

@@ -1,8 +1,8 @@
-//! The three HTTP metric families, encoded through prometheus-client's `EncodeMetric` so
-//! that its `Registry` serves them next to the application's own metrics.
-//!
-//! They are views over one shared [`RouteTable`]: the counter and the histogram read the
-//! same cells, so `http_requests_total` and `http_request_duration_seconds_count` agree.
+//! The HTTP metric families as prometheus-client's `EncodeMetric`s: the upgraded-connection
+//! families, which go on the registry, and the others as this crate encoded them before it
+//! wrote them directly (`exposition::http_families`), kept for
+//! [`HttpMetrics::encode_legacy`](crate::HttpMetrics::encode_legacy), which the benches and
+//! the tests compare the direct encoding with.
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -12,8 +12,6 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
-#[cfg(feature = "exemplars")]
-use crate::exposition::escape_into;
 use crate::naming::LabelNames;
 use crate::series::{DurationCell, RouteTable};
 use crate::{MethodLabel, StatusLabel};
@@ -102,174 +100,11 @@ pub(crate) const REQUEST_SIZE_HELP: &str =
     "Bytes of HTTP request bodies read by the time the request was recorded";
 /// The response-size histogram's help.
 pub(crate) const RESPONSE_SIZE_HELP: &str = "Bytes of HTTP response bodies sent";
+/// The in-flight gauge's help.
+pub(crate) const IN_FLIGHT_HELP: &str = "Number of HTTP requests whose response has not finished";
 /// The head histogram's help.
 pub(crate) const HEAD_DURATION_HELP: &str =
     "Time from entering the middleware to the response head, of HTTP requests that had one";
-
-/// The counter and the histograms written directly in the OpenMetrics text, exemplars
-/// included, in the format prometheus-client writes (constant labels, then `le`, then the
-/// series' labels).
-#[cfg(feature = "exemplars")]
-#[derive(Debug)]
-pub(crate) struct Direct {
-    routes: Arc<RouteTable>,
-    naming: crate::Naming,
-    /// `prefix_` or nothing.
-    prefix: String,
-    /// `a="b",` for each constant label.
-    const_labels: String,
-}
-
-#[cfg(feature = "exemplars")]
-impl Direct {
-    pub(crate) fn new(
-        routes: Arc<RouteTable>,
-        naming: crate::Naming,
-        prefix: Option<&str>,
-        const_labels: &[(String, String)],
-    ) -> Self {
-        let mut rendered = String::new();
-        for (name, value) in const_labels {
-            rendered.push_str(name);
-            rendered.push_str("=\"");
-            escape_into(value, &mut rendered);
-            rendered.push_str("\",");
-        }
-        Self {
-            routes,
-            naming,
-            prefix: prefix.map(|p| format!("{p}_")).unwrap_or_default(),
-            const_labels: rendered,
-        }
-    }
-
-    pub(crate) fn encode(&self, out: &mut String) {
-        let settings = self.routes.settings();
-        let entries = self.routes.entries();
-        let series = self.series(&entries);
-        if let Some(requests) = &self.naming.requests {
-            let name = format!("{}{requests}", self.prefix);
-            descriptor(out, &name, REQUESTS_HELP, "counter", None);
-            for (labels, cell) in &series {
-                let count = cell.count();
-                if count == 0 {
-                    continue;
-                }
-                let _ = write!(out, "{name}_total{{{}{labels}}} {count}", self.const_labels);
-                if let Some(slots) = cell.exemplars() {
-                    slots.write(None, out);
-                }
-                out.push('\n');
-            }
-        }
-        let mut buckets = Vec::with_capacity(settings.buckets.len_with_inf());
-        let mut histogram = |base: &str, help: &str, head: bool| {
-            let name = format!("{}{base}_seconds", self.prefix);
-            descriptor(out, &name, help, "histogram", Some("seconds"));
-            for (labels, cell) in &series {
-                {
-                    let read = if head {
-                        cell.head_snapshot(&settings.buckets, &mut buckets)
-                    } else {
-                        Some(cell.snapshot(&settings.buckets, &mut buckets))
-                    };
-                    let Some((sum, count)) = read.filter(|(_, count)| *count > 0) else {
-                        continue;
-                    };
-                    let c = &self.const_labels;
-                    let _ = writeln!(
-                        out,
-                        "{name}_sum{{{c}{labels}}} {}",
-                        dtoa::Buffer::new().format(sum)
-                    );
-                    let _ = writeln!(out, "{name}_count{{{c}{labels}}} {count}");
-                    let mut cumulative = 0;
-                    for (i, (bound, n)) in buckets.iter().enumerate() {
-                        cumulative += n;
-                        let le = if bound.is_infinite() {
-                            "+Inf".to_owned()
-                        } else {
-                            dtoa::Buffer::new().format(*bound).to_owned()
-                        };
-                        let _ =
-                            write!(out, "{name}_bucket{{{c}le=\"{le}\",{labels}}} {cumulative}");
-                        if !head {
-                            if let Some(slots) = cell.exemplars() {
-                                slots.write(Some(i), out);
-                            }
-                        }
-                        out.push('\n');
-                    }
-                }
-            }
-        };
-        histogram(&self.naming.duration, DURATION_HELP, false);
-        if settings.duration_end == crate::DurationEnd::Both {
-            histogram(&self.naming.head_duration, HEAD_DURATION_HELP, true);
-        }
-    }
-
-    /// Every series' labels (escaped) and cell, the overflow series last.
-    fn series<'a>(
-        &'a self,
-        entries: &'a [Arc<crate::series::RouteEntry>],
-    ) -> Vec<(String, &'a DurationCell)> {
-        let settings = self.routes.settings();
-        let mut series = Vec::new();
-        for entry in entries {
-            let _ = entry.for_each_series(|method, label, key, cell| {
-                let labels = self.series_labels(settings, entry, method, label, key);
-                series.push((labels, cell));
-                Ok::<(), ()>(())
-            });
-        }
-        series.push((
-            "otel_metric_overflow=\"true\"".to_owned(),
-            &settings.limit.overflow,
-        ));
-        series
-    }
-
-    /// `method="GET",route="…",status="200"` and the request label, escaped.
-    fn series_labels(
-        &self,
-        settings: &crate::series::Settings,
-        entry: &crate::series::RouteEntry,
-        method: MethodLabel,
-        label: u8,
-        key: u16,
-    ) -> String {
-        let names = &settings.labels;
-        let mut out = String::new();
-        let _ = write!(
-            out,
-            "{}=\"{}\",{}=\"",
-            names.method,
-            method.as_str(),
-            names.route
-        );
-        escape_into(entry.template(), &mut out);
-        let _ = write!(out, "\",{}=\"", names.status);
-        let _ = settings.status.write(key, &mut out);
-        out.push('"');
-        if let Some((name, value)) = request_label(settings, label) {
-            let _ = write!(out, ",{name}=\"");
-            escape_into(value, &mut out);
-            out.push('"');
-        }
-        out
-    }
-}
-
-/// `# HELP`, `# TYPE` and `# UNIT` as prometheus-client writes them.
-#[cfg(feature = "exemplars")]
-fn descriptor(out: &mut String, name: &str, help: &str, kind: &str, unit: Option<&str>) {
-    let _ = writeln!(out, "# HELP {name} {help}.");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-    if let Some(unit) = unit {
-        let _ = writeln!(out, "# UNIT {name} {unit}");
-    }
-}
 
 /// `http_requests_total`.
 #[derive(Debug)]

@@ -14,6 +14,9 @@ pub(crate) struct Parts {
     pub(crate) folded: crate::capped::FoldedFamily,
     pub(crate) settings: Settings,
     pub(crate) registry: Registry,
+    /// Whether `registry` is the application's ([`HttpMetricsBuilder::registry`]), whose
+    /// own prefix and labels the HTTP families must take.
+    pub(crate) own_registry: bool,
     pub(crate) prefix: Option<String>,
     pub(crate) const_labels: Vec<(String, String)>,
     pub(crate) excluded: Vec<Box<str>>,
@@ -63,12 +66,14 @@ pub struct HttpMetrics {
 
 struct Inner {
     routes: Arc<RouteTable>,
-    /// The HTTP counter and histograms, when encoded here rather than by the registry.
-    #[cfg(feature = "exemplars")]
-    direct: Option<crate::family::Direct>,
-    /// The same families for a protobuf scrape, when `direct` writes them in text.
-    #[cfg(feature = "native-histograms")]
-    direct_protobuf: Option<Registry>,
+    /// The HTTP families, written directly (not through the registry) at each scrape, unless
+    /// they are on the application's registry.
+    http: Option<crate::exposition::http_families::HttpFamilies>,
+    /// The prefix and constant labels of the HTTP families, for the encoding through
+    /// prometheus-client kept for comparison ([`HttpMetrics::encode_legacy`]).
+    prefix: Option<String>,
+    const_labels: Vec<(String, String)>,
+    naming: crate::Naming,
     unmatched: RouteHandle,
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
@@ -110,58 +115,22 @@ impl HttpMetrics {
         ));
         let naming = parts.naming;
         let mut registry = parts.registry;
-        // With exemplars, the counter and the histograms are encoded here (prometheus-client
-        // cannot write an exemplar it did not store): after the registry, under the same
-        // prefix and constant labels.
-        #[cfg(feature = "exemplars")]
-        let direct = routes.settings().exemplars_on().then(|| {
-            crate::family::Direct::new(
+        // The counter, the latency and body-size histograms and the in-flight gauge are
+        // written directly, before the registry's families (exposition::http_families) —
+        // unless the application gave its registry, whose own prefix and labels (which it
+        // does not tell) they must then take: they go on it, as prometheus-client metrics.
+        let http = (!parts.own_registry).then(|| {
+            crate::exposition::http_families::HttpFamilies::new(
                 routes.clone(),
-                naming.clone(),
+                &naming,
                 parts.prefix.as_deref(),
                 &parts.const_labels,
             )
         });
-        #[cfg(feature = "exemplars")]
-        let direct_families = direct;
-        let direct = routes.settings().exemplars_on();
-        // A protobuf scrape cannot take the directly written families: it encodes them from
-        // a registry of their own, under the same prefix and constant labels.
-        #[cfg(feature = "native-histograms")]
-        let direct_protobuf = direct.then(|| {
-            let mut own = Registry::default();
-            register_latency_families(
-                http_registry(&mut own, &parts.prefix, &parts.const_labels),
-                &routes,
-                &naming,
-            );
-            own
-        });
         {
             let http = http_registry(&mut registry, &parts.prefix, &parts.const_labels);
-            if !direct {
-                register_latency_families(http, &routes, &naming);
-            }
-            if routes.settings().sizes.is_some() {
-                for (name, help, response) in [
-                    (
-                        &naming.request_size,
-                        crate::family::REQUEST_SIZE_HELP,
-                        false,
-                    ),
-                    (
-                        &naming.response_size,
-                        crate::family::RESPONSE_SIZE_HELP,
-                        true,
-                    ),
-                ] {
-                    let family = crate::family::BodySize(routes.clone(), response);
-                    if naming.size_unit {
-                        http.register_with_unit(name, help, Unit::Bytes, family);
-                    } else {
-                        http.register(name, help, family);
-                    }
-                }
+            if parts.own_registry {
+                register_http_families(http, &routes, &naming);
             }
             if routes.settings().upgrades.is_some() {
                 http.register(
@@ -174,13 +143,6 @@ impl HttpMetrics {
                     "Lifetime of upgraded connections (WebSockets) that closed, from the upgrade's answer to the end of the connection",
                     Unit::Seconds,
                     crate::family::UpgradeLifetimes(routes.clone()),
-                );
-            }
-            if let Some(name) = &naming.in_flight {
-                http.register(
-                    name,
-                    "Number of HTTP requests whose response has not finished",
-                    RequestsInFlight(routes.clone()),
                 );
             }
         }
@@ -204,16 +166,16 @@ impl HttpMetrics {
             inner: Arc::new(Inner {
                 unmatched: RouteHandle(routes.unmatched().clone()),
                 routes,
+                http,
+                prefix: parts.prefix,
+                const_labels: parts.const_labels,
+                naming,
                 registry: RwLock::new(registry),
                 metrics_path: parts.metrics_path.into(),
                 bearer_token: parts.bearer_token,
                 folded: parts.folded,
                 last_len: Default::default(),
                 summaries: RwLock::default(),
-                #[cfg(feature = "exemplars")]
-                direct: direct_families,
-                #[cfg(feature = "native-histograms")]
-                direct_protobuf,
                 collectors: RwLock::default(),
                 collector_timeout: parts.collector_timeout,
                 collector_failures,
@@ -523,46 +485,109 @@ impl HttpMetrics {
         f(&mut registry)
     }
 
-    /// Encodes every metric on the registry in a text format.
+    /// Encodes every metric on the registry in a text format: the HTTP families first,
+    /// written directly from one reading of their series (so the counter and the
+    /// histogram's count agree in every scrape), then the registry's, summaries and
+    /// collectors.
     ///
     /// # Errors
     ///
     /// When a metric's own `encode` fails (prometheus-client's error carries no detail), and
     /// for [`Format::Protobuf`], which is not text: see [`HttpMetrics::encode_to_vec`].
     pub fn encode(&self, format: Format) -> Result<String, fmt::Error> {
+        use std::sync::atomic::Ordering::Relaxed;
+        #[cfg(feature = "native-histograms")]
+        if format == Format::Protobuf {
+            return Err(fmt::Error);
+        }
         // Collectors first, so that a failure among them is counted in this very scrape.
         let extras = self
             .encode_extras(crate::collect::Extras::Text(String::new()))
             .into_text()?;
+        // Growing a multi-megabyte string by doubling copies it a dozen times: start at the
+        // last size, plus room for what was added since.
+        let expected = self.inner.last_len.load(Relaxed);
+        let mut out = String::with_capacity(expected + expected / 8 + 4096);
+        if let Some(http) = &self.inner.http {
+            http.write_text(format, &mut out);
+        }
+        self.encode_registry(format, &extras, &mut out)?;
+        self.inner.last_len.store(out.len(), Relaxed);
+        Ok(out)
+    }
+
+    /// Appends the registry's families, then `extras` (OpenMetrics text), in `format`.
+    fn encode_registry(&self, format: Format, extras: &str, out: &mut String) -> fmt::Result {
         let registry = self
             .inner
             .registry
             .read()
             .unwrap_or_else(|e| e.into_inner());
-        use std::sync::atomic::Ordering::Relaxed;
-        // Growing a multi-megabyte string by doubling copies it a dozen times: start at the
-        // last size, plus room for what was added since.
-        let expected = self.inner.last_len.load(Relaxed);
-        let mut openmetrics = String::with_capacity(expected + expected / 8 + 4096);
-        prometheus_client::encoding::text::encode(&mut openmetrics, &registry)?;
-        drop(registry);
-        if !extras.is_empty() {
+        if format == Format::OpenMetrics {
+            prometheus_client::encoding::text::encode(out, &registry)?;
+            drop(registry);
             // Before the closing `# EOF`.
+            out.truncate(out.len() - "# EOF\n".len());
+            out.push_str(extras);
+            out.push_str("# EOF\n");
+        } else {
+            // prometheus-client writes OpenMetrics only: the application's families are
+            // converted.
+            let mut openmetrics = String::with_capacity(4096);
+            prometheus_client::encoding::text::encode(&mut openmetrics, &registry)?;
+            drop(registry);
             openmetrics.truncate(openmetrics.len() - "# EOF\n".len());
-            openmetrics.push_str(&extras);
-            openmetrics.push_str("# EOF\n");
+            openmetrics.push_str(extras);
+            prometheus_text::convert(&openmetrics, out);
         }
-        self.inner.last_len.store(openmetrics.len(), Relaxed);
-        match format {
-            Format::OpenMetrics => Ok(openmetrics),
-            Format::Prometheus => {
+        Ok(())
+    }
+
+    /// The exposition as this crate wrote it before the HTTP families were written
+    /// directly: every family through prometheus-client's encoder, the Prometheus text
+    /// format converted from the OpenMetrics text. Not part of the API: the benches and
+    /// the tests compare the direct encoding with it, value for value and in time.
+    #[doc(hidden)]
+    pub fn encode_legacy(&self, format: Format) -> Result<Vec<u8>, fmt::Error> {
+        let mut http = Registry::default();
+        // On the application's registry, they are there already.
+        if self.inner.http.is_some() {
+            register_http_families(
+                http_registry(&mut http, &self.inner.prefix, &self.inner.const_labels),
+                &self.inner.routes,
+                &self.inner.naming,
+            );
+        }
+        #[cfg(feature = "native-histograms")]
+        if format == Format::Protobuf {
+            use prometheus_client::encoding::prometheus_protobuf;
+            let mut families =
+                crate::native::encoding_protobuf(|| prometheus_protobuf::encode(&http))?;
+            let registry = self
+                .inner
+                .registry
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            families.extend(crate::native::encoding_protobuf(|| {
+                prometheus_protobuf::encode(&registry)
+            })?);
+            return Ok(crate::exposition::protobuf::delimited(&families));
+        }
+        let extras = self
+            .encode_extras(crate::collect::Extras::Text(String::new()))
+            .into_text()?;
+        let mut openmetrics = String::new();
+        prometheus_client::encoding::text::encode(&mut openmetrics, &http)?;
+        openmetrics.truncate(openmetrics.len() - "# EOF\n".len());
+        self.encode_registry(Format::OpenMetrics, &extras, &mut openmetrics)?;
+        Ok(match format {
+            Format::OpenMetrics => openmetrics.into_bytes(),
+            _ => {
                 let mut text = String::with_capacity(openmetrics.len());
                 prometheus_text::convert(&openmetrics, &mut text);
-                Ok(text)
+                text.into_bytes()
             }
-            #[cfg(feature = "native-histograms")]
-            Format::Protobuf => Err(fmt::Error),
-        }
+        })
     }
 
     /// Encodes every metric on the registry in `format`, as the body of a `/metrics`
@@ -588,36 +613,39 @@ impl HttpMetrics {
         }
     }
 
-    /// The protobuf exposition: the registry's families, then those encoded apart, in the
-    /// order of the text formats.
+    /// The protobuf exposition, in the order of the text formats: the HTTP families, the
+    /// registry's, then those encoded apart.
     #[cfg(feature = "native-histograms")]
     fn encode_protobuf(&self) -> Result<Vec<u8>, fmt::Error> {
         use prometheus_client::encoding::prometheus_protobuf;
         let extras = self
             .encode_extras(crate::collect::Extras::Protobuf(Vec::new()))
             .into_protobuf()?;
-        let mut families = crate::native::encoding_protobuf(|| {
-            let registry = self
-                .inner
-                .registry
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            let mut families = prometheus_protobuf::encode(&registry)?;
-            drop(registry);
-            // Help went onto the registry escaped for the text formats; protobuf carries it
-            // as it was written.
-            for family in &mut families {
-                if let std::borrow::Cow::Owned(help) =
-                    crate::exposition::prometheus_text::unescape_openmetrics(&family.help)
-                {
-                    family.help = help;
-                }
+        let mut families = self
+            .inner
+            .http
+            .as_ref()
+            .map(|http| http.protobuf())
+            .unwrap_or_default();
+        let registry = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        // The HTTP families are on it when it is the application's.
+        let mut application =
+            crate::native::encoding_protobuf(|| prometheus_protobuf::encode(&registry))?;
+        drop(registry);
+        // Help went onto the registry escaped for the text formats; protobuf carries it as it
+        // was written.
+        for family in &mut application {
+            if let std::borrow::Cow::Owned(help) =
+                crate::exposition::prometheus_text::unescape_openmetrics(&family.help)
+            {
+                family.help = help;
             }
-            if let Some(direct) = &self.inner.direct_protobuf {
-                families.extend(prometheus_protobuf::encode(direct)?);
-            }
-            Ok::<_, fmt::Error>(families)
-        })?;
+        }
+        families.extend(application);
         families.extend(extras);
         Ok(crate::exposition::protobuf::delimited(&families))
     }
@@ -645,10 +673,6 @@ impl HttpMetrics {
             .unwrap_or_else(|e| e.into_inner());
         match &mut out {
             Extras::Text(text) => {
-                #[cfg(feature = "exemplars")]
-                if let Some(direct) = &self.inner.direct {
-                    direct.encode(text);
-                }
                 for (name, help, family) in summaries.iter() {
                     family.encode_openmetrics(name, &escape_help(help), text);
                 }
@@ -697,12 +721,9 @@ fn http_registry<'r>(
     http
 }
 
-/// Registers the counter and the latency histograms (those written directly with exemplars).
-fn register_latency_families(
-    http: &mut Registry,
-    routes: &Arc<RouteTable>,
-    naming: &crate::Naming,
-) {
+/// Registers the HTTP families as prometheus-client's metrics, as this crate did before it
+/// wrote them directly: for [`HttpMetrics::encode_legacy`].
+fn register_http_families(http: &mut Registry, routes: &Arc<RouteTable>, naming: &crate::Naming) {
     if let Some(name) = &naming.requests {
         http.register(
             name,
@@ -722,6 +743,27 @@ fn register_latency_families(
             crate::family::HEAD_DURATION_HELP,
             Unit::Seconds,
             RequestHeadDuration(routes.clone()),
+        );
+    }
+    if routes.settings().sizes.is_some() {
+        let [request, response] = [&naming.request_size, &naming.response_size];
+        for (name, help, response) in [
+            (request, crate::family::REQUEST_SIZE_HELP, false),
+            (response, crate::family::RESPONSE_SIZE_HELP, true),
+        ] {
+            let family = crate::family::BodySize(routes.clone(), response);
+            if naming.size_unit {
+                http.register_with_unit(name, help, Unit::Bytes, family);
+            } else {
+                http.register(name, help, family);
+            }
+        }
+    }
+    if let Some(name) = &naming.in_flight {
+        http.register(
+            name,
+            crate::family::IN_FLIGHT_HELP,
+            RequestsInFlight(routes.clone()),
         );
     }
 }

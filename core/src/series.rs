@@ -162,6 +162,8 @@ pub(crate) struct DurationCell {
     /// [`crate::DurationEnd::Both`]) the head histogram's.
     #[cfg(feature = "native-histograms")]
     native: Option<Box<[crate::native::NativeCell]>>,
+    /// The series' labels as the text formats write them, rendered by the first scrape.
+    labels: OnceLock<Box<str>>,
 }
 
 impl DurationCell {
@@ -183,6 +185,39 @@ impl DurationCell {
                     .map(|_| crate::native::NativeCell::new(shape.native_groups))
                     .collect()
             }),
+            labels: OnceLock::new(),
+        }
+    }
+
+    /// The series' rendered labels, rendered by `render` the first time they are asked for.
+    pub(crate) fn labels(&self, render: impl FnOnce() -> String) -> &str {
+        self.labels.get_or_init(|| render().into_boxed_str())
+    }
+
+    /// Reads the sum (in the recorded unit) and the buckets into `out`, each counter once,
+    /// and returns the count: the buckets' total.
+    pub(crate) fn read_into(&self, out: &mut Vec<u64>) -> u64 {
+        read_into(&self.counters, out)
+    }
+
+    /// [`DurationCell::read_into`] of the head histogram, or nothing without one.
+    pub(crate) fn read_head_into(&self, out: &mut Vec<u64>) -> Option<u64> {
+        self.head.as_deref().map(|head| read_into(head, out))
+    }
+
+    /// [`DurationCell::read_into`] of the request-size (or, with `response`, the
+    /// response-size) histogram, or nothing without body sizes.
+    pub(crate) fn read_size_into(&self, response: bool, out: &mut Vec<u64>) -> Option<u64> {
+        #[cfg(feature = "body-sizes")]
+        {
+            let sizes = self.sizes.as_deref()?;
+            let (req, resp) = sizes.split_at(sizes.len() / 2);
+            Some(read_into(if response { resp } else { req }, out))
+        }
+        #[cfg(not(feature = "body-sizes"))]
+        {
+            let _ = (response, out);
+            None
         }
     }
 
@@ -307,6 +342,19 @@ impl DurationCell {
     }
 }
 
+/// Appends the sum then each bucket of `counters` (a sum, then buckets) to `out`, and
+/// returns the buckets' total.
+fn read_into(counters: &[AtomicU64], out: &mut Vec<u64>) -> u64 {
+    out.push(counters[0].load(Ordering::Relaxed));
+    let mut count = 0;
+    for bucket in &counters[1..] {
+        let n = bucket.load(Ordering::Relaxed);
+        count += n;
+        out.push(n);
+    }
+    count
+}
+
 /// Reads bucket counters into `out` as (upper bound, non-cumulative count) pairs and
 /// returns (sum in the exposed unit, count). The count is the sum of the buckets read, so the `+Inf`
 /// bucket and `_count` always agree within one scrape.
@@ -383,6 +431,9 @@ struct MethodSlot {
     /// Set by the first request, so the in-flight series exists from then on.
     entered: AtomicBool,
     classes: [OnceLock<Box<StatusTable>>; 9],
+    /// The in-flight series' labels as the text formats write them, rendered by the first
+    /// scrape.
+    labels: OnceLock<Box<str>>,
 }
 
 impl MethodSlot {
@@ -391,6 +442,7 @@ impl MethodSlot {
             in_flight: AtomicI64::new(0),
             entered: AtomicBool::new(false),
             classes: [const { OnceLock::new() }; 9],
+            labels: OnceLock::new(),
         }
     }
 
@@ -612,6 +664,14 @@ impl RouteEntry {
     /// it: that slot's series is shown only when a request is in flight there or one was
     /// recorded there, not for the requests that only passed through.
     pub(crate) fn in_flight(&self) -> impl Iterator<Item = (MethodLabel, u8, i64)> + '_ {
+        self.in_flight_series()
+            .map(|(m, label, n, _)| (m, label, n))
+    }
+
+    /// [`RouteEntry::in_flight`], with each series' cache of rendered labels.
+    pub(crate) fn in_flight_series(
+        &self,
+    ) -> impl Iterator<Item = (MethodLabel, u8, i64, &OnceLock<Box<str>>)> + '_ {
         let labelled = self.settings.request_label.is_some();
         self.groups().flat_map(move |(label, methods)| {
             MethodLabel::ALL
@@ -632,7 +692,7 @@ impl RouteEntry {
                             return None;
                         }
                     }
-                    Some((m, label, n))
+                    Some((m, label, n, &slot.labels))
                 })
         })
     }

@@ -992,36 +992,57 @@ mod protobuf {
 
     #[cfg(feature = "exemplars")]
     #[test]
-    fn with_exemplars_on_the_protobuf_exposition_still_has_the_http_families() {
+    fn exemplars_travel_in_protobuf_on_the_counter_and_the_classic_buckets() {
+        use crate::guard::test_clock::advance;
         let metrics = HttpMetrics::builder()
             .prefix("p")
+            .buckets([0.01, 1.0])
             .exemplars(crate::Exemplars::traceparent())
+            .native_histograms(NativeHistograms::new())
+            .process_metrics(false)
             .build()
             .unwrap();
-        RouteHandle::resolve(&metrics, "/e").record(
-            MethodLabel::Get,
-            200,
-            Duration::from_millis(5),
-        );
+        let mut guard = start(&metrics, MethodLabel::Get, Some("/e")).unwrap();
+        guard.set_trace(Some(
+            b"00-0123456789abcdef0123456789abcdef-0123456789abcdef-01",
+        ));
+        advance(Duration::from_millis(5));
+        guard.finish_with_status(200);
         let families = families(&metrics);
-        let requests = family(&families, "p_http_requests_total");
-        assert_eq!(requests.metric[0].counter.as_ref().unwrap().value, 1.0);
+        let trace = |exemplar: &crate::exposition::protobuf::Exemplar| {
+            exemplar
+                .label
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect::<Vec<_>>()
+        };
+        let expected = vec![
+            (
+                "trace_id".to_owned(),
+                "0123456789abcdef0123456789abcdef".to_owned(),
+            ),
+            ("span_id".to_owned(), "0123456789abcdef".to_owned()),
+        ];
+        let counter = family(&families, "p_http_requests_total").metric[0]
+            .counter
+            .clone()
+            .unwrap();
+        assert_eq!(counter.value, 1.0);
+        let exemplar = counter.exemplar.unwrap();
+        assert_eq!(trace(&exemplar), expected);
+        assert_eq!(exemplar.value, 1.0);
+        assert!(exemplar.timestamp.unwrap().seconds > 1_700_000_000);
         let h = family(&families, "p_http_request_duration_seconds").metric[0]
             .histogram
             .clone()
             .unwrap();
-        assert_eq!(h.sample_count, 1);
-        // Classic only: native histograms are not on.
-        assert!(h.positive_span.is_empty());
-        assert_eq!(
-            HttpMetrics::builder()
-                .exemplars(crate::Exemplars::traceparent())
-                .native_histograms(NativeHistograms::new())
-                .build()
-                .unwrap_err()
-                .to_string(),
-            "invalid native histograms: not with exemplars: exemplars are served in OpenMetrics \
-             text, native histograms in the protobuf format, and one scrape gets one of them"
-        );
+        // Native buckets, and the exemplar on the classic bucket the request fell in.
+        assert_eq!((h.sample_count, h.positive_delta.as_slice()), (1, &[1][..]));
+        let exemplars: Vec<_> = h
+            .bucket
+            .iter()
+            .map(|b| b.exemplar.as_ref().map(|e| (trace(e), e.value)))
+            .collect();
+        assert_eq!(exemplars, [Some((expected, 0.005)), None, None]);
     }
 }

@@ -117,6 +117,16 @@ impl Prometheus {
         Self::start_flags(targets, &["--enable-feature=native-histograms"]).await
     }
 
+    /// Starts Prometheus storing both native histograms and exemplars
+    /// (`--enable-feature=native-histograms,exemplar-storage`).
+    pub async fn start_with_native_histograms_and_exemplars(targets: &[(&str, &str)]) -> Self {
+        Self::start_flags(
+            targets,
+            &["--enable-feature=native-histograms,exemplar-storage"],
+        )
+        .await
+    }
+
     /// Starts Prometheus scraping `targets` and evaluating the rule files `rules` every
     /// second.
     pub async fn start_with_rules(targets: &[(&str, &str)], rules: &[PathBuf]) -> Self {

@@ -332,3 +332,70 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
         );
     }
 }
+
+/// Exemplars and native histograms together: the protobuf scrape carries each request's
+/// trace on the counter and on the classic bucket it fell in, and a Prometheus storing both
+/// keeps the trace with the native histogram.
+#[cfg(feature = "exemplars")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exemplars_reach_prometheus_with_native_histograms() {
+    const TRACE: &str = "5b8efff798038103d269b633813fc60c";
+    const SPAN: &str = "eee19b7ec3c1b174";
+    let client = reqwest::Client::new();
+    let metrics = HttpMetrics::builder()
+        .exclude_route("/health")
+        .exemplars(http_metrics_core::Exemplars::traceparent())
+        .native_histograms(NativeHistograms::new())
+        .build()
+        .unwrap();
+    let server = servers::axum(conformance::axum_app(&metrics)).await;
+    let response = client
+        .get(server.url("/api/users/7"))
+        .header("traceparent", format!("00-{TRACE}-{SPAN}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let target = [("axum", server.base.trim_start_matches("http://"))];
+    let prometheus = Prometheus::start_with_native_histograms_and_exemplars(&target).await;
+    let count = format!(r#"histogram_count(http_request_duration_seconds{{route="{USERS}"}})"#);
+    let stored = prometheus
+        .poll(Duration::from_secs(30), || async {
+            prometheus.value(&count).await == Some(1.0)
+        })
+        .await;
+    assert!(
+        stored,
+        "no native histogram: {}",
+        prometheus.targets().await
+    );
+    let mut found = Vec::new();
+    for selector in ["http_request_duration_seconds", "http_requests_total"] {
+        let exemplars = prometheus.exemplars(selector).await;
+        found.extend(exemplars.into_iter().map(|(series, exemplar)| {
+            (
+                series["__name__"].as_str().unwrap().to_owned(),
+                exemplar["trace_id"].as_str().unwrap().to_owned(),
+                exemplar["span_id"].as_str().unwrap().to_owned(),
+            )
+        }));
+    }
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "http_request_duration_seconds".to_owned(),
+                TRACE.to_owned(),
+                SPAN.to_owned()
+            ),
+            (
+                "http_requests_total".to_owned(),
+                TRACE.to_owned(),
+                SPAN.to_owned()
+            ),
+        ],
+        "{}",
+        prometheus.log()
+    );
+}

@@ -5,6 +5,7 @@
 //! response is gzip-compressed when `Accept-Encoding` allows it.
 
 pub(crate) mod auth;
+pub(crate) mod http_families;
 mod negotiate;
 pub(crate) mod prometheus_text;
 #[cfg(feature = "native-histograms")]

@@ -4,7 +4,8 @@
 use prost::Message as _;
 
 pub(crate) use prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::{
-    LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary,
+    Bucket, BucketSpan, Counter, Exemplar, Gauge, Histogram, LabelPair, Metric, MetricFamily,
+    MetricType, Quantile, Summary,
 };
 
 /// The families as one `/metrics` body: each message preceded by its length as a varint.

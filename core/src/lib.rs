@@ -42,7 +42,7 @@ pub use config::{
 };
 #[cfg(feature = "exemplars")]
 pub use exemplar::{Exemplars, TraceContext};
-pub use exposition::Format;
+pub use exposition::{Format, DEFAULT_GZIP_LEVEL};
 pub use guard::UpgradedConnection;
 /// Counts, times and tracks every call of a function: see [`measured`](mod@measured) for the
 /// metrics, and the `http-metrics-macros` crate for the attribute.

@@ -24,6 +24,7 @@ pub(crate) struct Parts {
     pub(crate) metrics_path: String,
     pub(crate) bearer_token: Option<crate::exposition::auth::BearerToken>,
     pub(crate) collector_timeout: std::time::Duration,
+    pub(crate) gzip_level: u32,
     pub(crate) process_metrics: bool,
     pub(crate) naming: crate::Naming,
     pub(crate) excluded_patterns: Vec<Box<str>>,
@@ -86,6 +87,8 @@ struct Inner {
     /// Callback metrics and custom collectors, each run apart at every scrape.
     collectors: RwLock<Vec<crate::collect::Guarded>>,
     collector_timeout: std::time::Duration,
+    /// 0: no compression.
+    gzip_level: u32,
     collector_failures: crate::collect::FailureFamily,
     /// The remote-write senders' health families, registered by the first sender.
     #[cfg(feature = "push")]
@@ -178,6 +181,7 @@ impl HttpMetrics {
                 summaries: RwLock::default(),
                 collectors: RwLock::default(),
                 collector_timeout: parts.collector_timeout,
+                gzip_level: parts.gzip_level,
                 collector_failures,
                 #[cfg(feature = "push")]
                 remote_write: std::sync::OnceLock::new(),
@@ -195,6 +199,11 @@ impl HttpMetrics {
 
     pub(crate) fn bearer_token(&self) -> Option<&crate::exposition::auth::BearerToken> {
         self.inner.bearer_token.as_ref()
+    }
+
+    /// The gzip level of scrapes that accept it; 0: none.
+    pub(crate) fn gzip_level(&self) -> u32 {
+        self.inner.gzip_level
     }
 
     /// The path the adapters serve the exposition on (default `/metrics`), which is excluded

@@ -30,6 +30,11 @@ use std::io::Write as _;
 const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// `Content-Type` of the Prometheus text format 0.0.4.
 const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The gzip level of scrapes that accept gzip, unless
+/// [`HttpMetricsBuilder::gzip_level`](crate::HttpMetricsBuilder::gzip_level) says otherwise:
+/// the fastest.
+pub const DEFAULT_GZIP_LEVEL: u32 = 1;
+
 /// `Content-Type` of the Prometheus protobuf format.
 #[cfg(feature = "native-histograms")]
 const PROTOBUF_CONTENT_TYPE: &str =
@@ -252,7 +257,12 @@ impl Scrape {
                 _ => return Self::unauthorized(),
             }
         }
-        Self::new(request, metrics.encode_to_vec(request.format()))
+        let gzip = if request.gzip() {
+            metrics.gzip_level()
+        } else {
+            0
+        };
+        Self::new(request, metrics.encode_to_vec(request.format()), gzip)
     }
 
     fn repeated_authorization() -> Self {
@@ -281,7 +291,8 @@ impl Scrape {
         }
     }
 
-    fn new(request: &ScrapeRequest, encoded: Result<Vec<u8>, std::fmt::Error>) -> Self {
+    /// The answer with `encoded` as its body, compressed at `gzip` (0: not).
+    fn new(request: &ScrapeRequest, encoded: Result<Vec<u8>, std::fmt::Error>, gzip: u32) -> Self {
         let format = request.format();
         let body = match encoded {
             Ok(body) => body,
@@ -299,9 +310,9 @@ impl Scrape {
             ("vary", "accept, accept-encoding"),
             ("cache-control", "no-store"),
         ];
-        let body = if request.gzip() {
+        let body = if gzip > 0 {
             headers.push(("content-encoding", "gzip"));
-            gzip(&body)
+            compress(&body, gzip)
         } else {
             body
         };
@@ -345,10 +356,11 @@ impl Scrape {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+/// `bytes` gzipped at `level`.
+fn compress(bytes: &[u8], level: u32) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 4),
-        flate2::Compression::fast(),
+        Vec::with_capacity(bytes.len() / 16),
+        flate2::Compression::new(level),
     );
     // Writing to a Vec cannot fail.
     encoder.write_all(bytes).expect("writing to a Vec");

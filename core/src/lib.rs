@@ -27,6 +27,7 @@ mod process;
 pub mod push;
 mod request_label;
 mod series;
+mod shards;
 mod status;
 mod summary;
 #[cfg(test)]

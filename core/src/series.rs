@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use crate::shards::Counters;
 use crate::{Buckets, MethodLabel, StatusLabel};
 
 /// What each series holds, fixed by the options.
@@ -145,16 +146,18 @@ impl SeriesLimit {
 /// The sum and the bucket counters share one allocation, apart from the pointer to it: the
 /// lines that requests on other cores write are not the one a request reads to find its
 /// series, and the sum shares its line with the first buckets, where most requests land.
+/// They are kept once per shard ([`crate::shards`]): threads recording at once write lines
+/// of their own.
 #[derive(Debug)]
 pub(crate) struct DurationCell {
     /// The sum in nanoseconds, then the bucket counters.
-    counters: Box<[AtomicU64]>,
+    counters: Counters,
     /// With [`crate::DurationEnd::Both`], the head histogram's: its sum, then its buckets.
-    head: Option<Box<[AtomicU64]>>,
+    head: Option<Counters>,
     /// With body sizes, the request-size histogram's sum and buckets, then the
     /// response-size histogram's.
     #[cfg(feature = "body-sizes")]
-    sizes: Option<Box<[AtomicU64]>>,
+    sizes: Option<Counters>,
     /// With exemplars, the last one of each bucket.
     #[cfg(feature = "exemplars")]
     exemplars: Option<Box<crate::exemplar::Slots>>,
@@ -168,12 +171,11 @@ pub(crate) struct DurationCell {
 
 impl DurationCell {
     fn new(shape: CellShape) -> Self {
-        let counters = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
         Self {
-            counters: counters(1 + shape.buckets),
-            head: shape.head.then(|| counters(1 + shape.buckets)),
+            counters: Counters::new(1 + shape.buckets),
+            head: shape.head.then(|| Counters::new(1 + shape.buckets)),
             #[cfg(feature = "body-sizes")]
-            sizes: (shape.size_buckets > 0).then(|| counters(2 * (1 + shape.size_buckets))),
+            sizes: (shape.size_buckets > 0).then(|| Counters::new(2 * (1 + shape.size_buckets))),
             #[cfg(feature = "exemplars")]
             exemplars: shape
                 .exemplars
@@ -197,12 +199,14 @@ impl DurationCell {
     /// Reads the sum (in the recorded unit) and the buckets into `out`, each counter once,
     /// and returns the count: the buckets' total.
     pub(crate) fn read_into(&self, out: &mut Vec<u64>) -> u64 {
-        read_into(&self.counters, out)
+        read_into(&self.counters, 0, self.counters.len(), out)
     }
 
     /// [`DurationCell::read_into`] of the head histogram, or nothing without one.
     pub(crate) fn read_head_into(&self, out: &mut Vec<u64>) -> Option<u64> {
-        self.head.as_deref().map(|head| read_into(head, out))
+        self.head
+            .as_ref()
+            .map(|head| read_into(head, 0, head.len(), out))
     }
 
     /// [`DurationCell::read_into`] of the request-size (or, with `response`, the
@@ -210,9 +214,10 @@ impl DurationCell {
     pub(crate) fn read_size_into(&self, response: bool, out: &mut Vec<u64>) -> Option<u64> {
         #[cfg(feature = "body-sizes")]
         {
-            let sizes = self.sizes.as_deref()?;
-            let (req, resp) = sizes.split_at(sizes.len() / 2);
-            Some(read_into(if response { resp } else { req }, out))
+            let sizes = self.sizes.as_ref()?;
+            let half = sizes.len() / 2;
+            let first = if response { half } else { 0 };
+            Some(read_into(sizes, first, half, out))
         }
         #[cfg(not(feature = "body-sizes"))]
         {
@@ -242,14 +247,13 @@ impl DurationCell {
     #[inline]
     pub(crate) fn observe_sizes(&self, bounds: &Buckets, request: u64, response: u64) {
         if let Some(sizes) = &self.sizes {
-            let (req, resp) = sizes.split_at(sizes.len() / 2);
-            for (half, bytes) in [(req, request), (resp, response)] {
-                half[1 + bounds.index(bytes)].fetch_add(1, Ordering::Relaxed);
+            let shard = crate::shards::shard();
+            let half = sizes.len() / 2;
+            for (first, bytes) in [(0, request), (half, response)] {
+                sizes.add(shard, first + 1 + bounds.index(bytes), 1);
                 // Saturating: a size can come from a client's `Content-Length` (see the
                 // tower adapter), and a wrapped sum would run backwards.
-                let _ = half[0].fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sum| {
-                    Some(sum.saturating_add(bytes))
-                });
+                sizes.add_saturating(shard, first, bytes);
             }
         }
     }
@@ -264,10 +268,10 @@ impl DurationCell {
     ) -> Option<(f64, u64)> {
         #[cfg(feature = "body-sizes")]
         {
-            let sizes = self.sizes.as_deref()?;
-            let (req, resp) = sizes.split_at(sizes.len() / 2);
-            let half = if response { resp } else { req };
-            Some(snapshot(&half[1..], &half[0], bounds, out))
+            let sizes = self.sizes.as_ref()?;
+            let half = sizes.len() / 2;
+            let first = if response { half } else { 0 };
+            Some(snapshot(|i| sizes.get(first + i), half, bounds, out))
         }
         #[cfg(not(feature = "body-sizes"))]
         {
@@ -293,16 +297,13 @@ impl DurationCell {
         }
     }
 
-    fn buckets(&self) -> &[AtomicU64] {
-        &self.counters[1..]
-    }
-
     /// Records the time to the response head, when this cell keeps it.
     #[inline]
     fn observe_head(&self, bucket: usize, nanos: u64) {
         if let Some(head) = &self.head {
-            head[1 + bucket].fetch_add(1, Ordering::Relaxed);
-            head[0].fetch_add(nanos, Ordering::Relaxed);
+            let shard = crate::shards::shard();
+            head.add(shard, 1 + bucket, 1);
+            head.add(shard, 0, nanos);
         }
     }
 
@@ -313,69 +314,67 @@ impl DurationCell {
         out: &mut Vec<(f64, u64)>,
     ) -> Option<(f64, u64)> {
         self.head
-            .as_deref()
-            .map(|head| snapshot(&head[1..], &head[0], bounds, out))
-    }
-
-    fn sum_nanos(&self) -> &AtomicU64 {
-        &self.counters[0]
+            .as_ref()
+            .map(|head| snapshot(|i| head.get(i), head.len(), bounds, out))
     }
 
     #[inline]
     fn observe(&self, bucket: usize, nanos: u64) {
-        self.counters[1 + bucket].fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos().fetch_add(nanos, Ordering::Relaxed);
+        let shard = crate::shards::shard();
+        self.counters.add(shard, 1 + bucket, 1);
+        self.counters.add(shard, 0, nanos);
     }
 
     /// Reads the cell into `out` as (upper bound, non-cumulative count) pairs and returns
     /// (sum in seconds, count). The count is the sum of the buckets read, so the `+Inf`
     /// bucket and `_count` always agree within one scrape.
     pub(crate) fn snapshot(&self, bounds: &Buckets, out: &mut Vec<(f64, u64)>) -> (f64, u64) {
-        snapshot(self.buckets(), self.sum_nanos(), bounds, out)
+        snapshot(|i| self.counters.get(i), self.counters.len(), bounds, out)
     }
 
     pub(crate) fn count(&self) -> u64 {
-        self.buckets()
-            .iter()
-            .map(|b| b.load(Ordering::Relaxed))
-            .sum()
+        (1..self.counters.len()).map(|i| self.counters.get(i)).sum()
     }
 }
 
-/// Appends the sum then each bucket of `counters` (a sum, then buckets) to `out`, and
-/// returns the buckets' total.
-fn read_into(counters: &[AtomicU64], out: &mut Vec<u64>) -> u64 {
-    out.push(counters[0].load(Ordering::Relaxed));
+/// Appends the sum then each bucket of the `len` counters of `counters` from `first` (a
+/// sum, then buckets) to `out`, and returns the buckets' total.
+fn read_into(counters: &Counters, first: usize, len: usize, out: &mut Vec<u64>) -> u64 {
+    out.push(counters.get(first));
     let mut count = 0;
-    for bucket in &counters[1..] {
-        let n = bucket.load(Ordering::Relaxed);
+    for i in first + 1..first + len {
+        let n = counters.get(i);
         count += n;
         out.push(n);
     }
     count
 }
 
-/// Reads bucket counters into `out` as (upper bound, non-cumulative count) pairs and
-/// returns (sum in the exposed unit, count). The count is the sum of the buckets read, so the `+Inf`
+/// Reads a histogram's `len` counters, `get(0)` its sum (in the recorded unit) and the
+/// others its buckets, into `out` as (upper bound, non-cumulative count) pairs, and returns
+/// (sum in the exposed unit, count). The count is the sum of the buckets read, so the `+Inf`
 /// bucket and `_count` always agree within one scrape.
 fn snapshot(
-    buckets: &[AtomicU64],
-    sum_nanos: &AtomicU64,
+    get: impl Fn(usize) -> u64,
+    len: usize,
     bounds: &Buckets,
     out: &mut Vec<(f64, u64)>,
 ) -> (f64, u64) {
     out.clear();
     let mut count = 0;
-    for (i, cell) in buckets.iter().enumerate() {
-        let n = cell.load(Ordering::Relaxed);
+    for i in 1..len {
+        let n = get(i);
         count += n;
         out.push((
-            bounds.as_slice().get(i).copied().unwrap_or(f64::INFINITY),
+            bounds
+                .as_slice()
+                .get(i - 1)
+                .copied()
+                .unwrap_or(f64::INFINITY),
             n,
         ));
     }
-    let sum = bounds.to_unit(sum_nanos.load(Ordering::Relaxed));
-    (sum, count)
+    (bounds.to_unit(get(0)), count)
 }
 
 /// The upgraded connections of one (route, method): open now, and the lifetime of those
@@ -418,18 +417,24 @@ impl UpgradeCell {
 
     /// [`DurationCell::snapshot`] of the lifetimes.
     pub(crate) fn snapshot(&self, bounds: &Buckets, out: &mut Vec<(f64, u64)>) -> (f64, u64) {
-        snapshot(&self.lifetimes[1..], &self.lifetimes[0], bounds, out)
+        let get = |i: usize| self.lifetimes[i].load(Ordering::Relaxed);
+        snapshot(get, self.lifetimes.len(), bounds, out)
     }
 }
 
-/// Status keys are 100..=999: nine classes of a hundred codes each.
-type StatusTable = [OnceLock<DurationCell>; 100];
+/// Status keys are 100..=999: nine classes of a hundred codes each. A cell is boxed: a
+/// class's table is then 1.6 KB however many features a cell has (inline, a hundred cells
+/// were 6 to 10 KB for the one or two codes a route answers in a class), and a scrape
+/// walks that much less memory.
+type StatusTable = [OnceLock<Box<DurationCell>>; 100];
 
 #[derive(Debug)]
 struct MethodSlot {
-    in_flight: AtomicI64,
-    /// Set by the first request, so the in-flight series exists from then on.
-    entered: AtomicBool,
+    /// The requests in flight, kept per shard ([`crate::shards`]) as a count that wraps
+    /// below zero on a shard whose thread finished more requests than it started; their
+    /// wrapping sum is the gauge. Allocated by the first request, which also marks the
+    /// series as existing from then on.
+    in_flight: OnceLock<Counters>,
     classes: [OnceLock<Box<StatusTable>>; 9],
     /// The in-flight series' labels as the text formats write them, rendered by the first
     /// scrape.
@@ -439,8 +444,7 @@ struct MethodSlot {
 impl MethodSlot {
     fn new() -> Self {
         Self {
-            in_flight: AtomicI64::new(0),
-            entered: AtomicBool::new(false),
+            in_flight: OnceLock::new(),
             classes: [const { OnceLock::new() }; 9],
             labels: OnceLock::new(),
         }
@@ -459,7 +463,7 @@ impl MethodSlot {
         let mut created = false;
         let cell = table[code].get_or_init(|| {
             created = true;
-            DurationCell::new(shape)
+            Box::new(DurationCell::new(shape))
         });
         if !created {
             // Another request created the same series first: give the budget back.
@@ -550,11 +554,9 @@ impl RouteEntry {
     #[inline]
     pub(crate) fn enter(&self, method: MethodLabel, label: u8) {
         let slot = self.slot(method, label);
-        // Read first: after the first request the line stays shared, never written again.
-        if !slot.entered.load(Ordering::Relaxed) {
-            slot.entered.store(true, Ordering::Relaxed);
-        }
-        slot.in_flight.fetch_add(1, Ordering::Relaxed);
+        slot.in_flight
+            .get_or_init(|| Counters::new(1))
+            .add(crate::shards::shard(), 0, 1);
     }
 
     /// Records one request with `code` and `nanos` on this route's series.
@@ -630,9 +632,10 @@ impl RouteEntry {
 
     #[inline]
     pub(crate) fn leave(&self, method: MethodLabel, label: u8) {
-        self.slot(method, label)
-            .in_flight
-            .fetch_sub(1, Ordering::Relaxed);
+        // A request leaves the gauge it entered, whose counters exist.
+        if let Some(in_flight) = self.slot(method, label).in_flight.get() {
+            in_flight.add(crate::shards::shard(), 0, u64::MAX);
+        }
     }
 
     /// Every request-label value's series, with its index.
@@ -678,10 +681,7 @@ impl RouteEntry {
                 .into_iter()
                 .zip(methods)
                 .filter_map(move |(m, slot)| {
-                    if !slot.entered.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                    let n = slot.in_flight.load(Ordering::Relaxed);
+                    let n = slot.in_flight.get()?.get_wrapping(0) as i64;
                     if labelled && label == 0 && n == 0 {
                         let mut recorded = false;
                         let _ = slot.for_each_cell(|_, _| {

@@ -142,7 +142,7 @@ fn push(c: &mut Criterion) {
         .unwrap()
         .external_label("job", "bench")
         .external_label("instance", "bench-1");
-    for series in [1_000, 10_000] {
+    for series in [1_000, 10_000, 100_000] {
         let metrics = registry(series);
         group.bench_function(format!("{series} series, scrape OpenMetrics"), |b| {
             b.iter(|| metrics.encode(Format::OpenMetrics).unwrap())

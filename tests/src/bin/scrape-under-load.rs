@@ -3,6 +3,9 @@
 //! phases without and with a scraper fetching `/metrics` every 100 ms (OpenMetrics, gzip, as
 //! Prometheus asks), on both frameworks, in one run. Prints a markdown table.
 //!
+//! The process' CPU time in each phase (from `/proc/self/stat`) gives the scrapes' share of
+//! it: what the phase with scrapes used beyond what its requests cost in the phase without.
+//!
 //! A series is one sample line, as Prometheus counts them: each route recorded here adds 19
 //! (a counter, a histogram of 14 buckets with `+Inf`, `_sum` and `_count`, and a gauge).
 //!
@@ -22,11 +25,33 @@ struct Phase {
     scrapes_ms: Vec<f64>,
     scrape_bytes: usize,
     elapsed: Duration,
+    /// The process' CPU time (user and system) in the phase, in seconds.
+    cpu: f64,
+}
+
+/// The process' CPU time so far, user and system, in seconds (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields counted from the state (3): utime is the 12th after it, stime the 13th.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 async fn run_phase(base: &str, seconds: f64, scrape: bool) -> Phase {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let load = drive(&format!("{base}/api/users/42"), CONNECTIONS, deadline);
     let scraper = scrape.then(|| {
         let url = format!("{base}/metrics");
@@ -58,10 +83,19 @@ async fn run_phase(base: &str, seconds: f64, scrape: bool) -> Phase {
         (phase.scrapes_ms, phase.scrape_bytes) = scraper.await.expect("scraper");
     }
     phase.elapsed = started.elapsed();
+    phase.cpu = cpu_seconds() - cpu;
     phase
 }
 
-fn report(framework: &str, scraping: bool, phases: &[Phase]) {
+/// CPU seconds per request in `phases`.
+fn cpu_per_request(phases: &[Phase]) -> f64 {
+    let requests: usize = phases.iter().map(|p| p.latencies_us.len()).sum();
+    phases.iter().map(|p| p.cpu).sum::<f64>() / requests.max(1) as f64
+}
+
+/// Prints a row; `baseline`, the CPU a request took without scrapes, gives the scrapes'
+/// share of the CPU in a phase with them.
+fn report(framework: &str, scraping: bool, phases: &[Phase], baseline: f64) {
     let mut latencies: Vec<u32> = phases
         .iter()
         .flat_map(|p| p.latencies_us.iter().copied())
@@ -84,10 +118,21 @@ fn report(framework: &str, scraping: bool, phases: &[Phase]) {
             bytes / 1024
         )
     };
+    let cpu: f64 = phases.iter().map(|p| p.cpu).sum();
+    let share = if scraping {
+        let requests = latencies.len() as f64;
+        format!(
+            "{:.0} %",
+            100.0 * (cpu - requests * baseline).max(0.0) / cpu
+        )
+    } else {
+        "—".to_owned()
+    };
     println!(
-        "| {framework} | {} | {} | {scrape} |",
+        "| {framework} | {} | {} | {:.0} % | {share} | {scrape} |",
         if scraping { "every 100 ms" } else { "none" },
         latency_columns(&mut latencies, elapsed),
+        100.0 * cpu / elapsed.as_secs_f64(),
     );
 }
 
@@ -104,9 +149,9 @@ async fn main() {
         "{lines} series, {CONNECTIONS} connections, 2 × {seconds} s per row (phases alternated)\n"
     );
     println!(
-        "| framework | scraping | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | scrapes |"
+        "| framework | scraping | requests/s | p50 ms | p99 ms | p99.9 ms | max ms | CPU | scrapes' share of it | scrapes |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for framework in tests::load::FRAMEWORKS {
         let (_metrics, server) = tests::load::server(framework, series).await;
         run_phase(&server.base, 0.5, false).await; // warm-up
@@ -115,7 +160,8 @@ async fn main() {
             off.push(run_phase(&server.base, seconds, false).await);
             on.push(run_phase(&server.base, seconds, true).await);
         }
-        report(framework, false, &off);
-        report(framework, true, &on);
+        let baseline = cpu_per_request(&off);
+        report(framework, false, &off, baseline);
+        report(framework, true, &on, baseline);
     }
 }

@@ -36,7 +36,20 @@ done
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 
 rate() { # url
-    wrk -t1 -c"$connections" -d"${seconds}s" "$1" | awk '/^Requests\/sec/ {print $2}'
+    local out rps
+    out=$(wrk -t1 -c"$connections" -d"${seconds}s" "$1")
+    if grep -q 'Non-2xx or 3xx responses' <<<"$out"; then
+        echo "error: $1 answered some requests with errors; measure a route that succeeds:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    if [ -z "$rps" ] || [ "$rps" = "0.00" ]; then
+        echo "error: wrk measured no requests on $1:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    echo "$rps"
 }
 
 ratios=()

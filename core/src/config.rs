@@ -321,8 +321,10 @@ impl HttpMetricsBuilder {
 
     /// Attaches an OpenMetrics exemplar with each request's trace to the latency histogram's
     /// bucket it fell in, and to the request counter: the last one of each, with its value
-    /// and time. Only the OpenMetrics format carries them (the Prometheus text format has no
-    /// exemplars); a Prometheus stores them when run with `--enable-feature=exemplar-storage`.
+    /// and time. The OpenMetrics format carries them, and with `native-histograms` the
+    /// protobuf format (on the classic buckets, or the native histogram's own exemplars when
+    /// there are no classic buckets); the Prometheus text format has none. A Prometheus
+    /// stores them when run with `--enable-feature=exemplar-storage`.
     ///
     /// ```
     /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
@@ -403,8 +405,8 @@ impl HttpMetricsBuilder {
     /// for it first, as Prometheus does when run with `--enable-feature=native-histograms`,
     /// and that is the only format with native buckets; the text formats show the classic
     /// ones. With [`exemplars`](Self::exemplars), the protobuf scrape carries them on the
-    /// classic buckets (kept for that reason unless turned off) and the counter, where
-    /// Prometheus reads them for a native histogram too.
+    /// counter and on the classic buckets, where Prometheus reads them for a native
+    /// histogram too, or, without classic buckets, as the native histogram's own.
     ///
     /// ```
     /// use http_metrics_core::adapter::{MethodLabel, RouteHandle, Scrape, ScrapeRequest};
@@ -621,7 +623,7 @@ impl HttpMetricsBuilder {
             },
             naming: self.naming,
             excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),
-            own_registry: self.registry.is_some(),
+            app_registry: self.registry.is_some(),
             registry: self.registry.unwrap_or_default(),
             prefix: self.prefix,
             const_labels: self.const_labels,

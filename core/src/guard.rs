@@ -143,18 +143,17 @@ impl RouteHandle {
     /// other request. So only the framework's own routing keeps a request off the metrics.
     #[inline]
     pub fn start_before_routing(&self, method: MethodLabel) -> RequestGuard {
+        let shard = crate::shards::shard() as u8;
         if !self.0.is_excluded() {
-            self.0.enter(method, 0);
+            self.0.enter(method, 0, shard);
         }
         RequestGuard {
             entry: self.0.clone(),
             clock: clock().raw(),
             status: None,
             method,
-            measured: false,
-            finished: false,
-            head_recorded: false,
-            upgraded: false,
+            flags: Flags::default(),
+            shard,
             label: 0,
             #[cfg(feature = "body-sizes")]
             extras: self.0.settings().sizes.is_some().then(Default::default),
@@ -244,15 +243,12 @@ pub struct RequestGuard {
     clock: u64,
     status: Option<NonZeroU16>,
     method: MethodLabel,
-    /// The duration was taken at the response head ([`crate::DurationEnd::Head`]).
-    measured: bool,
-    /// Recorded, or moved to an excluded route: nothing more to do.
-    finished: bool,
-    /// The time to the head is recorded ([`crate::DurationEnd::Both`]).
-    head_recorded: bool,
-    /// Recorded as a 101, and now the upgraded connection carried by the response body,
-    /// open since `clock`: closed when the guard drops.
-    upgraded: bool,
+    /// [`Flags`]: what has happened to the request.
+    flags: Flags,
+    /// The in-flight gauge's shard the request entered and leaves ([`crate::shards`]): the
+    /// same one, whichever thread it leaves on, so that no shard's count, and no sum of
+    /// them a scrape reads, goes below zero.
+    shard: u8,
     /// The request label's value index (0: other, or no request label).
     label: u8,
     /// The request's trace and the bytes of its bodies, when it has either.
@@ -273,20 +269,22 @@ impl RequestGuard {
     pub fn set_status(&mut self, status: u16) {
         // 0 is no HTTP status; it would be recorded as 100 either way (see `StatusLabel::key`).
         self.status = Some(NonZeroU16::new(status).unwrap_or(NonZeroU16::MIN));
-        if self.measured {
+        if self.flags.has(Flags::MEASURED) {
             return;
         }
         match self.entry.settings().duration_end {
             crate::DurationEnd::Body => {}
             crate::DurationEnd::Head => {
                 self.clock = elapsed_nanos(self.clock);
-                self.measured = true;
+                self.flags.set(Flags::MEASURED);
             }
             crate::DurationEnd::Both => {
                 // Recorded now, under the status of the head; the body's end is recorded
                 // when it comes. Once per request, however often the status is set.
-                if !self.entry.is_excluded() && !self.finished && !self.head_recorded {
-                    self.head_recorded = true;
+                if !self.entry.is_excluded()
+                    && !self.flags.has(Flags::FINISHED)
+                    && !self.flags.replace(Flags::HEAD_RECORDED)
+                {
                     let code = self.status().unwrap_or(status);
                     self.entry.observe_head(
                         self.method,
@@ -326,12 +324,12 @@ impl RequestGuard {
             return;
         };
         let index = label.index(value);
-        if self.finished || index == self.label {
+        if self.flags.has(Flags::FINISHED) || index == self.label {
             return;
         }
         if !self.entry.is_excluded() {
-            self.entry.leave(self.method, self.label);
-            self.entry.enter(self.method, index);
+            self.entry.leave(self.method, self.label, self.shard);
+            self.entry.enter(self.method, index, self.shard);
         }
         self.label = index;
     }
@@ -371,17 +369,17 @@ impl RequestGuard {
     pub fn set_route(&mut self, route: &RouteHandle) {
         // A route of other metrics has other series (and request-label values): the request
         // stays where it is.
-        if self.finished
+        if self.flags.has(Flags::FINISHED)
             || Arc::ptr_eq(&route.0, &self.entry)
             || !route.0.shares_settings(&self.entry)
         {
             return;
         }
         if !self.entry.is_excluded() {
-            self.entry.leave(self.method, self.label);
+            self.entry.leave(self.method, self.label, self.shard);
         }
         if !route.0.is_excluded() {
-            route.0.enter(self.method, self.label);
+            route.0.enter(self.method, self.label, self.shard);
         }
         self.entry = route.0.clone();
     }
@@ -436,14 +434,14 @@ impl RequestGuard {
     /// Leaves the in-flight gauge and records nothing: for a request that another recorder
     /// of the same series records (an adapter that finds itself wrapped twice).
     pub fn discard(mut self) {
-        if !std::mem::replace(&mut self.finished, true) && !self.entry.is_excluded() {
-            self.entry.leave(self.method, self.label);
+        if !self.flags.replace(Flags::FINISHED) && !self.entry.is_excluded() {
+            self.entry.leave(self.method, self.label, self.shard);
         }
     }
 
     #[inline]
     fn record(&mut self, outcome: Outcome) {
-        if std::mem::replace(&mut self.finished, true) || self.entry.is_excluded() {
+        if self.flags.replace(Flags::FINISHED) || self.entry.is_excluded() {
             return;
         }
         let settings = self.entry.settings();
@@ -453,7 +451,7 @@ impl RequestGuard {
             Outcome::Cancelled => settings.cancelled_status,
             Outcome::Panicked => settings.panic_status,
         };
-        let nanos = if self.measured {
+        let nanos = if self.flags.has(Flags::MEASURED) {
             self.clock
         } else {
             elapsed_nanos(self.clock)
@@ -473,7 +471,47 @@ impl RequestGuard {
             cell.keep_exemplar(bucket, nanos, trace);
         }
         let _ = recorded;
-        self.entry.leave(self.method, self.label);
+        self.entry.leave(self.method, self.label, self.shard);
+    }
+}
+
+/// What has happened to a request, one bit each: four booleans in the space of one, so that
+/// the guard keeps its size with [`RequestGuard::shard`](RequestGuard) beside them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Flags(u8);
+
+impl Flags {
+    /// The duration was taken at the response head ([`crate::DurationEnd::Head`]).
+    const MEASURED: u8 = 1;
+    /// Recorded, or moved to an excluded route: nothing more to do.
+    const FINISHED: u8 = 2;
+    /// The time to the head is recorded ([`crate::DurationEnd::Both`]).
+    const HEAD_RECORDED: u8 = 4;
+    /// Recorded as a 101, and now the upgraded connection carried by the response body,
+    /// open since the guard's clock reading: closed when the guard drops.
+    const UPGRADED: u8 = 8;
+
+    #[inline]
+    fn has(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+
+    #[inline]
+    fn set(&mut self, flag: u8) {
+        self.0 |= flag;
+    }
+
+    #[inline]
+    fn clear(&mut self, flag: u8) {
+        self.0 &= !flag;
+    }
+
+    /// Sets `flag`, and says whether it was set already.
+    #[inline]
+    fn replace(&mut self, flag: u8) -> bool {
+        let was = self.has(flag);
+        self.set(flag);
+        was
     }
 }
 
@@ -515,7 +553,7 @@ impl RequestGuard {
         }
         let cell = self.entry.upgrade_cell(self.method)?;
         cell.open();
-        self.upgraded = true;
+        self.flags.set(Flags::UPGRADED);
         self.clock = clock().raw();
         Some(self)
     }
@@ -523,7 +561,7 @@ impl RequestGuard {
     #[cold]
     #[inline(never)]
     fn close_upgraded(&mut self) {
-        self.upgraded = false;
+        self.flags.clear(Flags::UPGRADED);
         close(&self.entry, self.method, self.clock);
     }
 }
@@ -571,8 +609,8 @@ impl Drop for UpgradedConnection {
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        if self.finished {
-            if self.upgraded {
+        if self.flags.has(Flags::FINISHED) {
+            if self.flags.has(Flags::UPGRADED) {
                 self.close_upgraded();
             }
             return;

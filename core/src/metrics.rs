@@ -16,7 +16,7 @@ pub(crate) struct Parts {
     pub(crate) registry: Registry,
     /// Whether `registry` is the application's ([`HttpMetricsBuilder::registry`]), whose
     /// own prefix and labels the HTTP families must take.
-    pub(crate) own_registry: bool,
+    pub(crate) app_registry: bool,
     pub(crate) prefix: Option<String>,
     pub(crate) const_labels: Vec<(String, String)>,
     pub(crate) excluded: Vec<Box<str>>,
@@ -122,7 +122,7 @@ impl HttpMetrics {
         // written directly, before the registry's families (exposition::http_families) —
         // unless the application gave its registry, whose own prefix and labels (which it
         // does not tell) they must then take: they go on it, as prometheus-client metrics.
-        let http = (!parts.own_registry).then(|| {
+        let http = (!parts.app_registry).then(|| {
             crate::exposition::http_families::HttpFamilies::new(
                 routes.clone(),
                 &naming,
@@ -132,7 +132,7 @@ impl HttpMetrics {
         });
         {
             let http = http_registry(&mut registry, &parts.prefix, &parts.const_labels);
-            if parts.own_registry {
+            if parts.app_registry {
                 register_http_families(http, &routes, &naming);
             }
             if routes.settings().upgrades.is_some() {

@@ -430,10 +430,11 @@ type StatusTable = [OnceLock<Box<DurationCell>>; 100];
 
 #[derive(Debug)]
 struct MethodSlot {
-    /// The requests in flight, kept per shard ([`crate::shards`]) as a count that wraps
-    /// below zero on a shard whose thread finished more requests than it started; their
-    /// wrapping sum is the gauge. Allocated by the first request, which also marks the
-    /// series as existing from then on.
+    /// The requests in flight, kept per shard ([`crate::shards`]): a request enters and
+    /// leaves the shard of the thread it started on, so each shard's count, and the sum a
+    /// scrape reads, stays at or above zero. (The sum wraps, as counts are `u64`.)
+    /// Allocated by the first request, which also marks the series as existing from then
+    /// on.
     in_flight: OnceLock<Counters>,
     classes: [OnceLock<Box<StatusTable>>; 9],
     /// The in-flight series' labels as the text formats write them, rendered by the first
@@ -552,11 +553,11 @@ impl RouteEntry {
     }
 
     #[inline]
-    pub(crate) fn enter(&self, method: MethodLabel, label: u8) {
+    pub(crate) fn enter(&self, method: MethodLabel, label: u8, shard: u8) {
         let slot = self.slot(method, label);
         slot.in_flight
             .get_or_init(|| Counters::new(1))
-            .add(crate::shards::shard(), 0, 1);
+            .add(usize::from(shard), 0, 1);
     }
 
     /// Records one request with `code` and `nanos` on this route's series.
@@ -631,10 +632,11 @@ impl RouteEntry {
     }
 
     #[inline]
-    pub(crate) fn leave(&self, method: MethodLabel, label: u8) {
-        // A request leaves the gauge it entered, whose counters exist.
+    pub(crate) fn leave(&self, method: MethodLabel, label: u8, shard: u8) {
+        // A request leaves the gauge it entered, whose counters exist, on the shard it
+        // entered.
         if let Some(in_flight) = self.slot(method, label).in_flight.get() {
-            in_flight.add(crate::shards::shard(), 0, u64::MAX);
+            in_flight.add(usize::from(shard), 0, u64::MAX);
         }
     }
 

@@ -139,6 +139,12 @@ mod tests {
             (8000, 4000, 0)
         );
         assert_eq!(counters.len(), 15);
+        // A count taken below zero on one shard and back on another: the wrapping sum.
+        counters.add(0, 5, u64::MAX);
+        counters.add(shards() - 1, 5, 1);
+        assert_eq!(counters.get_wrapping(5), 0);
+        counters.add(0, 6, u64::MAX);
+        assert_eq!(counters.get_wrapping(6) as i64, -1);
         counters.add_saturating(shard(), 0, u64::MAX);
         counters.add_saturating(shard(), 0, 5);
         assert_eq!(counters.get(0), u64::MAX);

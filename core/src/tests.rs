@@ -1043,6 +1043,77 @@ mod protobuf {
             .iter()
             .map(|b| b.exemplar.as_ref().map(|e| (trace(e), e.value)))
             .collect();
-        assert_eq!(exemplars, [Some((expected, 0.005)), None, None]);
+        assert_eq!(exemplars, [Some((expected.clone(), 0.005)), None, None]);
+        assert!(h.exemplars.is_empty());
+
+        // Without classic buckets, the exemplar is the native histogram's own.
+        let native_only = HttpMetrics::builder()
+            .exemplars(crate::Exemplars::traceparent())
+            .native_histograms(NativeHistograms::new().classic_buckets(false))
+            .process_metrics(false)
+            .build()
+            .unwrap();
+        let mut guard = start(&native_only, MethodLabel::Get, Some("/e")).unwrap();
+        guard.set_trace(Some(
+            b"00-0123456789abcdef0123456789abcdef-0123456789abcdef-01",
+        ));
+        advance(Duration::from_millis(5));
+        guard.finish_with_status(200);
+        let own_families = self::families(&native_only);
+        let h = family(&own_families, "http_request_duration_seconds").metric[0]
+            .histogram
+            .clone()
+            .unwrap();
+        assert!(h.bucket.is_empty());
+        let own: Vec<_> = h.exemplars.iter().map(|e| (trace(e), e.value)).collect();
+        assert_eq!(own, [(expected, 0.005)]);
+        assert!(h.exemplars[0].timestamp.is_some());
     }
+}
+
+#[test]
+fn a_request_that_ends_on_another_thread_leaves_the_gauge_it_entered() {
+    use std::sync::mpsc;
+    let metrics = HttpMetrics::builder()
+        .process_metrics(false)
+        .build()
+        .unwrap();
+    let route = RouteHandle::resolve(&metrics, "/moves");
+    let in_flight = |metrics: &HttpMetrics| {
+        sample(
+            metrics,
+            r#"http_requests_in_flight{method="GET",route="/moves"}"#,
+        )
+        .map(|v| v.parse::<i64>().unwrap())
+    };
+    const REQUESTS: usize = 20_000;
+    let (tx, rx) = mpsc::sync_channel::<RequestGuard>(64);
+    std::thread::scope(|s| {
+        // Requests start on one thread and end on another, as a request may on a
+        // work-stealing runtime, while scrapes read the gauge.
+        let route = &route;
+        s.spawn(move || {
+            for _ in 0..REQUESTS {
+                tx.send(route.start(MethodLabel::Get).unwrap()).unwrap();
+            }
+        });
+        let ender = s.spawn(move || {
+            for guard in rx {
+                guard.finish_with_status(200);
+            }
+        });
+        while !ender.is_finished() {
+            let n = in_flight(&metrics).unwrap_or(0);
+            assert!((0..=66).contains(&n), "in flight: {n}");
+        }
+    });
+    assert_eq!(in_flight(&metrics), Some(0));
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"http_requests_total{method="GET",route="/moves",status="200"}"#
+        )
+        .as_deref(),
+        Some("20000")
+    );
 }

@@ -12,7 +12,9 @@
 //!   digits are the same;
 //! - a scrape first reads every series once into one flat array, then writes the families
 //!   from it: `http_requests_total` and the histogram's `_count` and `+Inf` bucket are the
-//!   same numbers in every scrape, however busy the service;
+//!   same numbers in every scrape, however busy the service (in protobuf with native
+//!   histograms, `_count` is the native buckets' total, which Prometheus requires, read a
+//!   moment apart);
 //! - each format is written directly: no OpenMetrics text is converted for a Prometheus
 //!   0.0.4 scrape.
 
@@ -694,8 +696,13 @@ mod protobuf {
             let encoding = self.snapshot.encoding(layout, zero);
             histogram.sample_count = total;
             if !self.classic {
-                // Without classic buckets, none at all (not even `+Inf`), as client_golang.
-                histogram.bucket.clear();
+                // Without classic buckets, none at all (not even `+Inf`), as client_golang;
+                // their exemplars become the native histogram's own.
+                histogram.exemplars = histogram
+                    .bucket
+                    .drain(..)
+                    .filter_map(|bucket| bucket.exemplar)
+                    .collect();
             }
             histogram.schema = encoding.schema;
             histogram.zero_threshold = encoding.zero_threshold;

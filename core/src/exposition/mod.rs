@@ -1,8 +1,10 @@
 //! Exposition: which format a scraper gets, in which encoding, and the bytes themselves.
 //!
-//! prometheus-client writes OpenMetrics 1.0 text. Scrapers that do not ask for OpenMetrics
-//! get the Prometheus text format 0.0.4, converted from it by [`prometheus_text`]. The
-//! response is gzip-compressed when `Accept-Encoding` allows it.
+//! The HTTP families are written directly in each format ([`http_families`]); the
+//! registry's other families by prometheus-client, which writes OpenMetrics 1.0 text, and
+//! for scrapers that do not ask for OpenMetrics, converted to the Prometheus text format
+//! 0.0.4 by [`prometheus_text`]. The response is gzip-compressed when `Accept-Encoding`
+//! allows it, at [`HttpMetricsBuilder::gzip_level`](crate::HttpMetricsBuilder::gzip_level).
 
 pub(crate) mod auth;
 pub(crate) mod http_families;
@@ -213,7 +215,8 @@ impl ScrapeRequest {
         Format::negotiate(Some(&self.accept))
     }
 
-    /// Whether the response will be gzip-compressed.
+    /// Whether the client accepts gzip: the response is compressed unless the metrics' gzip
+    /// level is 0.
     pub fn gzip(&self) -> bool {
         negotiate::accepts_gzip(&self.accept_encoding)
     }

@@ -182,7 +182,8 @@ struct Extras {
 /// an adapter wraps the request body and adds each chunk that passes through. The request is
 /// recorded with what was counted by then.
 ///
-/// ```
+#[cfg_attr(feature = "body-sizes", doc = "```")]
+#[cfg_attr(not(feature = "body-sizes"), doc = "```ignore")]
 /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
 /// use http_metrics_core::HttpMetrics;
 ///

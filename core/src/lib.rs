@@ -21,6 +21,8 @@ mod metrics;
 mod naming;
 #[cfg(feature = "native-histograms")]
 mod native;
+#[cfg(feature = "opentelemetry")]
+pub mod opentelemetry;
 #[cfg(feature = "process")]
 mod process;
 #[cfg(feature = "push")]

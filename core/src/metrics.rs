@@ -779,7 +779,7 @@ fn register_http_families(http: &mut Registry, routes: &Arc<RouteTable>, naming:
 
 /// Escapes help text as OpenMetrics requires (`\\`, `\n`, `\"`); the Prometheus 0.0.4
 /// rendering unescapes and re-escapes it for that format.
-fn escape_help(help: &str) -> String {
+pub(crate) fn escape_help(help: &str) -> String {
     let mut out = String::with_capacity(help.len());
     crate::exposition::escape_into(help, &mut out);
     out

@@ -1,0 +1,694 @@
+//! OpenTelemetry's metrics API on this registry (feature `opentelemetry`): instruments made
+//! with the `opentelemetry` crate's meters, collected from the `opentelemetry_sdk` meter
+//! provider at each scrape and served on the same `/metrics` as the HTTP metrics, under the
+//! names the OpenTelemetry specification gives them in Prometheus ("Prometheus and
+//! OpenMetrics Compatibility"), and pushed by the remote-write sender with everything else.
+//!
+//! ```
+//! use http_metrics_core::opentelemetry::PrometheusReader;
+//! use http_metrics_core::{Format, HttpMetrics};
+//! use opentelemetry::metrics::MeterProvider as _;
+//! use opentelemetry::KeyValue;
+//! use opentelemetry_sdk::metrics::SdkMeterProvider;
+//!
+//! let metrics = HttpMetrics::builder().process_metrics(false).build().unwrap();
+//! // The three lines: a reader, the provider that feeds it, the registry that serves it.
+//! let reader = PrometheusReader::new();
+//! let provider = SdkMeterProvider::builder().with_reader(reader.clone()).build();
+//! metrics.register_opentelemetry(&reader);
+//!
+//! let meter = provider.meter("shop");
+//! let orders = meter.u64_counter("orders").with_unit("{order}").build();
+//! orders.add(3, &[KeyValue::new("payment.method", "card")]);
+//! let latency = meter.f64_histogram("checkout.duration").with_unit("s").build();
+//! latency.record(0.25, &[]);
+//!
+//! let text = metrics.encode(Format::Prometheus).unwrap();
+//! assert!(text.contains(r#"orders_total{otel_scope_name="shop",payment_method="card"} 3"#));
+//! assert!(text.contains(r#"checkout_duration_seconds_count{otel_scope_name="shop"} 1"#));
+//! assert!(text.contains("# TYPE target_info gauge"));
+//! ```
+//!
+//! What it does, rule by rule (each with a test in `names.rs` or this module's tests):
+//!
+//! | OpenTelemetry | Prometheus |
+//! |---|---|
+//! | Counter, observable counter (a monotonic sum) | counter: `_total` after the unit |
+//! | UpDownCounter, observable up-down counter (a non-monotonic sum) | gauge |
+//! | Gauge, observable gauge | gauge; unit `1` gives `_ratio` |
+//! | Histogram | histogram, the instrument's buckets |
+//! | exponential histogram (a view's aggregation) | native histogram in the protobuf format (feature `native-histograms`); `_sum`, `_count` and `+Inf` in text |
+//! | unit | its Prometheus word appended unless the name ends with it (`s` → `_seconds`, `By` → `_bytes`, `By/s` → `_bytes_per_second`); `{…}` dropped |
+//! | name and attribute keys | characters Prometheus does not allow become `_`; a key starting with a digit gets `key_` in front; keys that become one label have their values joined with `;` |
+//! | resource attributes | `target_info` (an info metric); named ones also as labels of every series, with [`PrometheusReaderBuilder::resource_labels`] |
+//! | instrumentation scope | `otel_scope_name` and `otel_scope_version` labels |
+//! | delta temporality | not offered: the reader asks the SDK for cumulative temporality, which the SDK then keeps for every instrument |
+//!
+//! Not carried: exemplars (prometheus-client, which encodes the families, has no public way
+//! to build them), traces and logs (this crate is metrics only), and OTLP (the provider's own
+//! OTLP exporter can run beside this reader).
+//!
+//! The provider must outlive the scrapes: dropping its last handle shuts it down, and each
+//! scrape after that counts a failed collection instead of its instruments. Keep it, or hand
+//! a clone to `opentelemetry::global::set_meter_provider`.
+//!
+//! The `opentelemetry` and `opentelemetry_sdk` crates this reader is built on are
+//! re-exported as [`api`] and [`sdk`]: use them, or your own dependencies of the same
+//! versions (0.33).
+//!
+//! Collection runs as the registry's custom collectors do
+//! ([`HttpMetrics::register_collector`]): on a thread of its own, against the scrape's
+//! deadline, with a failure counted in `metrics_collector_failures_total{collector="opentelemetry"}`
+//! rather than failing the scrape.
+
+mod names;
+#[cfg(test)]
+mod tests;
+
+/// The `opentelemetry` crate (the API: meters and instruments) this reader works with.
+pub use ::opentelemetry as api;
+/// The `opentelemetry_sdk` crate (the meter provider) this reader works with.
+pub use ::opentelemetry_sdk as sdk;
+
+use std::borrow::Cow;
+use std::collections::btree_map::{BTreeMap, Entry};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::{self, AggregatedMetrics, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::reader::MetricReader;
+use opentelemetry_sdk::metrics::{InstrumentKind, ManualReader, Pipeline, Temporality};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Unit;
+
+use names::{label_name, metric_name};
+
+use crate::HttpMetrics;
+
+/// An `opentelemetry_sdk` metric reader that serves its meter provider's instruments on an
+/// [`HttpMetrics`]' `/metrics`: give a clone to the provider
+/// (`SdkMeterProvider::builder().with_reader(reader.clone())`) and the reader to
+/// [`HttpMetrics::register_opentelemetry`]. See the [module](self) for what it exposes.
+#[derive(Clone, Debug)]
+pub struct PrometheusReader {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    reader: ManualReader,
+    options: Options,
+    /// The buffers of the last collection.
+    collected: Mutex<ResourceMetrics>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Options {
+    /// Resource attribute keys copied onto every series as labels.
+    resource_labels: Vec<String>,
+    without_target_info: bool,
+    without_scope_labels: bool,
+}
+
+impl Default for PrometheusReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PrometheusReader {
+    /// A reader with `target_info`, the scope labels, and no resource attribute as labels.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder for the reader's options.
+    ///
+    /// ```
+    /// use http_metrics_core::opentelemetry::PrometheusReader;
+    ///
+    /// let reader = PrometheusReader::builder()
+    ///     .resource_labels(["service.name", "deployment.environment"])
+    ///     .build();
+    /// # drop(reader);
+    /// ```
+    pub fn builder() -> PrometheusReaderBuilder {
+        PrometheusReaderBuilder::default()
+    }
+}
+
+/// Options of a [`PrometheusReader`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct PrometheusReaderBuilder {
+    options: Options,
+}
+
+impl PrometheusReaderBuilder {
+    /// Copies these resource attributes onto every series as labels (sanitized as attribute
+    /// keys are), besides `target_info`: `service.name` becomes `service_name`.
+    pub fn resource_labels<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: Into<String>,
+    {
+        self.options.resource_labels = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Leaves out `target_info`.
+    pub fn without_target_info(mut self) -> Self {
+        self.options.without_target_info = true;
+        self
+    }
+
+    /// Leaves out the `otel_scope_name` and `otel_scope_version` labels.
+    pub fn without_scope_labels(mut self) -> Self {
+        self.options.without_scope_labels = true;
+        self
+    }
+
+    /// The reader.
+    pub fn build(self) -> PrometheusReader {
+        PrometheusReader {
+            inner: Arc::new(Inner {
+                reader: ManualReader::builder()
+                    .with_temporality(Temporality::Cumulative)
+                    .build(),
+                options: self.options,
+                collected: Mutex::new(ResourceMetrics::default()),
+            }),
+        }
+    }
+}
+
+impl MetricReader for PrometheusReader {
+    fn register_pipeline(&self, pipeline: Weak<Pipeline>) {
+        self.inner.reader.register_pipeline(pipeline);
+    }
+
+    fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
+        self.inner.reader.collect(rm)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.reader.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.reader.shutdown_with_timeout(timeout)
+    }
+
+    /// Cumulative, whatever the instrument: what Prometheus' counters and histograms are.
+    fn temporality(&self, _kind: InstrumentKind) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+impl HttpMetrics {
+    /// Serves the instruments of the meter provider `reader` belongs to on this registry's
+    /// `/metrics` (and pushes them with its remote-write senders): collected at each scrape
+    /// as a custom collector is ([`HttpMetrics::register_collector`], named
+    /// `opentelemetry`), under the names the OpenTelemetry specification gives them in
+    /// Prometheus. See [`crate::opentelemetry`].
+    pub fn register_opentelemetry(&self, reader: &PrometheusReader) {
+        self.register_collector(
+            "opentelemetry",
+            Bridge {
+                reader: reader.clone(),
+            },
+        );
+    }
+}
+
+/// The collector that encodes a reader's collection.
+#[derive(Debug)]
+struct Bridge {
+    reader: PrometheusReader,
+}
+
+impl Collector for Bridge {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let inner = &self.reader.inner;
+        // The last collection's buffers, which the SDK refills in place. Overlapping scrapes
+        // take turns.
+        let mut collected = inner
+            .collected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        inner
+            .reader
+            .collect(&mut collected)
+            .map_err(|_| std::fmt::Error)?;
+        for family in translate(&collected, &inner.options).values() {
+            family.encode(&mut encoder)?;
+        }
+        Ok(())
+    }
+}
+
+/// A label set: names and values, sorted by name, borrowed from the collection where they
+/// need no change.
+type Labels<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// One Prometheus family, from the metrics of every scope that translate to its name.
+#[derive(Debug)]
+struct Family<'a> {
+    /// The name without the unit, which prometheus-client appends.
+    stem: String,
+    unit: Option<String>,
+    help: &'a str,
+    kind: Kind,
+    points: Vec<(Labels<'a>, Point)>,
+    /// Whether two points may have one label set: from two metrics, or attribute keys that
+    /// had to be renamed.
+    may_repeat: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+}
+
+#[derive(Debug)]
+enum Point {
+    Counter(f64),
+    CounterInt(u64),
+    Gauge(f64),
+    GaugeInt(i64),
+    Histogram {
+        sum: f64,
+        count: u64,
+        /// Upper bounds and each bucket's own count, `+Inf` last.
+        buckets: Vec<(f64, u64)>,
+        /// An exponential histogram's native buckets.
+        native: Option<Box<Native>>,
+    },
+    Info,
+}
+
+/// An exponential histogram's buckets, as a Prometheus native histogram takes them.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "native-histograms"), allow(dead_code))]
+struct Native {
+    schema: i32,
+    zero_threshold: f64,
+    zero_count: u64,
+    positive: (Vec<(i32, u32)>, Vec<i64>),
+    negative: (Vec<(i32, u32)>, Vec<i64>),
+}
+
+/// The families of `collected`, by name.
+fn translate<'a>(
+    collected: &'a ResourceMetrics,
+    options: &'a Options,
+) -> BTreeMap<String, Family<'a>> {
+    let mut families: BTreeMap<String, Family<'a>> = BTreeMap::new();
+    let resource = collected.resource();
+    let resource_labels: Labels<'a> = options
+        .resource_labels
+        .iter()
+        .filter_map(|key| {
+            let value = resource.get(&opentelemetry::Key::from(key.clone()))?;
+            Some((label_name(key), Cow::Owned(value.to_string())))
+        })
+        .collect();
+    if !options.without_target_info && !resource.is_empty() {
+        let (labels, _) = attributes(resource.iter().map(|(k, v)| (k.as_str(), value_str(v))), 0);
+        families.insert(
+            "target_info".into(),
+            Family {
+                stem: "target".into(),
+                unit: None,
+                help: "Target metadata",
+                kind: Kind::Info,
+                points: vec![(labels, Point::Info)],
+                may_repeat: false,
+            },
+        );
+    }
+    for scope_metrics in collected.scope_metrics() {
+        let scope = scope_metrics.scope();
+        let mut scope_labels: Labels<'a> = Vec::new();
+        if !options.without_scope_labels {
+            scope_labels.push(("otel_scope_name".into(), scope.name().into()));
+            if let Some(version) = scope.version() {
+                scope_labels.push(("otel_scope_version".into(), version.into()));
+            }
+        }
+        let extra = scope_labels.len() + resource_labels.len();
+        for metric in scope_metrics.metrics() {
+            let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra) else {
+                continue;
+            };
+            let counter = kind == Kind::Counter;
+            let (stem, unit) = metric_name(metric.name(), metric.unit(), counter, otel_gauge);
+            let full = match &unit {
+                Some(unit) => format!("{stem}_{unit}"),
+                None => stem.clone(),
+            };
+            let family = match families.entry(full) {
+                Entry::Vacant(entry) => entry.insert(Family {
+                    stem,
+                    unit,
+                    help: metric.description(),
+                    kind,
+                    points: Vec::with_capacity(points.len()),
+                    may_repeat: false,
+                }),
+                Entry::Occupied(entry) => {
+                    let family = entry.into_mut();
+                    family.may_repeat = true;
+                    family
+                }
+            };
+            // The same name from another scope with another kind cannot share a family.
+            if family.kind != kind {
+                continue;
+            }
+            family.may_repeat |= renamed;
+            for (mut labels, point) in points {
+                if extra > 0 {
+                    labels.extend(scope_labels.iter().cloned());
+                    labels.extend(resource_labels.iter().cloned());
+                    // A point's own attribute wins over a scope or resource label of its
+                    // name: the sort is stable and the attributes come first.
+                    labels.sort_by(|a, b| a.0.cmp(&b.0));
+                    labels.dedup_by(|later, first| later.0 == first.0);
+                }
+                family.points.push((labels, point));
+            }
+        }
+    }
+    for family in families.values_mut().filter(|f| f.may_repeat) {
+        // One series per label set: Prometheus refuses a scrape that repeats one.
+        family.points.sort_by(|a, b| a.0.cmp(&b.0));
+        family.points.dedup_by(|later, first| later.0 == first.0);
+    }
+    families
+}
+
+/// An attribute's value as a label value: a string as it is, anything else as OpenTelemetry
+/// writes it.
+fn value_str(value: &opentelemetry::Value) -> Cow<'_, str> {
+    match value {
+        opentelemetry::Value::String(s) => Cow::Borrowed(s.as_str()),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// Attributes as labels, with room for `extra` more: sanitized names, sorted, and the
+/// values of attributes whose keys become one name joined with `;` in the order of the
+/// keys; and whether a key had to be renamed.
+fn attributes<'a>(
+    pairs: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
+    extra: usize,
+) -> (Labels<'a>, bool) {
+    let mut labels: Labels<'a> = Vec::with_capacity(pairs.size_hint().0 + extra);
+    labels.extend(pairs.map(|(key, value)| (Cow::Borrowed(key), value)));
+    // The SDK keeps attributes sorted by key: a check, in the common case.
+    if !labels.is_sorted_by(|a, b| a.0 <= b.0) {
+        labels.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let mut renamed = false;
+    for (name, _) in &mut labels {
+        let clean = match label_name(name) {
+            Cow::Borrowed(_) => continue,
+            Cow::Owned(clean) => clean,
+        };
+        *name = Cow::Owned(clean);
+        renamed = true;
+    }
+    if !renamed {
+        return (labels, false);
+    }
+    // Stable: keys that became one name stay in key order, and their values are joined so.
+    labels.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut merged: Labels<'a> = Vec::with_capacity(labels.capacity());
+    for (name, value) in labels {
+        match merged.last_mut() {
+            Some((last, joined)) if *last == name => {
+                let joined = joined.to_mut();
+                joined.push(';');
+                joined.push_str(&value);
+            }
+            _ => merged.push((name, value)),
+        }
+    }
+    (merged, true)
+}
+
+/// Points of a metric: its Prometheus kind, whether it is an OpenTelemetry gauge, whether
+/// an attribute key was renamed, and the points with their attributes as labels.
+type Points<'a> = (Kind, bool, bool, Vec<(Labels<'a>, Point)>);
+
+/// A metric's points, their label sets with room for `extra` more, or `None` for data
+/// Prometheus has no form for (delta, which this reader's cumulative temporality never
+/// produces).
+fn points(data: &AggregatedMetrics, extra: usize) -> Option<Points<'_>> {
+    match data {
+        AggregatedMetrics::F64(data) => typed(data, extra, |v| v, Point::Counter, Point::Gauge),
+        AggregatedMetrics::U64(data) => typed(
+            data,
+            extra,
+            |v| v as f64,
+            Point::CounterInt,
+            |v| Point::Gauge(v as f64),
+        ),
+        AggregatedMetrics::I64(data) => typed(
+            data,
+            extra,
+            |v| v as f64,
+            |v| Point::Counter(v as f64),
+            Point::GaugeInt,
+        ),
+    }
+}
+
+fn typed<T: Copy>(
+    data: &MetricData<T>,
+    extra: usize,
+    to_f64: impl Fn(T) -> f64,
+    counter: impl Fn(T) -> Point,
+    gauge: impl Fn(T) -> Point,
+) -> Option<Points<'_>> {
+    let mut renamed = false;
+    // Each kind of data point has its own type, with the same `attributes()`.
+    macro_rules! points {
+        ($data:expr, |$p:ident| $value:expr) => {
+            $data
+                .data_points()
+                .map(|$p| {
+                    let pairs = $p
+                        .attributes()
+                        .map(|kv| (kv.key.as_str(), value_str(&kv.value)));
+                    let (labels, point_renamed) = attributes(pairs, extra);
+                    renamed |= point_renamed;
+                    (labels, $value)
+                })
+                .collect()
+        };
+    }
+    let cumulative = |t: Temporality| (t == Temporality::Cumulative).then_some(());
+    let (kind, otel_gauge, points) = match data {
+        MetricData::Gauge(g) => (Kind::Gauge, true, points!(g, |p| gauge(p.value()))),
+        MetricData::Sum(sum) => {
+            cumulative(sum.temporality())?;
+            if sum.is_monotonic() {
+                (Kind::Counter, false, points!(sum, |p| counter(p.value())))
+            } else {
+                (Kind::Gauge, false, points!(sum, |p| gauge(p.value())))
+            }
+        }
+        MetricData::Histogram(h) => {
+            cumulative(h.temporality())?;
+            (Kind::Histogram, false, points!(h, |p| classic(p, &to_f64)))
+        }
+        MetricData::ExponentialHistogram(h) => {
+            cumulative(h.temporality())?;
+            (
+                Kind::Histogram,
+                false,
+                points!(h, |p| exponential(p, &to_f64)),
+            )
+        }
+    };
+    Some((kind, otel_gauge, renamed, points))
+}
+
+fn classic<T: Copy>(point: &data::HistogramDataPoint<T>, to_f64: impl Fn(T) -> f64) -> Point {
+    let mut counts = point.bucket_counts();
+    let mut buckets: Vec<(f64, u64)> = point
+        .bounds()
+        .map(|bound| (bound, counts.next().unwrap_or(0)))
+        .collect();
+    buckets.push((f64::INFINITY, counts.next().unwrap_or(0)));
+    Point::Histogram {
+        sum: to_f64(point.sum()),
+        count: point.count(),
+        buckets,
+        native: None,
+    }
+}
+
+/// The finest and coarsest schemas a Prometheus native histogram has: OpenTelemetry's
+/// scales go from -10 to 20.
+const MAX_SCHEMA: i32 = 8;
+const MIN_SCHEMA: i32 = -4;
+
+/// An exponential histogram: its native buckets, and `+Inf` for the text formats.
+///
+/// OpenTelemetry's bucket `i` at scale `s` is `(base^i, base^(i+1)]` with `base =
+/// 2^(2^-s)`, Prometheus' bucket `k` at schema `s` is `(base^(k-1), base^k]`: the key is the
+/// index plus one. A scale finer than schema 8 is merged down to it (index `i` becomes
+/// `i >> (s - 8)`, as the SDK itself downscales); one coarser than -4 has no native form
+/// and leaves the histogram its sum, count and `+Inf`.
+fn exponential<T: Copy>(
+    point: &data::ExponentialHistogramDataPoint<T>,
+    to_f64: impl Fn(T) -> f64,
+) -> Point {
+    let scale = i32::from(point.scale());
+    let count = point.count() as u64;
+    let native = (scale >= MIN_SCHEMA).then(|| {
+        let shift = (scale - MAX_SCHEMA).max(0) as u32;
+        Box::new(Native {
+            schema: scale.min(MAX_SCHEMA),
+            zero_threshold: point.zero_threshold(),
+            zero_count: point.zero_count(),
+            positive: native_side(point.positive_bucket(), shift),
+            negative: native_side(point.negative_bucket(), shift),
+        })
+    });
+    Point::Histogram {
+        sum: to_f64(point.sum()),
+        count,
+        buckets: vec![(f64::INFINITY, count)],
+        native,
+    }
+}
+
+/// One side's buckets as one span of keys and the deltas of their counts, merged by
+/// `shift` scales.
+fn native_side(bucket: &data::ExponentialBucket, shift: u32) -> (Vec<(i32, u32)>, Vec<i64>) {
+    merge_side(bucket.offset(), bucket.counts(), shift)
+}
+
+/// [`native_side`] of the buckets from index `offset` with `counts`.
+fn merge_side(
+    offset: i32,
+    counts: impl Iterator<Item = u64>,
+    shift: u32,
+) -> (Vec<(i32, u32)>, Vec<i64>) {
+    // Consecutive indexes stay consecutive (or equal) when shifted: one span still.
+    let mut merged: Vec<(i32, u64)> = Vec::new();
+    for (i, n) in counts.enumerate() {
+        let index = (offset + i as i32) >> shift;
+        match merged.last_mut() {
+            Some((last, total)) if *last == index => *total += n,
+            _ => merged.push((index, n)),
+        }
+    }
+    let Some(&(first, _)) = merged.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut previous = 0i64;
+    let deltas = merged
+        .iter()
+        .map(|&(_, n)| {
+            let delta = n as i64 - previous;
+            previous = n as i64;
+            delta
+        })
+        .collect();
+    (vec![(first + 1, merged.len() as u32)], deltas)
+}
+
+impl Family<'_> {
+    fn encode(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
+        let unit = self.unit.as_ref().map(|u| match u.as_str() {
+            "seconds" => Unit::Seconds,
+            "bytes" => Unit::Bytes,
+            other => Unit::Other(other.to_owned()),
+        });
+        let kind = match self.kind {
+            Kind::Counter => MetricType::Counter,
+            Kind::Gauge => MetricType::Gauge,
+            Kind::Histogram => MetricType::Histogram,
+            Kind::Info => MetricType::Info,
+        };
+        let help = crate::metrics::escape_help(self.help);
+        let mut family = encoder.encode_descriptor(&self.stem, &help, unit.as_ref(), kind)?;
+        for (labels, point) in &self.points {
+            if labels.is_empty() || matches!(point, Point::Info) {
+                // No family labels: prometheus-client would write `{}` for an empty set. An
+                // info metric's labels are its own.
+                encode_point(&mut family, point, labels)?;
+            } else {
+                encode_point(&mut family.encode_family(labels)?, point, &Labels::new())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One point; `info` the labels of an info metric.
+fn encode_point(
+    metric: &mut prometheus_client::encoding::MetricEncoder<'_>,
+    point: &Point,
+    info: &Labels<'_>,
+) -> std::fmt::Result {
+    match point {
+        Point::Counter(v) => metric.encode_counter::<NoLabelSet, _, f64>(v, None),
+        Point::CounterInt(v) => metric.encode_counter::<NoLabelSet, _, u64>(v, None),
+        Point::Gauge(v) => metric.encode_gauge(v),
+        Point::GaugeInt(v) => metric.encode_gauge(v),
+        Point::Info => metric.encode_info(info),
+        Point::Histogram {
+            sum,
+            count,
+            buckets,
+            native,
+        } => encode_histogram(metric, *sum, *count, buckets, native.as_deref()),
+    }
+}
+
+fn encode_histogram(
+    metric: &mut prometheus_client::encoding::MetricEncoder<'_>,
+    sum: f64,
+    count: u64,
+    buckets: &[(f64, u64)],
+    native: Option<&Native>,
+) -> std::fmt::Result {
+    #[cfg(feature = "native-histograms")]
+    if let Some(native) = native {
+        use prometheus_client::encoding::{NativeHistogram, NativeHistogramBuckets};
+        return metric.encode_histogram_with_native::<NoLabelSet>(
+            sum,
+            count,
+            buckets,
+            None,
+            NativeHistogram {
+                schema: native.schema,
+                zero_threshold: native.zero_threshold,
+                zero_count: native.zero_count,
+                negative: NativeHistogramBuckets {
+                    spans: &native.negative.0,
+                    deltas: &native.negative.1,
+                },
+                positive: NativeHistogramBuckets {
+                    spans: &native.positive.0,
+                    deltas: &native.positive.1,
+                },
+                created: None,
+            },
+        );
+    }
+    let _ = native;
+    metric.encode_histogram::<NoLabelSet>(sum, count, buckets, None)
+}

@@ -6,8 +6,10 @@
 //! | `REMOTE_WRITE_TOKEN` | unset | sent as `Authorization: Bearer <token>` |
 //! | `PUSH_INTERVAL_SECONDS` | `15` | seconds between pushes (fractions allowed) |
 
+use std::process::ExitCode;
 use std::time::Duration;
 
+use http_metrics_core::exporter::Exporter;
 use http_metrics_core::push::{PushError, RemoteWrite, RemoteWriteStats, RemoteWriter};
 use http_metrics_core::HttpMetrics;
 
@@ -142,4 +144,93 @@ pub fn summary(url: &str, stats: &RemoteWriteStats) -> String {
         }
     }
     line
+}
+
+/// The life of the guide's remote-write programs (`remote-write` and `otel-remote-write`)
+/// once their instruments are on `metrics`: read the settings (`REMOTE_WRITE_*` and
+/// `PUSH_INTERVAL_SECONDS` as [`RemoteWriteSettings`], `HOST`/`PORT` for `/metrics`, default
+/// `127.0.0.1:9464`, the OpenTelemetry Prometheus exporter's port, and `RUN_SECONDS`), serve
+/// `/metrics`, push as job `program`, run until Ctrl-C or for `RUN_SECONDS`, push once more
+/// and print what was sent.
+///
+/// Exit status: 0 done, 1 cannot listen, 2 a bad setting, 3 nothing could be sent; errors go
+/// to standard error after `program: `.
+pub fn serve_and_push(program: &str, metrics: &HttpMetrics) -> ExitCode {
+    let fail = |error: &dyn std::fmt::Display, code: u8| {
+        eprintln!("{program}: {error}");
+        ExitCode::from(code)
+    };
+    let var = |n: &str| std::env::var(n).ok();
+    let settings = match RemoteWriteSettings::from_env() {
+        Ok(Some(settings)) => settings,
+        Ok(None) => {
+            return fail(
+                &"REMOTE_WRITE_URL is required: the receiver's remote-write endpoint, such as \
+                  http://127.0.0.1:9090/api/v1/write",
+                2,
+            )
+        }
+        Err(e) => return fail(&e, 2),
+    };
+    let (host, port) = match crate::env::listen_addr_from(var, 9464) {
+        Ok(addr) => addr,
+        Err(e) => return fail(&e, 2),
+    };
+    let run_for = match var("RUN_SECONDS").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(value) => match value.trim().parse::<f64>() {
+            Ok(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
+            _ => return fail(&format!("RUN_SECONDS={value:?}: a number of seconds"), 2),
+        },
+    };
+
+    let exporter = match Exporter::start(metrics, (host.as_str(), port)) {
+        Ok(exporter) => exporter,
+        Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}"), 1),
+    };
+    let instance = exporter.local_addr().to_string();
+    let writer = match settings.start(metrics, program, &instance) {
+        Ok(writer) => writer,
+        Err(e) => return fail(&format!("REMOTE_WRITE_TOKEN: {e}"), 2),
+    };
+    println!(
+        "{program} serving /metrics on http://{instance}, pushing to {} every {:?}",
+        settings.url, settings.interval
+    );
+
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e, 1),
+    };
+    runtime.block_on(async {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match run_for {
+            Some(duration) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(duration) => {}
+                    _ = ctrl_c => {}
+                }
+            }
+            None => ctrl_c.await,
+        }
+    });
+    let stats = writer.shutdown_blocking();
+    exporter.shutdown();
+    println!("{}", summary(&settings.url, &stats));
+    if stats.sent == 0 {
+        let error = stats
+            .last_error
+            .as_deref()
+            .unwrap_or("no snapshot was taken");
+        return fail(
+            &format!("nothing could be sent to {}: {error}", settings.url),
+            3,
+        );
+    }
+    ExitCode::SUCCESS
 }

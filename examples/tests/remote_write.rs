@@ -78,11 +78,7 @@ async fn the_guides_instruments_arrive_in_victoria_metrics() {
     let per_cpu = victoria
         .query_eventually("cpu_percent{job=\"remote-write\"}")
         .await;
-    let listed = std::fs::read_to_string("/proc/stat").unwrap();
-    let cpus = listed
-        .lines()
-        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
-        .count();
+    let cpus = common::cpus_listed();
     assert_eq!(per_cpu.len(), cpus, "{per_cpu:?}");
     assert!(
         per_cpu.iter().all(|(_, v)| (0.0..=100.0).contains(v)),

@@ -21,10 +21,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
-use examples::remote_write::RemoteWriteSettings;
-use http_metrics_core::exporter::Exporter;
 use http_metrics_core::prometheus_client::encoding::EncodeLabelSet;
 use http_metrics_core::prometheus_client::metrics::counter::Counter;
 use http_metrics_core::prometheus_client::metrics::family::Family;
@@ -44,30 +41,6 @@ struct Labels {
 }
 
 fn main() -> ExitCode {
-    let var = |n: &str| std::env::var(n).ok();
-    let settings = match RemoteWriteSettings::from_env() {
-        Ok(Some(settings)) => settings,
-        Ok(None) => {
-            return fail(
-                "REMOTE_WRITE_URL is required: the receiver's remote-write endpoint, such as \
-                 http://127.0.0.1:9090/api/v1/write",
-                2,
-            )
-        }
-        Err(e) => return fail(e, 2),
-    };
-    let (host, port) = match examples::env::listen_addr_from(var, 9464) {
-        Ok(addr) => addr,
-        Err(e) => return fail(e, 2),
-    };
-    let run_for = match var("RUN_SECONDS").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(value) => match value.trim().parse::<f64>() {
-            Ok(s) if s.is_finite() && s >= 0.0 => Some(Duration::from_secs_f64(s)),
-            _ => return fail(format!("RUN_SECONDS={value:?}: a number of seconds"), 2),
-        },
-    };
-
     // The program's own instruments only: no process figures beyond its observers.
     let metrics = HttpMetrics::builder()
         .process_metrics(false)
@@ -113,61 +86,5 @@ fn main() -> ExitCode {
     requests_active.get_or_create(&labels).dec_by(2);
     requests_size.get_or_create(&labels).observe(85.0);
 
-    let exporter = match Exporter::start(&metrics, (host.as_str(), port)) {
-        Ok(exporter) => exporter,
-        Err(e) => return fail(format!("cannot listen on {host}:{port}: {e}"), 1),
-    };
-    let instance = exporter.local_addr().to_string();
-    let writer = match settings.start(&metrics, "remote-write", &instance) {
-        Ok(writer) => writer,
-        Err(e) => return fail(format!("REMOTE_WRITE_TOKEN: {e}"), 2),
-    };
-    println!(
-        "remote-write serving /metrics on http://{instance}, pushing to {} every {:?}",
-        settings.url, settings.interval
-    );
-
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(e, 1),
-    };
-    runtime.block_on(async {
-        let ctrl_c = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        match run_for {
-            Some(duration) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(duration) => {}
-                    _ = ctrl_c => {}
-                }
-            }
-            None => ctrl_c.await,
-        }
-    });
-    let stats = writer.shutdown_blocking();
-    exporter.shutdown();
-    println!("{}", examples::remote_write::summary(&settings.url, &stats));
-    if stats.sent == 0 {
-        return fail(
-            format!(
-                "nothing could be sent to {}: {}",
-                settings.url,
-                stats
-                    .last_error
-                    .as_deref()
-                    .unwrap_or("no snapshot was taken")
-            ),
-            3,
-        );
-    }
-    ExitCode::SUCCESS
-}
-
-fn fail(error: impl std::fmt::Display, code: u8) -> ExitCode {
-    eprintln!("remote-write: {error}");
-    ExitCode::from(code)
+    examples::remote_write::serve_and_push("remote-write", &metrics)
 }

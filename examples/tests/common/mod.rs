@@ -94,3 +94,12 @@ pub(crate) fn start_worker() -> (Running, String) {
     assert_eq!(line, "batch done: 21 succeeded, 3 failed\n");
     (running, address)
 }
+
+/// How many CPUs `/proc/stat` lists: the series a per-CPU observer reports.
+pub(crate) fn cpus_listed() -> usize {
+    let listed = std::fs::read_to_string("/proc/stat").unwrap();
+    listed
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count()
+}

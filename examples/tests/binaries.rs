@@ -196,9 +196,12 @@ async fn services_push_by_remote_write_when_asked_and_once_more_on_ctrl_c() {
         );
         assert_eq!(service.child.wait().unwrap().code(), Some(0), "{name}");
         let stored = victoria
-            .query_eventually(&format!(
-                "http_requests_total{{job=\"{name}\",route=\"unmatched\",status=\"404\"}}"
-            ))
+            .query_until(
+                &format!(
+                    "http_requests_total{{job=\"{name}\",route=\"unmatched\",status=\"404\"}}"
+                ),
+                |results| results.iter().any(|(_, value)| *value == 3.0),
+            )
             .await;
         assert_eq!(stored.len(), 1, "{name}: {stored:?}");
         assert_eq!(stored[0].1, 3.0, "{name}: {stored:?}");

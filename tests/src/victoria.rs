@@ -116,6 +116,25 @@ impl VictoriaMetrics {
         }
     }
 
+    /// Polls [`VictoriaMetrics::query`] every 100 ms until `done` holds for its answer, for
+    /// up to 10 s, and returns the last answer: for a value that changed in the last
+    /// samples sent, which a query right after the push can miss (a CI run once got the
+    /// value before the last push back, flush or not).
+    pub async fn query_until(
+        &self,
+        promql: &str,
+        done: impl Fn(&[(serde_json::Map<String, Value>, f64)]) -> bool,
+    ) -> Vec<(serde_json::Map<String, Value>, f64)> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let results = self.query(promql).await;
+            if done(&results) || Instant::now() > deadline {
+                return results;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Flushes, then evaluates `promql` now: each result's labels and value.
     pub async fn query(&self, promql: &str) -> Vec<(serde_json::Map<String, Value>, f64)> {
         self.flush().await;

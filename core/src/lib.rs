@@ -32,6 +32,7 @@ mod series;
 mod shards;
 mod status;
 mod summary;
+mod taken;
 #[cfg(test)]
 mod tests;
 mod timer;

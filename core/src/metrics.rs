@@ -90,6 +90,8 @@ struct Inner {
     /// 0: no compression.
     gzip_level: u32,
     collector_failures: crate::collect::FailureFamily,
+    /// The names the registry's families write, for the families named at scrape time.
+    taken: Arc<crate::taken::TakenNames>,
     /// The remote-write senders' health families, registered by the first sender.
     #[cfg(feature = "push")]
     remote_write: std::sync::OnceLock<crate::push::remote_write::health::Families>,
@@ -165,6 +167,11 @@ impl HttpMetrics {
             "Updates recorded in a metric's otel_metric_overflow series because the metric reached its series cap",
             parts.folded.clone(),
         );
+        let taken = Arc::new(taken_at_start(&routes, &naming, parts.prefix.as_deref()));
+        #[cfg(feature = "process")]
+        if parts.process_metrics {
+            crate::process::take_names(&taken);
+        }
         Self {
             inner: Arc::new(Inner {
                 unmatched: RouteHandle(routes.unmatched().clone()),
@@ -183,10 +190,17 @@ impl HttpMetrics {
                 collector_timeout: parts.collector_timeout,
                 gzip_level: parts.gzip_level,
                 collector_failures,
+                taken,
                 #[cfg(feature = "push")]
                 remote_write: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The names the registry's families write.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn taken_names(&self) -> Arc<crate::taken::TakenNames> {
+        self.inner.taken.clone()
     }
 
     pub(crate) fn routes(&self) -> &RouteTable {
@@ -268,6 +282,7 @@ impl HttpMetrics {
     /// (prometheus-client writes help verbatim, so a newline would break the output).
     pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
         let help = escape_help(help);
+        self.inner.taken.add(name, metric.metric_type().into());
         self.with_registry(|r| r.register(name, help, metric));
     }
 
@@ -275,6 +290,8 @@ impl HttpMetrics {
     /// escaped as by [`HttpMetrics::register`].
     pub fn register_with_unit(&self, name: &str, help: &str, unit: Unit, metric: impl Metric) {
         let help = escape_help(help);
+        let full = format!("{name}_{}", unit.as_str());
+        self.inner.taken.add(&full, metric.metric_type().into());
         self.with_registry(|r| r.register_with_unit(name, help, unit, metric));
     }
 
@@ -324,6 +341,7 @@ impl HttpMetrics {
             "{name:?} is not a metric name"
         );
         let family = summary.as_ref().clone();
+        self.inner.taken.add(name, crate::taken::Kind::Summary);
         let mut summaries = self
             .inner
             .summaries
@@ -402,6 +420,7 @@ impl HttpMetrics {
         kind: prometheus_client::metrics::MetricType,
         callback: impl Fn(&mut crate::Observations) + Send + Sync + 'static,
     ) {
+        self.inner.taken.add(name, kind.into());
         let collector = crate::collect::FnCollector {
             name: name.to_owned(),
             help: escape_help(help),
@@ -666,6 +685,7 @@ impl HttpMetrics {
     pub(crate) fn remote_write_health(&self) -> &crate::push::remote_write::health::Families {
         self.inner.remote_write.get_or_init(|| {
             let families = crate::push::remote_write::health::Families::default();
+            families.take_names(&self.inner.taken);
             self.with_registry(|registry| families.register(registry));
             families
         })
@@ -728,6 +748,46 @@ fn http_registry<'r>(
         );
     }
     http
+}
+
+/// The names of the families a new registry writes: the HTTP families it has (under
+/// `prefix`) and the library's own.
+fn taken_at_start(
+    routes: &RouteTable,
+    naming: &crate::Naming,
+    prefix: Option<&str>,
+) -> crate::taken::TakenNames {
+    use crate::taken::Kind;
+    let taken = crate::taken::TakenNames::default();
+    let http = |name: &str, kind: Kind| match prefix {
+        Some(prefix) => taken.add(&format!("{prefix}_{name}"), kind),
+        None => taken.add(name, kind),
+    };
+    if let Some(name) = &naming.requests {
+        http(name, Kind::Counter);
+    }
+    http(&format!("{}_seconds", naming.duration), Kind::Histogram);
+    if routes.settings().duration_end == crate::DurationEnd::Both {
+        http(
+            &format!("{}_seconds", naming.head_duration),
+            Kind::Histogram,
+        );
+    }
+    if routes.settings().sizes.is_some() {
+        for name in naming.size_names() {
+            http(&name, Kind::Histogram);
+        }
+    }
+    if let Some(name) = &naming.in_flight {
+        http(name, Kind::Gauge);
+    }
+    if routes.settings().upgrades.is_some() {
+        http("http_upgraded_connections_open", Kind::Gauge);
+        http("http_upgraded_connection_duration_seconds", Kind::Histogram);
+    }
+    taken.add("metrics_collector_failures", Kind::Counter);
+    taken.add("metrics_series_folded", Kind::Counter);
+    taken
 }
 
 /// Registers the HTTP families as prometheus-client's metrics, as this crate did before it

@@ -19,6 +19,22 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
+/// Records the process families' names in `taken`.
+pub(crate) fn take_names(taken: &crate::taken::TakenNames) {
+    use crate::taken::Kind;
+    taken.add("process_cpu_seconds", Kind::Counter);
+    for name in [
+        "process_resident_memory_bytes",
+        "process_virtual_memory_bytes",
+        "process_start_time_seconds",
+        "process_threads",
+        "process_open_fds",
+        "process_max_fds",
+    ] {
+        taken.add(name, Kind::Gauge);
+    }
+}
+
 /// Reads `/proc/self` at each scrape.
 #[derive(Debug, Default)]
 pub(crate) struct ProcessCollector;

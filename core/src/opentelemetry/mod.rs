@@ -37,12 +37,15 @@
 //! | UpDownCounter, observable up-down counter (a non-monotonic sum) | gauge |
 //! | Gauge, observable gauge | gauge; unit `1` gives `_ratio` |
 //! | Histogram | histogram, the instrument's buckets |
-//! | exponential histogram (a view's aggregation) | native histogram in the protobuf format (feature `native-histograms`); `_sum`, `_count` and `+Inf` in text |
-//! | unit | its Prometheus word appended unless the name ends with it (`s` → `_seconds`, `By` → `_bytes`, `By/s` → `_bytes_per_second`); `{…}` dropped |
-//! | name and attribute keys | characters Prometheus does not allow become `_`; a key starting with a digit gets `key_` in front; keys that become one label have their values joined with `;` |
-//! | resource attributes | `target_info` (an info metric); named ones also as labels of every series, with [`PrometheusReaderBuilder::resource_labels`] |
-//! | instrumentation scope | `otel_scope_name` and `otel_scope_version` labels |
-//! | delta temporality | not offered: the reader asks the SDK for cumulative temporality, which the SDK then keeps for every instrument |
+//! | exponential histogram (a view's aggregation) | native histogram in the protobuf format (feature `native-histograms`), its scale merged down to schema 8 when finer, and a point of a scale coarser than -4 left out; `_sum`, `_count` and `+Inf` in text and in remote-write |
+//! | unit | its Prometheus word appended unless the name has it (`s` → `_seconds`, `By` → `_bytes`, `By/s` → `_bytes_per_second`); `{…}` dropped |
+//! | metric names | characters Prometheus does not allow become `_` (runs of them one); a name starting with a digit gets `_` in front |
+//! | attribute keys | the same, and a key starting with a digit gets `key_` in front; keys that become one label have their values joined with `;`, in the order of the keys; a key with nothing left, or an empty value, is left out; `le` is left out of a histogram's points |
+//! | attribute values | strings as they are; arrays as JSON (`["a","b"]`) |
+//! | resource attributes | `target_info` (an info metric); named ones also as labels of every series, with [`PrometheusReaderBuilder::resource_labels`], where a point's own attribute of the same name wins |
+//! | instrumentation scope | `otel_scope_name`, `otel_scope_version`, `otel_scope_schema_url` and `otel_scope_<attribute>` labels, which win over a point's attribute of the same name |
+//! | delta temporality | not offered: the reader asks the SDK for cumulative temporality, which the SDK then keeps for this reader whatever its other readers ask for |
+//! | a name another family writes | the later family is left out (logged once, with the `log` crate): the registry's own families, then the bridge's in name order. Prometheus refuses a scrape that declares one family twice. Seen: the HTTP families, the library's own, and what `HttpMetrics::register*` registered; not seen: `with_registry` and custom collectors |
 //!
 //! Not carried: exemplars (prometheus-client, which encodes the families, has no public way
 //! to build them), traces and logs (this crate is metrics only), and OTLP (the provider's own
@@ -58,8 +61,12 @@
 //!
 //! Collection runs as the registry's custom collectors do
 //! ([`HttpMetrics::register_collector`]): on a thread of its own, against the scrape's
-//! deadline, with a failure counted in `metrics_collector_failures_total{collector="opentelemetry"}`
-//! rather than failing the scrape.
+//! deadline, with a failure counted in
+//! `metrics_collector_failures_total{collector="opentelemetry"}` rather than failing the
+//! scrape. One failure the reader cannot undo: an observable instrument's callback that
+//! panics does so inside the SDK's collection, under the SDK's locks, which it poisons; the
+//! SDK then refuses every later collection, and each scrape counts `reason="encode"` (the
+//! SDK's error is logged). Keep callbacks from panicking.
 
 mod names;
 #[cfg(test)]
@@ -72,9 +79,11 @@ pub use ::opentelemetry_sdk as sdk;
 
 use std::borrow::Cow;
 use std::collections::btree_map::{BTreeMap, Entry};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError, TryLockError, Weak};
 use std::time::Duration;
 
+use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{self, AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::reader::MetricReader;
@@ -103,6 +112,8 @@ struct Inner {
     options: Options,
     /// The buffers of the last collection.
     collected: Mutex<ResourceMetrics>,
+    /// What was logged, so that a problem of every scrape is logged once.
+    logged: Mutex<HashSet<String>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -180,6 +191,7 @@ impl PrometheusReaderBuilder {
                     .build(),
                 options: self.options,
                 collected: Mutex::new(ResourceMetrics::default()),
+                logged: Mutex::default(),
             }),
         }
     }
@@ -219,6 +231,7 @@ impl HttpMetrics {
             "opentelemetry",
             Bridge {
                 reader: reader.clone(),
+                taken: self.taken_names(),
             },
         );
     }
@@ -228,25 +241,65 @@ impl HttpMetrics {
 #[derive(Debug)]
 struct Bridge {
     reader: PrometheusReader,
+    /// The registry's own names, which the bridge's families must not write.
+    taken: Arc<crate::taken::TakenNames>,
 }
 
 impl Collector for Bridge {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let inner = &self.reader.inner;
-        // The last collection's buffers, which the SDK refills in place. Overlapping scrapes
-        // take turns.
-        let mut collected = inner
-            .collected
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        inner
-            .reader
-            .collect(&mut collected)
-            .map_err(|_| std::fmt::Error)?;
-        for family in translate(&collected, &inner.options).values() {
+        // The last collection's buffers, which the SDK refills in place; a scrape that
+        // overlaps another (a push beside a scrape) collects into buffers of its own rather
+        // than wait.
+        let mut fresh = ResourceMetrics::default();
+        let mut kept = match inner.collected.try_lock() {
+            Ok(kept) => Some(kept),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        let collected: &mut ResourceMetrics = match &mut kept {
+            Some(kept) => kept,
+            None => &mut fresh,
+        };
+        if let Err(error) = inner.reader.collect(collected) {
+            inner.log_once(format!("collecting the meter provider failed: {error}"));
+            return Err(std::fmt::Error);
+        }
+        let translated = translate(collected, &inner.options);
+        let mut written: HashSet<String> = HashSet::new();
+        for (full, family) in &translated.families {
+            let names = crate::taken::names(family.family_name(), family.kind.into());
+            let clash = self.taken.first_taken(&names).or_else(|| {
+                names
+                    .iter()
+                    .find(|n| written.contains(*n))
+                    .map(String::as_str)
+            });
+            if let Some(name) = clash {
+                inner.log_once(format!(
+                    "left out OpenTelemetry metric {full}: its name {name} is another family's"
+                ));
+                continue;
+            }
+            written.extend(names);
             family.encode(&mut encoder)?;
         }
+        for name in &translated.unnamed {
+            inner.log_once(format!(
+                "left out OpenTelemetry metric {name:?}: no character of its name can be written"
+            ));
+        }
         Ok(())
+    }
+}
+
+impl Inner {
+    /// Logs `message` (a warning, with the `log` crate) the first time it comes.
+    fn log_once(&self, message: String) {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        if logged.len() < 1_000 && logged.insert(message.clone()) {
+            log::warn!("{message}");
+        }
     }
 }
 
@@ -259,6 +312,8 @@ type Labels<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 struct Family<'a> {
     /// The name without the unit, which prometheus-client appends.
     stem: String,
+    /// The stem and the unit: the name of its `# TYPE` line.
+    full: String,
     unit: Option<String>,
     help: &'a str,
     kind: Kind,
@@ -268,12 +323,30 @@ struct Family<'a> {
     may_repeat: bool,
 }
 
+impl Family<'_> {
+    /// The name of its `# TYPE` line: the stem and the unit.
+    fn family_name(&self) -> &str {
+        self.full.as_str()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Counter,
     Gauge,
     Histogram,
     Info,
+}
+
+impl From<Kind> for crate::taken::Kind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Counter => Self::Counter,
+            Kind::Gauge => Self::Gauge,
+            Kind::Histogram => Self::Histogram,
+            Kind::Info => Self::Info,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -304,27 +377,35 @@ struct Native {
     negative: (Vec<(i32, u32)>, Vec<i64>),
 }
 
-/// The families of `collected`, by name.
-fn translate<'a>(
-    collected: &'a ResourceMetrics,
-    options: &'a Options,
-) -> BTreeMap<String, Family<'a>> {
-    let mut families: BTreeMap<String, Family<'a>> = BTreeMap::new();
+/// A collection in Prometheus' terms.
+#[derive(Debug, Default)]
+struct Translated<'a> {
+    /// The families by name (stem and unit).
+    families: BTreeMap<String, Family<'a>>,
+    /// Metrics left out for a name with nothing to write.
+    unnamed: Vec<&'a str>,
+}
+
+/// The families of `collected`.
+fn translate<'a>(collected: &'a ResourceMetrics, options: &'a Options) -> Translated<'a> {
+    let mut out = Translated::default();
     let resource = collected.resource();
     let resource_labels: Labels<'a> = options
         .resource_labels
         .iter()
         .filter_map(|key| {
             let value = resource.get(&opentelemetry::Key::from(key.clone()))?;
-            Some((label_name(key), Cow::Owned(value.to_string())))
+            let value = value_str(&value).into_owned();
+            (!value.is_empty()).then_some((label_name(key)?, Cow::Owned(value)))
         })
         .collect();
     if !options.without_target_info && !resource.is_empty() {
         let (labels, _) = attributes(resource.iter().map(|(k, v)| (k.as_str(), value_str(v))), 0);
-        families.insert(
-            "target_info".into(),
+        out.families.insert(
+            "target".into(),
             Family {
                 stem: "target".into(),
+                full: "target".into(),
                 unit: None,
                 help: "Target metadata",
                 kind: Kind::Info,
@@ -333,35 +414,46 @@ fn translate<'a>(
             },
         );
     }
-    for scope_metrics in collected.scope_metrics() {
-        let scope = scope_metrics.scope();
-        let mut scope_labels: Labels<'a> = Vec::new();
-        if !options.without_scope_labels {
-            scope_labels.push(("otel_scope_name".into(), scope.name().into()));
-            if let Some(version) = scope.version() {
-                scope_labels.push(("otel_scope_version".into(), version.into()));
-            }
-        }
+    // Scopes in a stable order, so that where two clash the same one wins every scrape.
+    let mut scopes: Vec<_> = collected.scope_metrics().collect();
+    scopes.sort_by(|a, b| {
+        let (a, b) = (a.scope(), b.scope());
+        (a.name(), a.version(), a.schema_url()).cmp(&(b.name(), b.version(), b.schema_url()))
+    });
+    for scope_metrics in scopes {
+        let scope_labels = if options.without_scope_labels {
+            Vec::new()
+        } else {
+            scope_labels(scope_metrics.scope())
+        };
         let extra = scope_labels.len() + resource_labels.len();
         for metric in scope_metrics.metrics() {
             let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra) else {
                 continue;
             };
             let counter = kind == Kind::Counter;
-            let (stem, unit) = metric_name(metric.name(), metric.unit(), counter, otel_gauge);
+            let Some((stem, unit)) = metric_name(metric.name(), metric.unit(), counter, otel_gauge)
+            else {
+                out.unnamed.push(metric.name());
+                continue;
+            };
             let full = match &unit {
                 Some(unit) => format!("{stem}_{unit}"),
                 None => stem.clone(),
             };
-            let family = match families.entry(full) {
-                Entry::Vacant(entry) => entry.insert(Family {
-                    stem,
-                    unit,
-                    help: metric.description(),
-                    kind,
-                    points: Vec::with_capacity(points.len()),
-                    may_repeat: false,
-                }),
+            let family = match out.families.entry(full) {
+                Entry::Vacant(entry) => {
+                    let full = entry.key().clone();
+                    entry.insert(Family {
+                        stem,
+                        full,
+                        unit,
+                        help: metric.description(),
+                        kind,
+                        points: Vec::with_capacity(points.len()),
+                        may_repeat: false,
+                    })
+                }
                 Entry::Occupied(entry) => {
                     let family = entry.into_mut();
                     family.may_repeat = true;
@@ -374,11 +466,15 @@ fn translate<'a>(
             }
             family.may_repeat |= renamed;
             for (mut labels, point) in points {
+                if kind == Kind::Histogram {
+                    // Its buckets' own label.
+                    labels.retain(|(name, _)| name != "le");
+                }
                 if extra > 0 {
-                    labels.extend(scope_labels.iter().cloned());
+                    // Scope labels win over a point's attribute of their name, which wins
+                    // over a resource label's: the sort is stable, first come first kept.
+                    labels.splice(0..0, scope_labels.iter().cloned());
                     labels.extend(resource_labels.iter().cloned());
-                    // A point's own attribute wins over a scope or resource label of its
-                    // name: the sort is stable and the attributes come first.
                     labels.sort_by(|a, b| a.0.cmp(&b.0));
                     labels.dedup_by(|later, first| later.0 == first.0);
                 }
@@ -386,44 +482,122 @@ fn translate<'a>(
             }
         }
     }
-    for family in families.values_mut().filter(|f| f.may_repeat) {
+    for family in out.families.values_mut().filter(|f| f.may_repeat) {
         // One series per label set: Prometheus refuses a scrape that repeats one.
         family.points.sort_by(|a, b| a.0.cmp(&b.0));
         family.points.dedup_by(|later, first| later.0 == first.0);
     }
-    families
+    out
 }
 
-/// An attribute's value as a label value: a string as it is, anything else as OpenTelemetry
-/// writes it.
+/// The labels of a scope: its name, version and schema URL, and its attributes as
+/// `otel_scope_<key>` (but for keys that would be one of the first three).
+fn scope_labels(scope: &InstrumentationScope) -> Labels<'_> {
+    let mut labels: Labels<'_> = vec![("otel_scope_name".into(), scope.name().into())];
+    if let Some(version) = scope.version().filter(|v| !v.is_empty()) {
+        labels.push(("otel_scope_version".into(), version.into()));
+    }
+    if let Some(url) = scope.schema_url().filter(|u| !u.is_empty()) {
+        labels.push(("otel_scope_schema_url".into(), url.into()));
+    }
+    let (attributes, _) = attributes(
+        scope
+            .attributes()
+            .map(|kv| (kv.key.as_str(), value_str(&kv.value))),
+        0,
+    );
+    for (name, value) in attributes {
+        if !matches!(&*name, "name" | "version" | "schema_url") {
+            labels.push((Cow::Owned(format!("otel_scope_{name}")), value));
+        }
+    }
+    labels
+}
+
+/// An attribute's value as a label value: a string as it is, an array as JSON, anything
+/// else as OpenTelemetry writes it.
 fn value_str(value: &opentelemetry::Value) -> Cow<'_, str> {
+    use opentelemetry::{Array, Value};
+    fn json<T>(items: &[T], item: impl Fn(&T, &mut String)) -> Cow<'static, str> {
+        let mut out = String::from("[");
+        for (i, value) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            item(value, &mut out);
+        }
+        out.push(']');
+        Cow::Owned(out)
+    }
     match value {
-        opentelemetry::Value::String(s) => Cow::Borrowed(s.as_str()),
+        Value::String(s) => Cow::Borrowed(s.as_str()),
+        Value::Array(Array::String(items)) => json(items, |s, out| json_string(s.as_str(), out)),
+        Value::Array(Array::Bool(items)) => json(items, |b, out| out.push_str(&b.to_string())),
+        Value::Array(Array::I64(items)) => json(items, |n, out| out.push_str(&n.to_string())),
+        Value::Array(Array::F64(items)) => json(items, |n, out| {
+            // JSON has no NaN or infinities: as Go's encoder, null stands in.
+            if n.is_finite() {
+                out.push_str(&n.to_string());
+            } else {
+                out.push_str("null");
+            }
+        }),
         other => Cow::Owned(other.to_string()),
     }
 }
 
+/// `s` as a JSON string.
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Attributes as labels, with room for `extra` more: sanitized names, sorted, and the
 /// values of attributes whose keys become one name joined with `;` in the order of the
-/// keys; and whether a key had to be renamed.
+/// keys; a key with nothing left of it, or an empty value, left out; and whether a key had
+/// to be renamed.
 fn attributes<'a>(
     pairs: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
     extra: usize,
 ) -> (Labels<'a>, bool) {
     let mut labels: Labels<'a> = Vec::with_capacity(pairs.size_hint().0 + extra);
-    labels.extend(pairs.map(|(key, value)| (Cow::Borrowed(key), value)));
+    // An empty value is no label to Prometheus: `{k=""}` is `{}`.
+    labels.extend(
+        pairs
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(key, value)| (Cow::Borrowed(key), value)),
+    );
     // The SDK keeps attributes sorted by key: a check, in the common case.
     if !labels.is_sorted_by(|a, b| a.0 <= b.0) {
         labels.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let mut renamed = false;
+    let mut unnamed = false;
     for (name, _) in &mut labels {
         let clean = match label_name(name) {
-            Cow::Borrowed(_) => continue,
-            Cow::Owned(clean) => clean,
+            Some(Cow::Borrowed(_)) => continue,
+            Some(Cow::Owned(clean)) => clean,
+            None => {
+                unnamed = true;
+                String::new()
+            }
         };
         *name = Cow::Owned(clean);
         renamed = true;
+    }
+    if unnamed {
+        labels.retain(|(name, _)| !name.is_empty());
     }
     if !renamed {
         return (labels, false);
@@ -479,36 +653,46 @@ fn typed<T: Copy>(
     gauge: impl Fn(T) -> Point,
 ) -> Option<Points<'_>> {
     let mut renamed = false;
-    // Each kind of data point has its own type, with the same `attributes()`.
+    // Each kind of data point has its own type, with the same `attributes()`; `$value` is
+    // `None` for a point Prometheus cannot carry.
     macro_rules! points {
         ($data:expr, |$p:ident| $value:expr) => {
             $data
                 .data_points()
-                .map(|$p| {
+                .filter_map(|$p| {
+                    let value = $value?;
                     let pairs = $p
                         .attributes()
                         .map(|kv| (kv.key.as_str(), value_str(&kv.value)));
                     let (labels, point_renamed) = attributes(pairs, extra);
                     renamed |= point_renamed;
-                    (labels, $value)
+                    Some((labels, value))
                 })
                 .collect()
         };
     }
     let cumulative = |t: Temporality| (t == Temporality::Cumulative).then_some(());
     let (kind, otel_gauge, points) = match data {
-        MetricData::Gauge(g) => (Kind::Gauge, true, points!(g, |p| gauge(p.value()))),
+        MetricData::Gauge(g) => (Kind::Gauge, true, points!(g, |p| Some(gauge(p.value())))),
         MetricData::Sum(sum) => {
             cumulative(sum.temporality())?;
             if sum.is_monotonic() {
-                (Kind::Counter, false, points!(sum, |p| counter(p.value())))
+                (
+                    Kind::Counter,
+                    false,
+                    points!(sum, |p| Some(counter(p.value()))),
+                )
             } else {
-                (Kind::Gauge, false, points!(sum, |p| gauge(p.value())))
+                (Kind::Gauge, false, points!(sum, |p| Some(gauge(p.value()))))
             }
         }
         MetricData::Histogram(h) => {
             cumulative(h.temporality())?;
-            (Kind::Histogram, false, points!(h, |p| classic(p, &to_f64)))
+            (
+                Kind::Histogram,
+                false,
+                points!(h, |p| Some(classic(p, &to_f64))),
+            )
         }
         MetricData::ExponentialHistogram(h) => {
             cumulative(h.temporality())?;
@@ -541,36 +725,40 @@ fn classic<T: Copy>(point: &data::HistogramDataPoint<T>, to_f64: impl Fn(T) -> f
 /// scales go from -10 to 20.
 const MAX_SCHEMA: i32 = 8;
 const MIN_SCHEMA: i32 = -4;
+/// The zero bucket's threshold when the SDK's is 0, as Prometheus' OTLP translator sets it.
+const MIN_ZERO_THRESHOLD: f64 = 1e-128;
 
-/// An exponential histogram: its native buckets, and `+Inf` for the text formats.
+/// An exponential histogram: its native buckets, and `+Inf` for the text formats; `None` for
+/// a scale coarser than Prometheus' coarsest schema, which the specification has dropped.
 ///
 /// OpenTelemetry's bucket `i` at scale `s` is `(base^i, base^(i+1)]` with `base =
 /// 2^(2^-s)`, Prometheus' bucket `k` at schema `s` is `(base^(k-1), base^k]`: the key is the
 /// index plus one. A scale finer than schema 8 is merged down to it (index `i` becomes
-/// `i >> (s - 8)`, as the SDK itself downscales); one coarser than -4 has no native form
-/// and leaves the histogram its sum, count and `+Inf`.
+/// `i >> (s - 8)`, as the SDK itself downscales). The SDK's zero bucket holds exact zeros
+/// (a threshold of 0); Prometheus reads a histogram whose threshold is 0 and whose buckets
+/// are empty as a classic one, so the zero bucket gets the translator's threshold, 1e-128.
 fn exponential<T: Copy>(
     point: &data::ExponentialHistogramDataPoint<T>,
     to_f64: impl Fn(T) -> f64,
-) -> Point {
+) -> Option<Point> {
     let scale = i32::from(point.scale());
+    if scale < MIN_SCHEMA {
+        return None;
+    }
+    let shift = (scale - MAX_SCHEMA).max(0) as u32;
     let count = point.count() as u64;
-    let native = (scale >= MIN_SCHEMA).then(|| {
-        let shift = (scale - MAX_SCHEMA).max(0) as u32;
-        Box::new(Native {
-            schema: scale.min(MAX_SCHEMA),
-            zero_threshold: point.zero_threshold(),
-            zero_count: point.zero_count(),
-            positive: native_side(point.positive_bucket(), shift),
-            negative: native_side(point.negative_bucket(), shift),
-        })
-    });
-    Point::Histogram {
+    Some(Point::Histogram {
         sum: to_f64(point.sum()),
         count,
         buckets: vec![(f64::INFINITY, count)],
-        native,
-    }
+        native: Some(Box::new(Native {
+            schema: scale.min(MAX_SCHEMA),
+            zero_threshold: point.zero_threshold().max(MIN_ZERO_THRESHOLD),
+            zero_count: point.zero_count(),
+            positive: native_side(point.positive_bucket(), shift),
+            negative: native_side(point.negative_bucket(), shift),
+        })),
+    })
 }
 
 /// One side's buckets as one span of keys and the deltas of their counts, merged by

@@ -7,8 +7,16 @@
 //! OTLP gives the same metrics:
 //! - a unit is not appended when the name already has its word as one of its `_`-separated
 //!   parts (the specification: when the name ends with it);
+//! - a counter's `total` part moves to the end, after the unit (`cache.total.hits` →
+//!   `cache_hits_total`), and a unit-`1` gauge's `ratio` likewise;
 //! - a gauge of unit `1` gets `_ratio` (a rule the specification dropped in 2026);
-//! - label names keep runs of `_` as they are (the specification: SHOULD collapse them).
+//! - units keep the translator's words (`TiBy` is `tibibytes`).
+//!
+//! And where this departs from both, it is to keep a scrape Prometheus accepts: a label name
+//! the translator would keep reserved (`__name__`, any `__x__`) has its underscores collapsed
+//! like any other (`_name_`), since a sample's own `__name__` label would clash with its
+//! name; a key that is only underscores, or nothing, is left out (the translator refuses
+//! it); and a metric name with no character Prometheus allows is left out.
 
 use std::borrow::Cow;
 
@@ -17,15 +25,18 @@ use std::borrow::Cow;
 /// (`_seconds`, `_bytes_per_second`), when there is one to append. A counter's (`counter`:
 /// a monotonic sum) `_total` comes after both and is added by the exposition too: a
 /// `total` part of its name is moved there. An OpenTelemetry gauge (`gauge`, not a
-/// non-monotonic sum, which is a gauge in Prometheus too) of unit `1` gets `ratio`.
+/// non-monotonic sum, which is a gauge in Prometheus too) of unit `1` gets `ratio`. `None`
+/// when nothing of the name can be written.
 pub(crate) fn metric_name(
     name: &str,
     unit: &str,
     counter: bool,
     gauge: bool,
-) -> (String, Option<String>) {
+) -> Option<(String, Option<String>)> {
+    // Parts between the characters a name cannot have, `_` among them (which collapses its
+    // runs); `:` is a name's character.
     let mut parts: Vec<&str> = name
-        .split(|c: char| !c.is_ascii_alphanumeric())
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':'))
         .filter(|p| !p.is_empty())
         .collect();
     if counter {
@@ -52,14 +63,15 @@ pub(crate) fn metric_name(
         unit_words.push("ratio".into());
     }
     let mut stem = parts.join("_");
+    if stem.is_empty() {
+        // Nothing but a unit: the unit is the name (`...` in bytes is `bytes`).
+        return (!unit_words.is_empty()).then(|| (unit_words.join("_"), None));
+    }
     if stem.starts_with(|c: char| c.is_ascii_digit()) {
         stem.insert(0, '_');
     }
-    if stem.is_empty() {
-        stem.push('_');
-    }
     let unit = (!unit_words.is_empty()).then(|| unit_words.join("_"));
-    (stem, unit)
+    Some((stem, unit))
 }
 
 /// The Prometheus word of a unit (UCUM's case-sensitive codes), or `None` for no unit (empty,
@@ -134,26 +146,36 @@ fn clean(word: &str) -> String {
         .join("_")
 }
 
-/// The Prometheus label name of an OpenTelemetry attribute key: characters a label cannot
-/// have become `_`, and a key starting with a digit gets `key_` in front. A key that is a
-/// label name already is borrowed as it is.
-pub(crate) fn label_name(key: &str) -> Cow<'_, str> {
-    let valid = key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && key.bytes().next().is_some_and(|b| !b.is_ascii_digit());
+/// The Prometheus label name of an OpenTelemetry attribute key: each run of characters a
+/// label cannot have (`_` among them) becomes one `_`, and a key starting with a digit gets
+/// `key_` in front. A key that is a label name already is borrowed as it is; `None` for a key
+/// with no character a label can have (or none at all).
+pub(crate) fn label_name(key: &str) -> Option<Cow<'_, str>> {
+    let bytes = key.as_bytes();
+    let valid = bytes.first().is_some_and(|b| !b.is_ascii_digit())
+        && bytes.iter().any(|b| *b != b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && !bytes.windows(2).any(|w| w == b"__");
     if valid {
-        return Cow::Borrowed(key);
+        return Some(Cow::Borrowed(key));
     }
-    let mut name: String = key
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
+    let mut name = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c);
+        } else if !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    if name.bytes().all(|b| b == b'_') {
+        return None;
+    }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert_str(0, "key_");
     }
-    if name.is_empty() {
-        name.push('_');
-    }
-    Cow::Owned(name)
+    Some(Cow::Owned(name))
 }
 
 #[cfg(test)]
@@ -163,7 +185,7 @@ mod tests {
     /// The full name as the exposition writes it: the stem, the unit, and a counter's
     /// `_total`.
     fn full(name: &str, unit: &str, kind: &str) -> String {
-        let (stem, unit) = metric_name(name, unit, kind == "counter", kind == "gauge");
+        let (stem, unit) = metric_name(name, unit, kind == "counter", kind == "gauge").unwrap();
         let mut out = stem;
         if let Some(unit) = unit {
             out.push('_');
@@ -202,9 +224,10 @@ mod tests {
             ("nsxt.node.memory.usage", "KBy", "gauge", "nsxt_node_memory_usage_kilobytes"),
             ("3.14 digits", "", "gauge", "_3_14_digits"),
             ("envoy__rule_engine_zlib_buf_error", "", "gauge", "envoy_rule_engine_zlib_buf_error"),
-            (":foo::bar", "", "counter", "foo_bar_total"),
+            (":foo::bar", "", "counter", ":foo::bar_total"),
             // The specification's example.
             ("foo.bar", "By", "counter", "foo_bar_bytes_total"),
+            // The cases below are this module's own.
             // Histograms and up-down counters (sums, not gauges) get no `_ratio` or `_total`.
             ("http.server.request.duration", "s", "histogram", "http_server_request_duration_seconds"),
             ("requests_active", "1", "sum", "requests_active"),
@@ -212,27 +235,71 @@ mod tests {
             // `total` moves behind the unit on a counter, and stays put elsewhere.
             ("cache.total.hits", "{hit}", "counter", "cache_hits_total"),
             ("queue.total.size", "By", "gauge", "queue_total_size_bytes"),
+            // A name that is only a unit's.
+            ("...", "By", "gauge", "bytes"),
         ];
         for (name, unit, kind, expected) in cases {
             assert_eq!(full(name, unit, kind), expected, "{name} {unit} {kind}");
         }
     }
 
-    /// `normalize_label_test.go` and the translator's README, with the translator's
-    /// default of today (a leading `_` kept).
+    /// The translator's `label_namer_test.go`, its default (runs of `_` collapsed).
     #[test]
     fn labels_are_the_translators() {
         for (key, expected) in [
-            ("host.name", "host_name"),
-            ("name (of the host)", "name__of_the_host_"),
-            ("2 cents", "key_2_cents"),
-            ("0test", "key_0test"),
-            ("test_/", "test__"),
-            ("__test", "__test"),
-            ("_test", "_test"),
-            ("service.instance.id", "service_instance_id"),
+            ("label:with:colons", Some("label_with_colons")),
+            ("LabelWithCapitalLetters", Some("LabelWithCapitalLetters")),
+            (
+                "label!with&special$chars)",
+                Some("label_with_special_chars_"),
+            ),
+            (
+                "label_with_foreign_characters_字符",
+                Some("label_with_foreign_characters_"),
+            ),
+            ("label.with.dots", Some("label_with_dots")),
+            (".foo", Some("_foo")),
+            ("123label", Some("key_123label")),
+            (
+                "_label_starting_with_underscore",
+                Some("_label_starting_with_underscore"),
+            ),
+            (
+                "__label_starting_with_2underscores",
+                Some("_label_starting_with_2underscores"),
+            ),
+            ("ようこそ", None),
+            (
+                "label__with__double__underscores",
+                Some("label_with_double_underscores"),
+            ),
+            (
+                "label.name__with&&special##chars",
+                Some("label_name_with_special_chars"),
+            ),
+            ("trailing_underscores___", Some("trailing_underscores_")),
+            ("", None),
+            ("__", None),
+            // Where this departs from the translator, which keeps a reserved name reserved.
+            ("__reserved__label__name__", Some("_reserved_label_name_")),
+            ("__name__", Some("_name_")),
+            // The specification's examples.
+            ("host.name", Some("host_name")),
+            ("2 cents", Some("key_2_cents")),
         ] {
-            assert_eq!(label_name(key), expected, "{key}");
+            assert_eq!(label_name(key).as_deref(), expected, "{key}");
         }
+    }
+
+    #[test]
+    fn a_valid_key_is_borrowed() {
+        assert!(matches!(label_name("service_name"), Some(Cow::Borrowed(_))));
+        assert!(matches!(label_name("service.name"), Some(Cow::Owned(_))));
+    }
+
+    #[test]
+    fn a_name_with_nothing_to_write_is_none() {
+        assert_eq!(metric_name("...", "", false, false), None);
+        assert_eq!(metric_name("ようこそ", "{thing}", true, false), None);
     }
 }

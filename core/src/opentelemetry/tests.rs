@@ -473,21 +473,32 @@ fn a_series_is_written_once_when_scopes_left_out_would_give_it_twice() {
         .u64_counter("jobs")
         .build()
         .add(2, &[]);
-    let lines = otel_lines(&metrics, Format::Prometheus);
-    assert_eq!(lines.len(), 3, "{lines:?}");
-    assert!(
-        ["jobs_total 1", "jobs_total 2"].contains(&lines[2].as_str()),
-        "{lines:?}"
+    // Scopes are taken in name order: `mail` before `sms`, every scrape.
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus),
+        [
+            "# HELP jobs_total ",
+            "# TYPE jobs_total counter",
+            "jobs_total 1"
+        ]
     );
 }
 
+/// Prometheus' translator's precedence: a scope label wins over a point's attribute of its
+/// name, which wins over a resource label's.
 #[test]
-fn an_attribute_wins_over_a_scope_or_resource_label_of_its_name() {
+fn a_scope_label_wins_over_an_attribute_which_wins_over_a_resource_label() {
     let reader = PrometheusReader::builder()
-        .resource_labels(["service.name"])
+        .resource_labels(["service.name", "region"])
         .without_target_info()
         .build();
-    let (metrics, provider) = setup(reader, service("orders"));
+    let resource = Resource::builder_empty()
+        .with_attributes([
+            KeyValue::new("service.name", "orders"),
+            KeyValue::new("region", "eu"),
+        ])
+        .build();
+    let (metrics, provider) = setup(reader, resource);
     provider.meter("worker").u64_counter("jobs").build().add(
         1,
         &[
@@ -497,7 +508,307 @@ fn an_attribute_wins_over_a_scope_or_resource_label_of_its_name() {
     );
     assert_eq!(
         otel_lines(&metrics, Format::Prometheus)[2],
-        r#"jobs_total{otel_scope_name="attribute",service_name="attribute"} 1"#
+        r#"jobs_total{otel_scope_name="worker",region="eu",service_name="attribute"} 1"#
+    );
+}
+
+#[test]
+fn a_scope_has_its_schema_url_and_attributes_as_labels() {
+    let reader = PrometheusReader::builder().without_target_info().build();
+    let (metrics, provider) = setup(reader, service("orders"));
+    let scope = InstrumentationScope::builder("worker")
+        .with_version("2.0")
+        .with_schema_url("https://opentelemetry.io/schemas/1.26.0")
+        .with_attributes([
+            KeyValue::new("library.kind", "queue"),
+            // Would be `otel_scope_name`, which the scope's name is.
+            KeyValue::new("name", "dropped"),
+        ])
+        .build();
+    provider
+        .meter_with_scope(scope)
+        .u64_counter("jobs")
+        .build()
+        .add(1, &[]);
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus)[2],
+        "jobs_total{otel_scope_library_kind=\"queue\",otel_scope_name=\"worker\",\
+         otel_scope_schema_url=\"https://opentelemetry.io/schemas/1.26.0\",\
+         otel_scope_version=\"2.0\"} 1"
+    );
+}
+
+/// `le` is a histogram's buckets' own label, names starting with `__` are Prometheus': an
+/// attribute that would take either would make Prometheus refuse the whole scrape.
+#[test]
+fn attributes_cannot_take_le_or_a_reserved_name() {
+    let reader = PrometheusReader::builder()
+        .without_target_info()
+        .without_scope_labels()
+        .build();
+    let (metrics, provider) = setup(reader, service("orders"));
+    let meter = provider.meter("worker");
+    let attributes = [
+        KeyValue::new("le", "attribute"),
+        KeyValue::new("__name__", "attribute"),
+    ];
+    let took = meter
+        .f64_histogram("took")
+        .with_boundaries(vec![1.0])
+        .build();
+    took.record(0.5, &attributes);
+    meter.u64_counter("jobs").build().add(1, &attributes);
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus),
+        [
+            "# HELP jobs_total ",
+            "# TYPE jobs_total counter",
+            r#"jobs_total{_name_="attribute",le="attribute"} 1"#,
+            "# HELP took ",
+            "# TYPE took histogram",
+            r#"took_sum{_name_="attribute"} 0.5"#,
+            r#"took_count{_name_="attribute"} 1"#,
+            r#"took_bucket{le="1.0",_name_="attribute"} 1"#,
+            r#"took_bucket{le="+Inf",_name_="attribute"} 1"#,
+        ]
+    );
+}
+
+/// An empty value is no label to Prometheus, and a key with no character a label can have
+/// has no name to give it.
+#[test]
+fn empty_values_and_keys_with_nothing_to_write_are_left_out() {
+    let reader = PrometheusReader::builder().without_target_info().build();
+    let (metrics, provider) = setup(reader, service("orders"));
+    provider.meter("worker").u64_counter("jobs").build().add(
+        1,
+        &[
+            KeyValue::new("empty", ""),
+            KeyValue::new("ようこそ", "x"),
+            KeyValue::new("kept", "1"),
+        ],
+    );
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus)[2],
+        r#"jobs_total{kept="1",otel_scope_name="worker"} 1"#
+    );
+}
+
+/// The specification: array values are JSON-encoded.
+#[test]
+fn values_are_strings_and_arrays_json() {
+    use opentelemetry::{Array, StringValue, Value};
+    let reader = PrometheusReader::builder()
+        .without_target_info()
+        .without_scope_labels()
+        .build();
+    let (metrics, provider) = setup(reader, service("orders"));
+    provider.meter("worker").u64_counter("jobs").build().add(
+        1,
+        &[
+            KeyValue::new("b", true),
+            KeyValue::new("f", 1.5),
+            KeyValue::new("i", 7),
+            KeyValue::new(
+                "s",
+                Value::Array(Array::String(vec![
+                    StringValue::from("a"),
+                    StringValue::from("q\"uote"),
+                ])),
+            ),
+            KeyValue::new("n", Value::Array(Array::I64(vec![1, -2]))),
+            KeyValue::new("x", Value::Array(Array::F64(vec![0.5, f64::NAN]))),
+        ],
+    );
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus)[2],
+        r#"jobs_total{b="true",f="1.5",i="7",n="[1,-2]",s="[\"a\",\"q\\\"uote\"]",x="[0.5,null]"} 1"#
+    );
+}
+
+/// The SDK's cardinality limit (2 here) folds the attribute sets past it into one series,
+/// with the SDK's label.
+#[test]
+fn the_sdks_overflow_series_is_served_as_it_is() {
+    use opentelemetry_sdk::metrics::{Instrument, Stream};
+    let metrics = HttpMetrics::builder()
+        .process_metrics(false)
+        .build()
+        .unwrap();
+    let reader = PrometheusReader::builder()
+        .without_target_info()
+        .without_scope_labels()
+        .build();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(reader.clone())
+        .with_view(|_: &Instrument| Stream::builder().with_cardinality_limit(2).build().ok())
+        .build();
+    metrics.register_opentelemetry(&reader);
+    let jobs = provider.meter("worker").u64_counter("jobs").build();
+    for queue in ["a", "b", "c", "d"] {
+        jobs.add(1, &[KeyValue::new("queue", queue)]);
+    }
+    let mut lines = otel_lines(&metrics, Format::Prometheus);
+    lines[2..].sort();
+    assert_eq!(
+        lines,
+        [
+            "# HELP jobs_total ",
+            "# TYPE jobs_total counter",
+            r#"jobs_total{otel_metric_overflow="true"} 2"#,
+            r#"jobs_total{queue="a"} 1"#,
+            r#"jobs_total{queue="b"} 1"#,
+        ]
+    );
+}
+
+/// One name, two kinds, from two scopes: the first scope by name keeps it, every scrape.
+#[test]
+fn one_name_of_two_kinds_is_the_first_scopes() {
+    let reader = PrometheusReader::builder().without_target_info().build();
+    let (metrics, provider) = setup(reader, service("orders"));
+    provider
+        .meter("b")
+        .f64_gauge("jobs")
+        .build()
+        .record(9.0, &[]);
+    provider
+        .meter("a")
+        .f64_up_down_counter("jobs")
+        .build()
+        .add(2.0, &[]);
+    provider.meter("c").u64_counter("jobs").build().add(1, &[]);
+    // `a` and `b` are gauges of one family; `c`'s counter would be family `jobs` too (its
+    // samples `jobs_total`), a counter: left out.
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus),
+        [
+            "# HELP jobs ",
+            "# TYPE jobs gauge",
+            r#"jobs{otel_scope_name="a"} 2.0"#,
+            r#"jobs{otel_scope_name="b"} 9.0"#,
+        ]
+    );
+    let reader = PrometheusReader::builder().without_target_info().build();
+    let (metrics, provider) = setup(reader, service("orders"));
+    provider.meter("b").u64_counter("jobs").build().add(1, &[]);
+    provider
+        .meter("a")
+        .f64_histogram("jobs")
+        .build()
+        .record(1.0, &[]);
+    let lines = otel_lines(&metrics, Format::Prometheus);
+    assert_eq!(lines[1], "# TYPE jobs histogram");
+    assert!(!lines.iter().any(|l| l.contains("counter")), "{lines:?}");
+}
+
+/// Prometheus refuses a scrape that declares one family twice: a family whose names another
+/// writes is left out, the registry's own first, then the bridge's in name order.
+#[test]
+fn a_family_whose_names_another_writes_is_left_out() {
+    use prometheus_client::metrics::counter::Counter;
+    let metrics = HttpMetrics::builder()
+        .naming(crate::Naming::opentelemetry())
+        .process_metrics(false)
+        .build()
+        .unwrap();
+    let reader = PrometheusReader::builder()
+        .without_target_info()
+        .without_scope_labels()
+        .build();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(reader.clone())
+        .build();
+    metrics.register_opentelemetry(&reader);
+    metrics.register("signups", "Signups", Counter::<u64>::default());
+    let meter = provider.meter("app");
+    // The semantic conventions' instrument, which the OpenTelemetry preset already writes.
+    meter
+        .f64_histogram("http.server.request.duration")
+        .with_unit("s")
+        .build()
+        .record(0.1, &[]);
+    // The application's own counter, registered on the registry too.
+    meter.u64_counter("signups").build().add(1, &[]);
+    // Two of the bridge's: `foo_total` is the counter's sample and the gauge's name.
+    meter.u64_counter("foo").build().add(1, &[]);
+    meter.i64_gauge("foo.total").build().record(5, &[]);
+    meter.u64_counter("kept").build().add(3, &[]);
+    let text = metrics.encode(Format::OpenMetrics).unwrap();
+    for line in [
+        "# TYPE http_server_request_duration_seconds histogram\n",
+        "# TYPE signups counter\n",
+        "signups_total 0\n",
+        "# TYPE foo counter\n",
+        "foo_total 1\n",
+        "# TYPE kept counter\n",
+        "kept_total 3\n",
+    ] {
+        assert_eq!(text.matches(line).count(), 1, "{line}{text}");
+    }
+    assert!(!text.contains("foo_total 5"), "{text}");
+    assert!(!text.contains("signups_total 1"), "{text}");
+    assert!(
+        !text.contains("http_server_request_duration_seconds_count 1"),
+        "{text}"
+    );
+}
+
+/// A callback that panics does so under the SDK's locks: that scrape counts a panic, and
+/// the SDK refuses every collection after it (its mutexes are poisoned), which each later
+/// scrape counts.
+#[test]
+fn a_callback_that_panics_takes_the_sdk_down_for_good() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let (metrics, provider) = setup(PrometheusReader::new(), service("orders"));
+    let meter = provider.meter("worker");
+    meter.u64_counter("jobs").build().add(1, &[]);
+    let calls = std::sync::Arc::new(AtomicU32::new(0));
+    let counted = calls.clone();
+    let _gauge = meter
+        .u64_observable_gauge("flaky")
+        .with_callback(move |o| {
+            if counted.fetch_add(1, Ordering::Relaxed) == 1 {
+                panic!("the callback's second call fails");
+            }
+            o.observe(1, &[]);
+        })
+        .build();
+    let failures = |text: &str, reason: &str| {
+        let line = format!(
+            "metrics_collector_failures_total{{collector=\"opentelemetry\",reason=\"{reason}\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .map(|n| n.parse::<u64>().unwrap())
+    };
+    let first = metrics.encode(Format::Prometheus).unwrap();
+    assert!(first.contains("jobs_total{"), "{first}");
+    let second = metrics.encode(Format::Prometheus).unwrap();
+    assert!(!second.contains("jobs_total{"), "{second}");
+    assert_eq!(failures(&second, "panic"), Some(1), "{second}");
+    let third = metrics.encode(Format::Prometheus).unwrap();
+    assert!(!third.contains("jobs_total{"), "{third}");
+    assert_eq!(failures(&third, "panic"), Some(1), "{third}");
+    assert_eq!(failures(&third, "encode"), Some(1), "{third}");
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+}
+
+/// A scrape that overlaps another (a push beside a scrape) collects into buffers of its
+/// own rather than wait for the other's.
+#[test]
+fn an_overlapping_scrape_collects_apart() {
+    let reader = PrometheusReader::builder().without_target_info().build();
+    let (metrics, provider) = setup(reader.clone(), service("orders"));
+    provider
+        .meter("worker")
+        .u64_counter("jobs")
+        .build()
+        .add(4, &[]);
+    let _busy = reader.inner.collected.lock().unwrap();
+    assert_eq!(
+        otel_lines(&metrics, Format::Prometheus)[2],
+        r#"jobs_total{otel_scope_name="worker"} 4"#
     );
 }
 
@@ -602,8 +913,11 @@ mod exponential {
         use crate::exposition::protobuf::MetricFamily;
         use prost::Message as _;
 
-        /// The one histogram's native schema and each populated key's count.
-        fn native(metrics: &HttpMetrics) -> (i32, Vec<(i32, u64)>, u64) {
+        /// The one histogram's native schema, each populated key's count on the positive
+        /// and the negative side, its zero bucket's count and threshold.
+        type NativeParts = (i32, Vec<(i32, u64)>, Vec<(i32, u64)>, u64, f64);
+
+        fn native(metrics: &HttpMetrics) -> Option<NativeParts> {
             let body = metrics.encode_to_vec(Format::Protobuf).unwrap();
             let mut buf = &body[..];
             let mut families = Vec::new();
@@ -614,20 +928,29 @@ mod exponential {
                 .iter()
                 .find(|f| f.name == "latency_seconds")
                 .unwrap();
-            let histogram = family.metric[0].histogram.as_ref().unwrap();
-            let mut keys = Vec::new();
-            let (mut key, mut count, mut deltas) = (0, 0i64, histogram.positive_delta.iter());
-            for span in &histogram.positive_span {
-                key += span.offset;
-                for _ in 0..span.length {
-                    count += deltas.next().unwrap();
-                    if count != 0 {
-                        keys.push((key, count as u64));
+            let histogram = family.metric.first()?.histogram.as_ref().unwrap();
+            let keys = |spans: &[crate::exposition::protobuf::BucketSpan], deltas: &[i64]| {
+                let mut keys = Vec::new();
+                let (mut key, mut count, mut deltas) = (0, 0i64, deltas.iter());
+                for span in spans {
+                    key += span.offset;
+                    for _ in 0..span.length {
+                        count += deltas.next().unwrap();
+                        if count != 0 {
+                            keys.push((key, count as u64));
+                        }
+                        key += 1;
                     }
-                    key += 1;
                 }
-            }
-            (histogram.schema, keys, histogram.zero_count)
+                keys
+            };
+            Some((
+                histogram.schema,
+                keys(&histogram.positive_span, &histogram.positive_delta),
+                keys(&histogram.negative_span, &histogram.negative_delta),
+                histogram.zero_count,
+                histogram.zero_threshold,
+            ))
         }
 
         /// Powers of two are upper bounds at every schema: 1 is key 0, 2 is key 2^schema.
@@ -643,7 +966,10 @@ mod exponential {
                 latency.record(seconds, &[]);
             }
             // 129 buckets from 1 to 4 fit in 160 at scale 6, not at 7.
-            assert_eq!(native(&metrics), (6, vec![(0, 1), (64, 1), (128, 1)], 1));
+            assert_eq!(
+                native(&metrics),
+                Some((6, vec![(0, 1), (64, 1), (128, 1)], vec![], 1, 1e-128))
+            );
         }
 
         /// A scale finer than Prometheus' finest schema, 8, is merged down to it.
@@ -658,7 +984,52 @@ mod exponential {
             // One value: the SDK keeps scale 20. 3 is in schema 8's bucket
             // (2^(405/256), 2^(406/256)] = (2.9966, 3.0048].
             latency.record(3.0, &[]);
-            assert_eq!(native(&metrics), (8, vec![(406, 1)], 0));
+            assert_eq!(
+                native(&metrics),
+                Some((8, vec![(406, 1)], vec![], 0, 1e-128))
+            );
+        }
+
+        /// Negative values have the positive side's keys, and zero its own bucket.
+        #[test]
+        fn negative_values_mirror_the_positive_side() {
+            let (metrics, provider) = exponential_setup(160);
+            let latency = provider
+                .meter("api")
+                .f64_histogram("latency")
+                .with_unit("s")
+                .build();
+            for value in [-1.0, -2.0, 0.0, 1.0] {
+                latency.record(value, &[]);
+            }
+            // From -1 to -2: 129 buckets at scale 7 fit in 160; 257 at scale 8 do not.
+            assert_eq!(
+                native(&metrics),
+                Some((7, vec![(0, 1)], vec![(0, 1), (128, 1)], 1, 1e-128))
+            );
+        }
+
+        /// A scale coarser than schema -4 has no native form: the point is left out, as the
+        /// specification says, in every format.
+        #[test]
+        fn a_scale_coarser_than_schema_minus_4_is_left_out() {
+            let (metrics, provider) = exponential_setup(2);
+            let latency = provider
+                .meter("api")
+                .f64_histogram("latency")
+                .with_unit("s")
+                .build();
+            // 2,000 powers of two apart in 2 buckets: scale -10.
+            latency.record(1e-300, &[]);
+            latency.record(1e300, &[]);
+            assert_eq!(native(&metrics), None);
+            assert_eq!(
+                otel_lines(&metrics, Format::Prometheus),
+                [
+                    "# HELP latency_seconds ",
+                    "# TYPE latency_seconds histogram"
+                ]
+            );
         }
     }
 }

@@ -24,6 +24,16 @@ pub(crate) struct Families {
 }
 
 impl Families {
+    /// Records the families' names in `taken`.
+    pub(crate) fn take_names(&self, taken: &crate::taken::TakenNames) {
+        use crate::taken::Kind;
+        for name in ["sent", "retried", "failed", "dropped"] {
+            taken.add(&format!("remote_write_samples_{name}"), Kind::Counter);
+        }
+        taken.add("remote_write_samples_pending", Kind::Gauge);
+        taken.add("remote_write_last_success_timestamp_seconds", Kind::Gauge);
+    }
+
     /// Registers the families on `registry`.
     pub(crate) fn register(&self, registry: &mut prometheus_client::registry::Registry) {
         let prefix = "remote_write_samples";

@@ -1,0 +1,97 @@
+//! The names a registry's families write, kept so that families named only at scrape time
+//! (the OpenTelemetry bridge's) can stay clear of them: Prometheus refuses a whole scrape
+//! that declares one family twice, or writes one sample name under two families.
+//!
+//! Recorded: the HTTP families, the library's own, and what goes through
+//! [`HttpMetrics`](crate::HttpMetrics)' `register*` methods. Not seen: what an application
+//! registers through `with_registry` or encodes in a custom collector.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+
+use prometheus_client::metrics::MetricType;
+
+/// A family's type, as far as the sample names it writes go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+    Info,
+    Unknown,
+}
+
+impl From<MetricType> for Kind {
+    fn from(kind: MetricType) -> Self {
+        match kind {
+            MetricType::Counter => Kind::Counter,
+            MetricType::Gauge => Kind::Gauge,
+            MetricType::Histogram => Kind::Histogram,
+            MetricType::Info => Kind::Info,
+            MetricType::Unknown => Kind::Unknown,
+        }
+    }
+}
+
+/// The names family `name` of `kind` puts in an exposition: its own (the `# TYPE` line's),
+/// then its samples'.
+pub(crate) fn names(name: &str, kind: Kind) -> Vec<String> {
+    let suffixes: &[&str] = match kind {
+        Kind::Counter => &["_total", "_created"],
+        Kind::Gauge | Kind::Unknown => &[],
+        Kind::Histogram => &["_bucket", "_sum", "_count", "_created"],
+        Kind::Summary => &["_sum", "_count", "_created"],
+        Kind::Info => &["_info"],
+    };
+    std::iter::once(name.to_owned())
+        .chain(suffixes.iter().map(|suffix| format!("{name}{suffix}")))
+        .collect()
+}
+
+/// The names the registry's families write.
+#[derive(Debug, Default)]
+pub(crate) struct TakenNames(RwLock<HashSet<String>>);
+
+impl TakenNames {
+    /// Records family `name` of `kind`.
+    pub(crate) fn add(&self, name: &str, kind: Kind) {
+        let mut taken = self.0.write().unwrap_or_else(|e| e.into_inner());
+        taken.extend(names(name, kind));
+    }
+
+    /// The first of `names` that is taken.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn first_taken<'a>(&self, names: &'a [String]) -> Option<&'a str> {
+        let taken = self.0.read().unwrap_or_else(|e| e.into_inner());
+        names
+            .iter()
+            .find(|name| taken.contains(name.as_str()))
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_takes_its_name_and_its_samples_names() {
+        assert_eq!(
+            names("jobs", Kind::Counter),
+            ["jobs", "jobs_total", "jobs_created"]
+        );
+        assert_eq!(names("depth", Kind::Gauge), ["depth"]);
+        assert_eq!(
+            names("t_seconds", Kind::Histogram),
+            [
+                "t_seconds",
+                "t_seconds_bucket",
+                "t_seconds_sum",
+                "t_seconds_count",
+                "t_seconds_created"
+            ]
+        );
+        assert_eq!(names("target", Kind::Info), ["target", "target_info"]);
+    }
+}

@@ -473,7 +473,8 @@ fn translate<'a>(collected: &'a ResourceMetrics, options: &'a Options) -> Transl
                 if extra > 0 {
                     // Scope labels win over a point's attribute of their name, which wins
                     // over a resource label's: the sort is stable, first come first kept.
-                    labels.splice(0..0, scope_labels.iter().cloned());
+                    labels.extend(scope_labels.iter().cloned());
+                    labels.rotate_right(scope_labels.len());
                     labels.extend(resource_labels.iter().cloned());
                     labels.sort_by(|a, b| a.0.cmp(&b.0));
                     labels.dedup_by(|later, first| later.0 == first.0);

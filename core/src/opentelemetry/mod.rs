@@ -268,7 +268,7 @@ impl Collector for Bridge {
         let translated = translate(collected, &inner.options);
         let mut written: HashSet<String> = HashSet::new();
         for (full, family) in &translated.families {
-            let names = crate::taken::names(family.family_name(), family.kind.into());
+            let names = crate::taken::names(full, family.kind.into());
             let clash = self.taken.first_taken(&names).or_else(|| {
                 names
                     .iter()
@@ -312,8 +312,6 @@ type Labels<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 struct Family<'a> {
     /// The name without the unit, which prometheus-client appends.
     stem: String,
-    /// The stem and the unit: the name of its `# TYPE` line.
-    full: String,
     unit: Option<String>,
     help: &'a str,
     kind: Kind,
@@ -321,13 +319,6 @@ struct Family<'a> {
     /// Whether two points may have one label set: from two metrics, or attribute keys that
     /// had to be renamed.
     may_repeat: bool,
-}
-
-impl Family<'_> {
-    /// The name of its `# TYPE` line: the stem and the unit.
-    fn family_name(&self) -> &str {
-        self.full.as_str()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,7 +371,7 @@ struct Native {
 /// A collection in Prometheus' terms.
 #[derive(Debug, Default)]
 struct Translated<'a> {
-    /// The families by name (stem and unit).
+    /// The families by the name of their `# TYPE` line (stem and unit).
     families: BTreeMap<String, Family<'a>>,
     /// Metrics left out for a name with nothing to write.
     unnamed: Vec<&'a str>,
@@ -405,7 +396,6 @@ fn translate<'a>(collected: &'a ResourceMetrics, options: &'a Options) -> Transl
             "target".into(),
             Family {
                 stem: "target".into(),
-                full: "target".into(),
                 unit: None,
                 help: "Target metadata",
                 kind: Kind::Info,
@@ -442,18 +432,14 @@ fn translate<'a>(collected: &'a ResourceMetrics, options: &'a Options) -> Transl
                 None => stem.clone(),
             };
             let family = match out.families.entry(full) {
-                Entry::Vacant(entry) => {
-                    let full = entry.key().clone();
-                    entry.insert(Family {
-                        stem,
-                        full,
-                        unit,
-                        help: metric.description(),
-                        kind,
-                        points: Vec::with_capacity(points.len()),
-                        may_repeat: false,
-                    })
-                }
+                Entry::Vacant(entry) => entry.insert(Family {
+                    stem,
+                    unit,
+                    help: metric.description(),
+                    kind,
+                    points: Vec::with_capacity(points.len()),
+                    may_repeat: false,
+                }),
                 Entry::Occupied(entry) => {
                     let family = entry.into_mut();
                     family.may_repeat = true;

@@ -304,21 +304,9 @@ fn encode_histograms_with(
 /// of native histograms.
 struct Histogram<'a> {
     #[cfg(feature = "native-histograms")]
-    native: Option<NativeRead<'a>>,
+    native: Option<crate::native::Reader<'a>>,
     #[cfg(not(feature = "native-histograms"))]
     native: std::marker::PhantomData<&'a ()>,
-}
-
-/// What a protobuf scrape reads of each series' native histogram.
-#[cfg(feature = "native-histograms")]
-struct NativeRead<'a> {
-    /// Which of the cell's native histograms (0: latency, 1: head).
-    which: usize,
-    layout: &'a crate::native::Layout,
-    /// Reused from series to series.
-    snapshot: crate::native::Snapshot,
-    /// Whether classic buckets are kept beside the native ones.
-    classic: bool,
 }
 
 impl<'a> Histogram<'a> {
@@ -326,14 +314,8 @@ impl<'a> Histogram<'a> {
         #[cfg(feature = "native-histograms")]
         return Self {
             native: native
-                .zip(settings.native.as_ref())
                 .filter(|_| crate::native::is_encoding_protobuf())
-                .map(|(which, layout)| NativeRead {
-                    which,
-                    layout,
-                    snapshot: Default::default(),
-                    classic: !settings.buckets.as_slice().is_empty(),
-                }),
+                .and_then(|which| crate::native::Reader::new(settings, which)),
         };
         #[cfg(not(feature = "native-histograms"))]
         {
@@ -357,23 +339,13 @@ impl<'a> Histogram<'a> {
             return Ok(());
         }
         #[cfg(feature = "native-histograms")]
-        if let Some(read) = &mut self.native {
-            if let Some(native) = cell.native(read.which) {
-                // The count of the buckets read, which Prometheus requires to be the
-                // histogram's; the classic buckets, read a moment apart, can differ from it
-                // by the requests recorded in between.
-                let (zero, total) = native.snapshot(read.layout, &mut read.snapshot);
-                // Without classic buckets, none at all (not even `+Inf`), as client_golang.
-                let buckets = if read.classic { buckets } else { &[] };
+        if let Some(reader) = &mut self.native {
+            // Without classic buckets, none at all (not even `+Inf`), as client_golang.
+            let buckets = if reader.classic { buckets } else { &[] };
+            if let Some((total, native)) = reader.read(cell) {
                 return encoder
                     .encode_family(labels)?
-                    .encode_histogram_with_native::<NoLabelSet>(
-                        sum,
-                        total,
-                        buckets,
-                        None,
-                        read.snapshot.encoding(read.layout, zero),
-                    );
+                    .encode_histogram_with_native::<NoLabelSet>(sum, total, buckets, None, native);
             }
         }
         let _ = cell;

@@ -246,7 +246,7 @@ impl NativeCell {
     /// deltas from the previous bucket) and returns (zero bucket count, total count). Gaps of
     /// one or two empty buckets are written as zero counts inside a span, as client_golang
     /// does: that is shorter than a new span.
-    pub(crate) fn snapshot(&self, layout: &Layout, out: &mut Snapshot) -> (u64, u64) {
+    fn snapshot(&self, layout: &Layout, out: &mut Snapshot) -> (u64, u64) {
         out.spans.clear();
         out.deltas.clear();
         let zero = self.zero.load(Ordering::Relaxed);
@@ -310,16 +310,52 @@ pub(crate) fn is_encoding_protobuf() -> bool {
     PROTOBUF.with(|p| p.get())
 }
 
+/// Reads one of each series' native histograms (0: latency, 1: head) for a protobuf
+/// scrape, series after series, into buffers it reuses.
+#[derive(Debug)]
+pub(crate) struct Reader<'a> {
+    which: usize,
+    layout: &'a Layout,
+    snapshot: Snapshot,
+    /// Whether classic buckets are kept beside the native ones.
+    pub(crate) classic: bool,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of native histogram `which`, or `None` when `settings` keep none.
+    pub(crate) fn new(settings: &'a crate::series::Settings, which: usize) -> Option<Self> {
+        Some(Self {
+            which,
+            layout: settings.native.as_ref()?,
+            snapshot: Snapshot::default(),
+            classic: !settings.buckets.as_slice().is_empty(),
+        })
+    }
+
+    /// `cell`'s native histogram, when it keeps one: its count and its buckets. The count
+    /// is that of the buckets read, which Prometheus requires to be the histogram's; the
+    /// classic buckets, read a moment apart, can differ from it by the requests recorded
+    /// in between.
+    pub(crate) fn read(
+        &mut self,
+        cell: &crate::series::DurationCell,
+    ) -> Option<(u64, prometheus_client::encoding::NativeHistogram<'_>)> {
+        let native = cell.native(self.which)?;
+        let (zero, total) = native.snapshot(self.layout, &mut self.snapshot);
+        Some((total, self.snapshot.encoding(self.layout, zero)))
+    }
+}
+
 /// A native histogram as read for one scrape, reused across series.
 #[derive(Debug, Default)]
-pub(crate) struct Snapshot {
-    pub(crate) spans: Vec<(i32, u32)>,
-    pub(crate) deltas: Vec<i64>,
+struct Snapshot {
+    spans: Vec<(i32, u32)>,
+    deltas: Vec<i64>,
 }
 
 impl Snapshot {
     /// The fields prometheus-client's encoders take.
-    pub(crate) fn encoding(
+    fn encoding(
         &self,
         layout: &Layout,
         zero: u64,

@@ -30,9 +30,9 @@ pub(crate) struct HttpFamilies {
     routes: Arc<RouteTable>,
     /// `name="value",` for each constant label, escaped.
     const_labels: String,
-    /// The same, as pairs, for protobuf.
-    #[cfg_attr(not(feature = "native-histograms"), allow(dead_code))]
-    const_pairs: Vec<(String, String)>,
+    /// The same, for protobuf.
+    #[cfg(feature = "native-histograms")]
+    const_pairs: Vec<crate::exposition::protobuf::LabelPair>,
     /// The counter's name without `_total`, when it is exposed.
     requests: Option<String>,
     /// The latency histogram's name, `_seconds` included.
@@ -59,19 +59,52 @@ struct Read<'a> {
     count: u64,
     /// Requests the head histogram has, with it.
     head: u64,
+    /// Requests the request- and response-size histograms have, with body sizes.
+    sizes: [u64; 2],
 }
 
 /// Every HTTP series read once, for one scrape.
 struct Snapshot<'a> {
     reads: Vec<Read<'a>>,
-    /// Each series' values, [`Snapshot::stride`] apart: the latency histogram's sum and
-    /// buckets, then the head histogram's, then each body-size histogram's.
+    /// Each series' values, `stride` apart: the latency histogram's sum and buckets, then
+    /// the head histogram's, then each body-size histogram's.
     values: Vec<u64>,
     stride: usize,
+    /// Values of a latency histogram: its sum and buckets.
+    duration_len: usize,
+    /// Where a series' body-size histograms start, and the values of each.
+    sizes_at: usize,
+    size_len: usize,
     /// The in-flight gauge's series: labels and value, and for protobuf the route, method
     /// and request-label index.
     in_flight: Vec<(&'a str, i64, &'a RouteEntry, MethodLabel, u8)>,
 }
+
+impl Snapshot<'_> {
+    /// Series `i`'s latency (`which` 0) or head (1) histogram: its values and count.
+    fn duration(&self, i: usize, which: usize) -> (&[u64], u64) {
+        let read = &self.reads[i];
+        let count = if which == 0 { read.count } else { read.head };
+        let at = self.stride * i + which * self.duration_len;
+        (&self.values[at..at + self.duration_len], count)
+    }
+
+    /// Series `i`'s request-size (`which` 0) or response-size (1) histogram: its values and
+    /// count.
+    fn size(&self, i: usize, which: usize) -> (&[u64], u64) {
+        let at = self.stride * i + self.sizes_at + which * self.size_len;
+        (
+            &self.values[at..at + self.size_len],
+            self.reads[i].sizes[which],
+        )
+    }
+}
+
+/// The help of the request-size and the response-size histograms.
+const SIZE_HELPS: [&str; 2] = [
+    crate::family::REQUEST_SIZE_HELP,
+    crate::family::RESPONSE_SIZE_HELP,
+];
 
 /// Renders the `le` label of each bucket of `buckets`, `+Inf` last.
 fn le_labels(buckets: &Buckets) -> Box<[Box<str>]> {
@@ -103,7 +136,10 @@ impl HttpFamilies {
         let size_le = settings.sizes.as_ref().map(le_labels).unwrap_or_default();
         Self {
             const_labels: rendered,
-            const_pairs: const_labels.to_vec(),
+            #[cfg(feature = "native-histograms")]
+            const_pairs: crate::exposition::protobuf::labels(
+                const_labels.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            ),
             requests: naming.requests.as_ref().map(|r| format!("{prefix}{r}")),
             duration: format!("{prefix}{}_seconds", naming.duration),
             head: (settings.duration_end == crate::DurationEnd::Both)
@@ -125,38 +161,38 @@ impl HttpFamilies {
         self.routes.settings()
     }
 
-    /// Values per series in the snapshot.
-    fn stride(&self) -> usize {
-        let settings = self.settings();
-        let duration = settings.buckets.len_with_inf() + 1;
-        let head = if self.head.is_some() { duration } else { 0 };
-        let sizes = settings
-            .sizes
-            .as_ref()
-            .map_or(0, |b| 2 * (b.len_with_inf() + 1));
-        duration + head + sizes
+    /// The latency histograms: name, help and which (0: latency, 1: head).
+    fn latency_families(&self) -> impl Iterator<Item = (&String, &'static str, usize)> {
+        std::iter::once((&self.duration, crate::family::DURATION_HELP, 0)).chain(
+            self.head
+                .iter()
+                .map(|name| (name, crate::family::HEAD_DURATION_HELP, 1)),
+        )
     }
 
     /// Reads every series once, in exposition order (routes by template, then request-label
     /// value, method and status), the overflow series last.
     fn snapshot<'a>(&'a self, entries: &'a [Arc<RouteEntry>]) -> Snapshot<'a> {
         let settings = self.settings();
-        let stride = self.stride();
+        let duration_len = settings.buckets.len_with_inf() + 1;
+        let sizes_at = duration_len * if self.head.is_some() { 2 } else { 1 };
+        let size_len = settings.sizes.as_ref().map_or(0, |b| b.len_with_inf() + 1);
+        let stride = sizes_at + 2 * size_len;
         let mut reads = Vec::new();
         let mut values = Vec::new();
         let mut in_flight = Vec::new();
         let mut read = |labels: &'a str, cell: &'a DurationCell, series| {
             let count = cell.read_into(&mut values);
             let head = cell.read_head_into(&mut values).unwrap_or(0);
-            for response in [false, true] {
-                let _ = cell.read_size_into(response, &mut values);
-            }
+            let sizes = [false, true]
+                .map(|response| cell.read_size_into(response, &mut values).unwrap_or(0));
             reads.push(Read {
                 labels,
                 cell,
                 series,
                 count,
                 head,
+                sizes,
             });
         };
         for entry in entries {
@@ -187,6 +223,9 @@ impl HttpFamilies {
             reads,
             values,
             stride,
+            duration_len,
+            sizes_at,
+            size_len,
             in_flight,
         }
     }
@@ -218,72 +257,31 @@ impl HttpFamilies {
                 out.push('\n');
             }
         }
-        let duration_len = settings.buckets.len_with_inf() + 1;
-        let histograms = std::iter::once((
-            &self.duration,
-            crate::family::DURATION_HELP,
-            Some("seconds"),
-            0,
-            &settings.buckets,
-            &self.duration_le,
-            true,
-        ))
-        .chain(self.head.iter().map(|name| {
-            (
-                name,
-                crate::family::HEAD_DURATION_HELP,
-                Some("seconds"),
-                duration_len,
-                &settings.buckets,
-                &self.duration_le,
-                false,
-            )
-        }));
-        for (name, help, unit, offset, bounds, le, exemplars) in histograms {
-            self.header(out, format, name, help, "histogram", unit);
+        for (name, help, which) in self.latency_families() {
+            self.header(out, format, name, help, "histogram", Some("seconds"));
             for (i, read) in snapshot.reads.iter().enumerate() {
-                let count = if offset == 0 { read.count } else { read.head };
+                let (values, count) = snapshot.duration(i, which);
                 if count == 0 {
                     continue;
                 }
-                let at = snapshot.stride * i + offset;
-                let values = &snapshot.values[at..at + duration_len];
-                let slots = exemplars
+                let slots = (which == 0)
                     .then(|| exemplar_slots(read.cell, openmetrics))
                     .flatten();
+                let (bounds, le) = (&settings.buckets, &self.duration_le);
                 self.histogram(out, name, read.labels, bounds, le, values, count, slots);
             }
         }
         if let (Some((names, bytes)), Some(bounds)) = (&self.sizes, &settings.sizes) {
-            let size_len = bounds.len_with_inf() + 1;
-            let first = duration_len * if self.head.is_some() { 2 } else { 1 };
-            for (i, (name, help)) in names
-                .iter()
-                .zip([
-                    crate::family::REQUEST_SIZE_HELP,
-                    crate::family::RESPONSE_SIZE_HELP,
-                ])
-                .enumerate()
-            {
+            for (which, (name, help)) in names.iter().zip(SIZE_HELPS).enumerate() {
                 let unit = bytes.then_some("bytes");
                 self.header(out, format, name, help, "histogram", unit);
-                for (j, read) in snapshot.reads.iter().enumerate() {
-                    let at = snapshot.stride * j + first + i * size_len;
-                    let values = &snapshot.values[at..at + size_len];
-                    let count = values[1..].iter().sum();
+                for (i, read) in snapshot.reads.iter().enumerate() {
+                    let (values, count) = snapshot.size(i, which);
                     if count == 0 {
                         continue;
                     }
-                    self.histogram(
-                        out,
-                        name,
-                        read.labels,
-                        bounds,
-                        &self.size_le,
-                        values,
-                        count,
-                        None,
-                    );
+                    let le = &self.size_le;
+                    self.histogram(out, name, read.labels, bounds, le, values, count, None);
                 }
             }
         }
@@ -483,25 +481,19 @@ mod protobuf {
                     metric,
                 ));
             }
-            let duration_len = settings.buckets.len_with_inf() + 1;
-            let latency = std::iter::once((&self.duration, crate::family::DURATION_HELP, 0)).chain(
-                self.head
-                    .iter()
-                    .map(|name| (name, crate::family::HEAD_DURATION_HELP, 1)),
-            );
-            for (name, help, which) in latency {
-                let mut native = Native::new(settings, which);
+            for (name, help, which) in self.latency_families() {
+                let mut native = crate::native::Reader::new(settings, which);
                 let mut metric = Vec::new();
                 for (i, (read, label)) in snapshot.reads.iter().zip(&labels).enumerate() {
-                    let count = if which == 0 { read.count } else { read.head };
+                    let (values, count) = snapshot.duration(i, which);
                     if count == 0 {
                         continue;
                     }
-                    let at = snapshot.stride * i + which * duration_len;
-                    let values = &snapshot.values[at..at + duration_len];
                     let cell = (which == 0).then_some(read.cell);
                     let mut histogram = classic(&settings.buckets, values, count, cell);
-                    native.add(read.cell, &mut histogram);
+                    if let Some(native) = &mut native {
+                        add_native(native, read.cell, &mut histogram);
+                    }
                     metric.push(pb::Metric {
                         label: label.clone(),
                         histogram: Some(histogram),
@@ -517,18 +509,10 @@ mod protobuf {
                 ));
             }
             if let (Some((names, bytes)), Some(bounds)) = (&self.sizes, &settings.sizes) {
-                let size_len = bounds.len_with_inf() + 1;
-                let first = duration_len * if self.head.is_some() { 2 } else { 1 };
-                let helps = [
-                    crate::family::REQUEST_SIZE_HELP,
-                    crate::family::RESPONSE_SIZE_HELP,
-                ];
-                for (which, (name, help)) in names.iter().zip(helps).enumerate() {
+                for (which, (name, help)) in names.iter().zip(SIZE_HELPS).enumerate() {
                     let mut metric = Vec::new();
                     for (i, label) in labels.iter().enumerate() {
-                        let at = snapshot.stride * i + first + which * size_len;
-                        let values = &snapshot.values[at..at + size_len];
-                        let count = values[1..].iter().sum();
+                        let (values, count) = snapshot.size(i, which);
                         if count == 0 {
                             continue;
                         }
@@ -577,36 +561,22 @@ mod protobuf {
         ) -> Vec<pb::LabelPair> {
             let settings = self.settings();
             let names = &settings.labels;
-            let mut pairs: Vec<pb::LabelPair> = self
-                .const_pairs
-                .iter()
-                .map(|(name, value)| pair(name, value))
-                .collect();
+            let mut pairs = self.const_pairs.clone();
             let Some((entry, method, label, key)) = series else {
-                pairs.push(pair("otel_metric_overflow", "true"));
+                pairs.push(pb::label("otel_metric_overflow", "true"));
                 return pairs;
             };
-            pairs.push(pair(&names.method, method.as_str()));
-            pairs.push(pair(&names.route, entry.template()));
+            pairs.push(pb::label(&names.method, method.as_str()));
+            pairs.push(pb::label(&names.route, entry.template()));
             if key != 0 {
                 let mut status = String::with_capacity(3);
                 let _ = settings.status.write(key, &mut status);
-                pairs.push(pb::LabelPair {
-                    name: names.status.to_string(),
-                    value: status,
-                });
+                pairs.push(pb::label(&names.status, &status));
             }
             if let Some(request) = &settings.request_label {
-                pairs.push(pair(&request.name, request.value(label)));
+                pairs.push(pb::label(&request.name, request.value(label)));
             }
             pairs
-        }
-    }
-
-    fn pair(name: &str, value: &str) -> pb::LabelPair {
-        pb::LabelPair {
-            name: name.to_owned(),
-            value: value.to_owned(),
         }
     }
 
@@ -667,54 +637,36 @@ mod protobuf {
         }
     }
 
-    /// Adds a series' native buckets to its histogram, when the histograms have them.
-    struct Native<'a> {
-        which: usize,
-        layout: Option<&'a crate::native::Layout>,
-        classic: bool,
-        snapshot: crate::native::Snapshot,
-    }
-
-    impl<'a> Native<'a> {
-        fn new(settings: &'a Settings, which: usize) -> Self {
-            Self {
-                which,
-                layout: settings.native.as_ref(),
-                classic: !settings.buckets.as_slice().is_empty(),
-                snapshot: Default::default(),
-            }
-        }
-
-        fn add(&mut self, cell: &DurationCell, histogram: &mut pb::Histogram) {
-            let (Some(layout), Some(native)) = (self.layout, cell.native(self.which)) else {
-                return;
-            };
-            // The count of the native buckets read, which Prometheus requires to be the
-            // histogram's; the classic buckets, read a moment apart, can differ from it by
-            // the requests recorded in between.
-            let (zero, total) = native.snapshot(layout, &mut self.snapshot);
-            let encoding = self.snapshot.encoding(layout, zero);
-            histogram.sample_count = total;
-            if !self.classic {
-                // Without classic buckets, none at all (not even `+Inf`), as client_golang;
-                // their exemplars become the native histogram's own.
-                histogram.exemplars = histogram
-                    .bucket
-                    .drain(..)
-                    .filter_map(|bucket| bucket.exemplar)
-                    .collect();
-            }
-            histogram.schema = encoding.schema;
-            histogram.zero_threshold = encoding.zero_threshold;
-            histogram.zero_count = encoding.zero_count;
-            histogram.positive_span = encoding
-                .positive
-                .spans
-                .iter()
-                .map(|&(offset, length)| pb::BucketSpan { offset, length })
+    /// Adds a series' native buckets to its histogram, when its cell keeps them.
+    fn add_native(
+        reader: &mut crate::native::Reader<'_>,
+        cell: &DurationCell,
+        histogram: &mut pb::Histogram,
+    ) {
+        let classic = reader.classic;
+        let Some((total, native)) = reader.read(cell) else {
+            return;
+        };
+        histogram.sample_count = total;
+        if !classic {
+            // Without classic buckets, none at all (not even `+Inf`), as client_golang;
+            // their exemplars become the native histogram's own.
+            histogram.exemplars = histogram
+                .bucket
+                .drain(..)
+                .filter_map(|bucket| bucket.exemplar)
                 .collect();
-            histogram.positive_delta = encoding.positive.deltas.to_vec();
         }
+        histogram.schema = native.schema;
+        histogram.zero_threshold = native.zero_threshold;
+        histogram.zero_count = native.zero_count;
+        histogram.positive_span = native
+            .positive
+            .spans
+            .iter()
+            .map(|&(offset, length)| pb::BucketSpan { offset, length })
+            .collect();
+        histogram.positive_delta = native.positive.deltas.to_vec();
     }
 }
 

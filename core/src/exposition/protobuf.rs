@@ -20,13 +20,18 @@ pub(crate) fn delimited(families: &[MetricFamily]) -> Vec<u8> {
     out
 }
 
+/// A label pair.
+pub(crate) fn label(name: &str, value: &str) -> LabelPair {
+    LabelPair {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
 /// `(name, value)` pairs as label pairs.
 pub(crate) fn labels<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<LabelPair> {
     pairs
         .into_iter()
-        .map(|(name, value)| LabelPair {
-            name: name.to_owned(),
-            value: value.to_owned(),
-        })
+        .map(|(name, value)| label(name, value))
         .collect()
 }

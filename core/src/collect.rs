@@ -284,8 +284,10 @@ fn encode_alone(collector: Arc<dyn Collector>, protobuf: bool) -> Result<Extras,
     registry.register_collector(Box::new(Shared(collector)));
     #[cfg(feature = "native-histograms")]
     if protobuf {
-        return prometheus_client::encoding::prometheus_protobuf::encode(&registry)
-            .map(Extras::Protobuf);
+        return crate::native::encoding_protobuf(|| {
+            prometheus_client::encoding::prometheus_protobuf::encode(&registry)
+        })
+        .map(Extras::Protobuf);
     }
     let _ = protobuf;
     let mut text = String::new();

@@ -738,14 +738,24 @@ fn exponential<T: Copy>(
         sum: to_f64(point.sum()),
         count,
         buckets: vec![(f64::INFINITY, count)],
-        native: Some(Box::new(Native {
-            schema: scale.min(MAX_SCHEMA),
-            zero_threshold: point.zero_threshold().max(MIN_ZERO_THRESHOLD),
-            zero_count: point.zero_count(),
-            positive: native_side(point.positive_bucket(), shift),
-            negative: native_side(point.negative_bucket(), shift),
-        })),
+        native: shows_native().then(|| {
+            Box::new(Native {
+                schema: scale.min(MAX_SCHEMA),
+                zero_threshold: point.zero_threshold().max(MIN_ZERO_THRESHOLD),
+                zero_count: point.zero_count(),
+                positive: native_side(point.positive_bucket(), shift),
+                negative: native_side(point.negative_bucket(), shift),
+            })
+        }),
     })
+}
+
+/// Whether this encoding shows native buckets: only a protobuf scrape's does.
+fn shows_native() -> bool {
+    #[cfg(feature = "native-histograms")]
+    return crate::native::is_encoding_protobuf();
+    #[cfg(not(feature = "native-histograms"))]
+    false
 }
 
 /// One side's buckets as one span of keys and the deltas of their counts, merged by

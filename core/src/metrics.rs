@@ -685,8 +685,7 @@ impl HttpMetrics {
     pub(crate) fn remote_write_health(&self) -> &crate::push::remote_write::health::Families {
         self.inner.remote_write.get_or_init(|| {
             let families = crate::push::remote_write::health::Families::default();
-            families.take_names(&self.inner.taken);
-            self.with_registry(|registry| families.register(registry));
+            families.register(self);
             families
         })
     }

@@ -796,11 +796,8 @@ fn merge_side(
 
 impl Family<'_> {
     fn encode(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
-        let unit = self.unit.as_ref().map(|u| match u.as_str() {
-            "seconds" => Unit::Seconds,
-            "bytes" => Unit::Bytes,
-            other => Unit::Other(other.to_owned()),
-        });
+        // prometheus-client writes every unit by its `as_str`, `Other`'s as it is.
+        let unit = self.unit.clone().map(Unit::Other);
         let kind = match self.kind {
             Kind::Counter => MetricType::Counter,
             Kind::Gauge => MetricType::Gauge,

@@ -151,13 +151,8 @@ fn clean(word: &str) -> String {
 /// `key_` in front. A key that is a label name already is borrowed as it is; `None` for a key
 /// with no character a label can have (or none at all).
 pub(crate) fn label_name(key: &str) -> Option<Cow<'_, str>> {
-    let bytes = key.as_bytes();
-    let valid = bytes.first().is_some_and(|b| !b.is_ascii_digit())
-        && bytes.iter().any(|b| *b != b'_')
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        && !bytes.windows(2).any(|w| w == b"__");
+    let valid =
+        crate::config::is_label_name(key) && key.bytes().any(|b| b != b'_') && !key.contains("__");
     if valid {
         return Some(Cow::Borrowed(key));
     }

@@ -24,45 +24,35 @@ pub(crate) struct Families {
 }
 
 impl Families {
-    /// Records the families' names in `taken`.
-    pub(crate) fn take_names(&self, taken: &crate::taken::TakenNames) {
-        use crate::taken::Kind;
-        for name in ["sent", "retried", "failed", "dropped"] {
-            taken.add(&format!("remote_write_samples_{name}"), Kind::Counter);
-        }
-        taken.add("remote_write_samples_pending", Kind::Gauge);
-        taken.add("remote_write_last_success_timestamp_seconds", Kind::Gauge);
-    }
-
-    /// Registers the families on `registry`.
-    pub(crate) fn register(&self, registry: &mut prometheus_client::registry::Registry) {
+    /// Registers the families on `metrics`' registry.
+    pub(crate) fn register(&self, metrics: &crate::HttpMetrics) {
         let prefix = "remote_write_samples";
-        registry.register(
-            format!("{prefix}_sent"),
+        metrics.register(
+            &format!("{prefix}_sent"),
             "Samples the remote-write receiver took",
             self.sent.clone(),
         );
-        registry.register(
-            format!("{prefix}_retried"),
+        metrics.register(
+            &format!("{prefix}_retried"),
             "Samples sent again after a retryable remote-write failure",
             self.retried.clone(),
         );
-        registry.register(
-            format!("{prefix}_failed"),
+        metrics.register(
+            &format!("{prefix}_failed"),
             "Samples the remote-write receiver refused for good",
             self.failed.clone(),
         );
-        registry.register(
-            format!("{prefix}_dropped"),
+        metrics.register(
+            &format!("{prefix}_dropped"),
             "Samples dropped from the full remote-write buffer, or left unsent at shutdown",
             self.dropped.clone(),
         );
-        registry.register(
-            format!("{prefix}_pending"),
+        metrics.register(
+            &format!("{prefix}_pending"),
             "Samples buffered or in flight to the remote-write receiver",
             self.pending.clone(),
         );
-        registry.register(
+        metrics.register(
             "remote_write_last_success_timestamp_seconds",
             "When a remote-write request last succeeded, in seconds since the epoch",
             self.last_success.clone(),

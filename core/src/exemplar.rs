@@ -1,7 +1,6 @@
 //! Exemplars: the trace a request belongs to, attached to the latency histogram's bucket it
 //! fell in, in the OpenMetrics exposition only.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -54,14 +53,19 @@ impl TraceContext {
     /// The ids in lower-case hex, as exemplar labels carry them.
     fn write_labels(&self, out: &mut String) {
         out.push_str("trace_id=\"");
-        for b in self.trace_id {
-            let _ = write!(out, "{b:02x}");
-        }
+        push_hex(&self.trace_id, out);
         out.push_str("\",span_id=\"");
-        for b in self.span_id {
-            let _ = write!(out, "{b:02x}");
-        }
+        push_hex(&self.span_id, out);
         out.push('"');
+    }
+}
+
+/// Appends `bytes` in lower-case hex.
+fn push_hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
 }
 
@@ -190,6 +194,15 @@ impl Slots {
         }
     }
 
+    /// The exemplar `bucket` (or the counter, `None`) keeps now, if any.
+    fn stored(&self, bucket: Option<usize>) -> Option<Stored> {
+        let slot = match bucket {
+            Some(i) => &self.buckets[i],
+            None => &self.counter,
+        };
+        *slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The exemplar of `bucket` (or the counter, `None`) as a protobuf message, when it has
     /// one.
     #[cfg(feature = "native-histograms")]
@@ -198,12 +211,12 @@ impl Slots {
         bucket: Option<usize>,
     ) -> Option<crate::exposition::protobuf::Exemplar> {
         use crate::exposition::protobuf::{Exemplar, LabelPair};
-        let slot = match bucket {
-            Some(i) => &self.buckets[i],
-            None => &self.counter,
+        let stored = self.stored(bucket)?;
+        let hex = |bytes: &[u8]| {
+            let mut out = String::with_capacity(2 * bytes.len());
+            push_hex(bytes, &mut out);
+            out
         };
-        let stored = (*slot.lock().unwrap_or_else(|e| e.into_inner()))?;
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let seconds = stored.timestamp.floor();
         Some(Exemplar {
             label: vec![
@@ -232,11 +245,7 @@ impl Slots {
     /// `None`), when it has an exemplar. The counter's exemplar value is the request's
     /// increment, 1.
     pub(crate) fn write(&self, bucket: Option<usize>, out: &mut String) {
-        let slot = match bucket {
-            Some(i) => &self.buckets[i],
-            None => &self.counter,
-        };
-        let Some(stored) = *slot.lock().unwrap_or_else(|e| e.into_inner()) else {
+        let Some(stored) = self.stored(bucket) else {
             return;
         };
         out.push_str(" # {");

@@ -96,20 +96,20 @@ impl Counters {
 
     /// Counter `i`, added up over the shards (saturating, as [`Counters::add_saturating`]).
     pub(crate) fn get(&self, i: usize) -> u64 {
-        let shards = self.lines.len() / self.per_shard.max(1);
-        (0..shards).fold(0u64, |total, shard| {
-            total.saturating_add(self.at(shard, i).load(Ordering::Relaxed))
-        })
+        self.copies(i).fold(0, u64::saturating_add)
     }
 
     /// Counter `i`, added up over the shards with wrapping: for a count that each shard
     /// may take below zero, as a `u64` that wrapped ([`Counters::add`] of `u64::MAX` takes
     /// one away).
     pub(crate) fn get_wrapping(&self, i: usize) -> u64 {
+        self.copies(i).fold(0, u64::wrapping_add)
+    }
+
+    /// Counter `i` as each shard's copy holds it.
+    fn copies(&self, i: usize) -> impl Iterator<Item = u64> + '_ {
         let shards = self.lines.len() / self.per_shard.max(1);
-        (0..shards).fold(0u64, |total, shard| {
-            total.wrapping_add(self.at(shard, i).load(Ordering::Relaxed))
-        })
+        (0..shards).map(move |shard| self.at(shard, i).load(Ordering::Relaxed))
     }
 
     pub(crate) fn len(&self) -> usize {

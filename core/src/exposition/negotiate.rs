@@ -2,12 +2,27 @@
 
 use super::Format;
 
-/// One element of a comma-separated header: the token and its quality (`q`, default 1).
-fn elements(header: &str) -> impl Iterator<Item = (&str, f32, Option<&str>)> {
+/// One element of a comma-separated header: the token, its quality (`q`, default 1), and
+/// the parameters a media type of `/metrics` is told by.
+struct Element<'a> {
+    token: &'a str,
+    q: f32,
+    version: Option<&'a str>,
+    proto: Option<&'a str>,
+    encoding: Option<&'a str>,
+}
+
+fn elements(header: &str) -> impl Iterator<Item = Element<'_>> {
     header.split(',').filter_map(|element| {
         let mut parts = element.split(';').map(str::trim);
         let token = parts.next().filter(|t| !t.is_empty())?;
-        let (mut q, mut version) = (1.0_f32, None);
+        let mut out = Element {
+            token,
+            q: 1.0,
+            version: None,
+            proto: None,
+            encoding: None,
+        };
         for param in parts {
             let Some((name, value)) = param.split_once('=') else {
                 continue;
@@ -16,23 +31,32 @@ fn elements(header: &str) -> impl Iterator<Item = (&str, f32, Option<&str>)> {
             match name.trim().to_ascii_lowercase().as_str() {
                 // An unparsable quality makes the element unacceptable rather than preferred.
                 "q" => {
-                    q = value
+                    out.q = value
                         .parse()
                         .ok()
                         .filter(|q: &f32| (0.0..=1.0).contains(q))
                         .unwrap_or(0.0)
                 }
-                "version" => version = Some(value),
+                "version" => out.version = Some(value),
+                "proto" => out.proto = Some(value),
+                "encoding" => out.encoding = Some(value),
                 _ => {}
             }
         }
-        Some((token, q, version))
+        Some(out)
     })
 }
 
 pub(super) fn format(accept: &str) -> Format {
-    let (mut openmetrics, mut text) = (0.0_f32, 0.0_f32);
-    for (media, q, version) in elements(accept) {
+    let (mut openmetrics, mut text, mut protobuf) = (0.0_f32, 0.0_f32, 0.0_f32);
+    for Element {
+        token: media,
+        q,
+        version,
+        proto,
+        encoding,
+    } in elements(accept)
+    {
         if media.eq_ignore_ascii_case("application/openmetrics-text") {
             if matches!(version, None | Some("1.0.0") | Some("0.0.1")) {
                 openmetrics = openmetrics.max(q);
@@ -43,15 +67,20 @@ pub(super) fn format(accept: &str) -> Format {
             }
         } else if media == "*/*" || media.eq_ignore_ascii_case("text/*") {
             text = text.max(q);
+        } else if media.eq_ignore_ascii_case("application/vnd.google.protobuf")
+            && proto == Some("io.prometheus.client.MetricFamily")
+            && encoding.is_some_and(|e| e.eq_ignore_ascii_case("delimited"))
+        {
+            protobuf = protobuf.max(q);
         }
     }
+    // Only with native histograms is the protobuf format served.
     #[cfg(feature = "native-histograms")]
-    {
-        let protobuf = protobuf_quality(accept);
-        if protobuf > 0.0 && protobuf >= openmetrics && protobuf >= text {
-            return Format::Protobuf;
-        }
+    if protobuf > 0.0 && protobuf >= openmetrics && protobuf >= text {
+        return Format::Protobuf;
     }
+    #[cfg(not(feature = "native-histograms"))]
+    let _ = protobuf;
     if openmetrics > 0.0 && openmetrics >= text {
         Format::OpenMetrics
     } else {
@@ -59,47 +88,14 @@ pub(super) fn format(accept: &str) -> Format {
     }
 }
 
-/// The quality of `application/vnd.google.protobuf` with
-/// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` in `accept`.
-#[cfg(feature = "native-histograms")]
-fn protobuf_quality(accept: &str) -> f32 {
-    let mut best = 0.0_f32;
-    for element in accept.split(',') {
-        let mut parts = element.split(';').map(str::trim);
-        if !parts
-            .next()
-            .is_some_and(|m| m.eq_ignore_ascii_case("application/vnd.google.protobuf"))
-        {
-            continue;
-        }
-        let (mut q, mut proto, mut delimited) = (1.0_f32, false, false);
-        for (name, value) in parts.filter_map(|p| p.split_once('=')) {
-            let value = value.trim().trim_matches('"');
-            match name.trim().to_ascii_lowercase().as_str() {
-                "proto" => proto = value == "io.prometheus.client.MetricFamily",
-                "encoding" => delimited = value.eq_ignore_ascii_case("delimited"),
-                "q" => {
-                    q = value
-                        .parse()
-                        .ok()
-                        .filter(|q: &f32| (0.0..=1.0).contains(q))
-                        .unwrap_or(0.0)
-                }
-                _ => {}
-            }
-        }
-        if proto && delimited {
-            best = best.max(q);
-        }
-    }
-    best
-}
-
 /// Whether an `Accept-Encoding` value allows gzip: `gzip` (or `x-gzip`) with a non-zero
 /// quality, or `*` with a non-zero quality when gzip is not listed by name.
 pub(crate) fn accepts_gzip(accept_encoding: &str) -> bool {
     let (mut named, mut wildcard) = (None, None);
-    for (coding, q, _) in elements(accept_encoding) {
+    for Element {
+        token: coding, q, ..
+    } in elements(accept_encoding)
+    {
         if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
             named = Some(named.map_or(q, |n: f32| n.max(q)));
         } else if coding == "*" {

@@ -124,14 +124,19 @@ impl HttpMetrics {
         // written directly, before the registry's families (exposition::http_families) —
         // unless the application gave its registry, whose own prefix and labels (which it
         // does not tell) they must then take: they go on it, as prometheus-client metrics.
-        let http = (!parts.app_registry).then(|| {
-            crate::exposition::http_families::HttpFamilies::new(
-                routes.clone(),
-                &naming,
-                parts.prefix.as_deref(),
-                &parts.const_labels,
-            )
-        });
+        // The names every family writes, for families named only at scrape time (the
+        // OpenTelemetry bridge's) to stay clear of.
+        let taken = crate::taken::TakenNames::default();
+        let families = crate::exposition::http_families::HttpFamilies::new(
+            routes.clone(),
+            &naming,
+            parts.prefix.as_deref(),
+            &parts.const_labels,
+        );
+        for (name, kind) in families.names() {
+            taken.add(name, kind);
+        }
+        let http = (!parts.app_registry).then_some(families);
         {
             let http = http_registry(&mut registry, &parts.prefix, &parts.const_labels);
             if parts.app_registry {
@@ -149,6 +154,16 @@ impl HttpMetrics {
                     Unit::Seconds,
                     crate::family::UpgradeLifetimes(routes.clone()),
                 );
+                use crate::taken::Kind;
+                for (name, kind) in [
+                    ("http_upgraded_connections_open", Kind::Gauge),
+                    ("http_upgraded_connection_duration_seconds", Kind::Histogram),
+                ] {
+                    match &parts.prefix {
+                        Some(prefix) => taken.add(&format!("{prefix}_{name}"), kind),
+                        None => taken.add(name, kind),
+                    }
+                }
             }
         }
         #[cfg(feature = "process")]
@@ -157,17 +172,18 @@ impl HttpMetrics {
         }
         let _ = parts.process_metrics;
         let collector_failures = crate::collect::FailureFamily::default();
+        taken.add("metrics_collector_failures", crate::taken::Kind::Counter);
         registry.register(
             "metrics_collector_failures",
             "Scrapes that left out a callback metric or custom collector, by collector and reason (panic, timeout, busy)",
             collector_failures.clone(),
         );
+        taken.add("metrics_series_folded", crate::taken::Kind::Counter);
         registry.register(
             "metrics_series_folded",
             "Updates recorded in a metric's otel_metric_overflow series because the metric reached its series cap",
             parts.folded.clone(),
         );
-        let taken = Arc::new(taken_at_start(&routes, &naming, parts.prefix.as_deref()));
         #[cfg(feature = "process")]
         if parts.process_metrics {
             crate::process::take_names(&taken);
@@ -190,7 +206,7 @@ impl HttpMetrics {
                 collector_timeout: parts.collector_timeout,
                 gzip_level: parts.gzip_level,
                 collector_failures,
-                taken,
+                taken: Arc::new(taken),
                 #[cfg(feature = "push")]
                 remote_write: std::sync::OnceLock::new(),
             }),
@@ -747,46 +763,6 @@ fn http_registry<'r>(
         );
     }
     http
-}
-
-/// The names of the families a new registry writes: the HTTP families it has (under
-/// `prefix`) and the library's own.
-fn taken_at_start(
-    routes: &RouteTable,
-    naming: &crate::Naming,
-    prefix: Option<&str>,
-) -> crate::taken::TakenNames {
-    use crate::taken::Kind;
-    let taken = crate::taken::TakenNames::default();
-    let http = |name: &str, kind: Kind| match prefix {
-        Some(prefix) => taken.add(&format!("{prefix}_{name}"), kind),
-        None => taken.add(name, kind),
-    };
-    if let Some(name) = &naming.requests {
-        http(name, Kind::Counter);
-    }
-    http(&format!("{}_seconds", naming.duration), Kind::Histogram);
-    if routes.settings().duration_end == crate::DurationEnd::Both {
-        http(
-            &format!("{}_seconds", naming.head_duration),
-            Kind::Histogram,
-        );
-    }
-    if routes.settings().sizes.is_some() {
-        for name in naming.size_names() {
-            http(&name, Kind::Histogram);
-        }
-    }
-    if let Some(name) = &naming.in_flight {
-        http(name, Kind::Gauge);
-    }
-    if routes.settings().upgrades.is_some() {
-        http("http_upgraded_connections_open", Kind::Gauge);
-        http("http_upgraded_connection_duration_seconds", Kind::Histogram);
-    }
-    taken.add("metrics_collector_failures", Kind::Counter);
-    taken.add("metrics_series_folded", Kind::Counter);
-    taken
 }
 
 /// Registers the HTTP families as prometheus-client's metrics, as this crate did before it

@@ -157,6 +157,20 @@ impl HttpFamilies {
         }
     }
 
+    /// The name of each family it writes (that of its `# TYPE` line), and its kind.
+    pub(crate) fn names(&self) -> Vec<(&str, crate::taken::Kind)> {
+        use crate::taken::Kind;
+        let mut names: Vec<(&str, Kind)> = Vec::with_capacity(6);
+        names.extend(self.requests.iter().map(|n| (n.as_str(), Kind::Counter)));
+        names.push((&self.duration, Kind::Histogram));
+        names.extend(self.head.iter().map(|n| (n.as_str(), Kind::Histogram)));
+        if let Some((sizes, _)) = &self.sizes {
+            names.extend(sizes.iter().map(|n| (n.as_str(), Kind::Histogram)));
+        }
+        names.extend(self.in_flight.iter().map(|n| (n.as_str(), Kind::Gauge)));
+        names
+    }
+
     fn settings(&self) -> &Settings {
         self.routes.settings()
     }

@@ -252,13 +252,12 @@ impl Naming {
                 return bad(format!("{name:?} is not a metric name"));
             }
         }
+        use crate::taken::Kind;
         // Every name a family's samples or descriptor use, so that no two families share
         // one (a counter `x` writes `x_total` and `x_created`, a histogram `x_bucket`, …).
         let mut used: Vec<(String, &str)> = Vec::new();
-        let mut family = |base: String, samples: &[&str], what: &'static str| {
-            let mut names = vec![base.clone()];
-            names.extend(samples.iter().map(|s| format!("{base}{s}")));
-            for name in names {
+        let mut family = |base: String, kind: Kind, what: &'static str| {
+            for name in crate::taken::names(&base, kind) {
                 if let Some((_, other)) = used.iter().find(|(n, _)| *n == name) {
                     return Err(ConfigError::Naming(format!(
                         "the {what} and the {other} both use the name {name:?}"
@@ -269,24 +268,20 @@ impl Naming {
             Ok(())
         };
         if let Some(requests) = &self.requests {
-            family(requests.clone(), &["_total", "_created"], "counter")?;
+            family(requests.clone(), Kind::Counter, "counter")?;
         }
-        let histogram = ["_bucket", "_count", "_sum", "_created"];
-        family(
-            format!("{}_seconds", self.duration),
-            &histogram,
-            "histogram",
-        )?;
+        let histogram = Kind::Histogram;
+        family(format!("{}_seconds", self.duration), histogram, "histogram")?;
         family(
             format!("{}_seconds", self.head_duration),
-            &histogram,
+            histogram,
             "head histogram",
         )?;
         let [request_size, response_size] = self.size_names();
-        family(request_size, &histogram, "request-size histogram")?;
-        family(response_size, &histogram, "response-size histogram")?;
+        family(request_size, histogram, "request-size histogram")?;
+        family(response_size, histogram, "response-size histogram")?;
         if let Some(in_flight) = &self.in_flight {
-            family(in_flight.clone(), &[], "in-flight gauge")?;
+            family(in_flight.clone(), Kind::Gauge, "in-flight gauge")?;
         }
         let labels = self.labels.all();
         for name in labels {

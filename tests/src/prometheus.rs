@@ -306,22 +306,7 @@ impl Prometheus {
     }
 
     async fn api_query(&self, promql: &str, time: Option<f64>) -> Value {
-        let mut params = vec![("query", promql.to_owned())];
-        if let Some(time) = time {
-            params.push(("time", format!("{time:.3}")));
-        }
-        let response: Value = self
-            .client
-            .get(format!("{}/api/v1/query", self.base))
-            .query(&params)
-            .send()
-            .await
-            .expect("query Prometheus")
-            .json()
-            .await
-            .expect("a JSON answer");
-        assert_eq!(response["status"], "success", "{promql}: {response}");
-        response["data"].clone()
+        api_query(&self.client, &self.base, promql, time).await
     }
 
     /// Every rule Prometheus loaded: its name, health (`ok`, `err`, `unknown`) and last
@@ -414,9 +399,18 @@ pub async fn query(
     base: &str,
     promql: &str,
 ) -> Vec<(serde_json::Map<String, Value>, f64)> {
-    let response: Value = client
+    vector(&api_query(client, base, promql, None).await)
+}
+
+/// The `data` of the query API's answer to `promql` at `time` (or now), which must succeed.
+async fn api_query(client: &reqwest::Client, base: &str, promql: &str, time: Option<f64>) -> Value {
+    let mut params = vec![("query", promql.to_owned())];
+    if let Some(time) = time {
+        params.push(("time", format!("{time:.3}")));
+    }
+    let mut response: Value = client
         .get(format!("{base}/api/v1/query"))
-        .query(&[("query", promql)])
+        .query(&params)
         .send()
         .await
         .expect("query the server")
@@ -424,7 +418,7 @@ pub async fn query(
         .await
         .expect("a JSON answer");
     assert_eq!(response["status"], "success", "{promql}: {response}");
-    vector(&response["data"])
+    response["data"].take()
 }
 
 /// The labels and value of each result of an instant vector.

@@ -106,14 +106,8 @@ impl VictoriaMetrics {
         &self,
         promql: &str,
     ) -> Vec<(serde_json::Map<String, Value>, f64)> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let results = self.query(promql).await;
-            if !results.is_empty() || Instant::now() > deadline {
-                return results;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.query_until(promql, |results| !results.is_empty())
+            .await
     }
 
     /// Polls [`VictoriaMetrics::query`] every 100 ms until `done` holds for its answer, for

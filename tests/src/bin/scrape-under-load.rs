@@ -31,21 +31,7 @@ struct Phase {
 
 /// The process' CPU time so far, user and system, in seconds (Linux; 0 elsewhere).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // After the command name in parentheses: state is field 3, utime 14, stime 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // Fields counted from the state (3): utime is the 12th after it, stime the 13th.
-    (ticks(11) + ticks(12)) / 100.0
+    examples::system::process_cpu_seconds().unwrap_or(0.0)
 }
 
 async fn run_phase(base: &str, seconds: f64, scrape: bool) -> Phase {

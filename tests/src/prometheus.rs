@@ -373,6 +373,22 @@ impl Prometheus {
         }
     }
 
+    /// Polls `check` every 200 ms for up to 30 s, and fails with `what`, the targets and
+    /// the server's log if it never holds.
+    pub async fn wait_until<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        if !self.poll(Duration::from_secs(30), check).await {
+            panic!(
+                "{what}; targets:\n{}\nlog:\n{}",
+                self.targets().await,
+                self.log()
+            );
+        }
+    }
+
     /// Polls `check` every 200 ms until it holds or `timeout` passes.
     pub async fn poll<F, Fut>(&self, timeout: Duration, mut check: F) -> bool
     where

@@ -197,28 +197,17 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
         format!(r#"histogram_count(http_request_duration_seconds{{job="{job}",route="{route}"}})"#)
     };
     let synthetic_count = native_count("axum", "/synthetic");
-    let stored = native
-        .poll(Duration::from_secs(30), || async {
+    native
+        .wait_until("no native histogram stored", || async {
             native.value(&synthetic_count).await == Some(OBSERVATIONS as f64)
         })
         .await;
-    assert!(
-        stored,
-        "no native histogram stored: {}\n{}",
-        native.targets().await,
-        native.log()
-    );
     let classic_count = r#"http_request_duration_seconds_count{job="axum",route="/synthetic"}"#;
-    let stored = classic
-        .poll(Duration::from_secs(30), || async {
+    classic
+        .wait_until("no classic histogram stored", || async {
             classic.value(classic_count).await == Some(OBSERVATIONS as f64)
         })
         .await;
-    assert!(
-        stored,
-        "no classic histogram stored: {}",
-        classic.targets().await
-    );
 
     // Stored as native histograms: no `_bucket` series beside them.
     assert_eq!(
@@ -229,29 +218,19 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
         0
     );
     let native_only_count = native_count("native-only", USERS);
-    let stored = native
-        .poll(Duration::from_secs(30), || async {
+    native
+        .wait_until("no native-only histogram stored", || async {
             native.value(&native_only_count).await == Some(REQUESTS as f64)
         })
         .await;
-    assert!(
-        stored,
-        "no native-only histogram stored: {}",
-        native.targets().await
-    );
     let inf = format!(
         r#"http_request_duration_seconds_bucket{{job="native-only",route="{USERS}",le="+Inf"}}"#
     );
-    let stored = classic
-        .poll(Duration::from_secs(30), || async {
+    classic
+        .wait_until("no native-only text histogram", || async {
             classic.value(&inf).await == Some(REQUESTS as f64)
         })
         .await;
-    assert!(
-        stored,
-        "no native-only text histogram: {}",
-        classic.targets().await
-    );
     let only_buckets = classic
         .query(&format!(
             r#"http_request_duration_seconds_bucket{{job="native-only",route="{USERS}"}}"#
@@ -276,12 +255,11 @@ async fn prometheus_stores_native_histograms_and_their_quantiles_match_the_class
         // Each target is scraped on its own schedule: wait for this one's.
         let classic_sum =
             format!(r#"http_request_duration_seconds_sum{{job="{job}",route="{USERS}"}}"#);
-        let scraped = classic
-            .poll(Duration::from_secs(30), || async {
+        classic
+            .wait_until(&format!("{job} never scraped"), || async {
                 classic.value(&classic_sum).await.is_some()
             })
             .await;
-        assert!(scraped, "{job} never scraped: {}", classic.targets().await);
         let classic_sum = classic.value(&classic_sum).await.unwrap();
         assert_eq!(native_sum, classic_sum, "{job}");
     }
@@ -359,16 +337,11 @@ async fn exemplars_reach_prometheus_with_native_histograms() {
     let target = [("axum", server.base.trim_start_matches("http://"))];
     let prometheus = Prometheus::start_with_native_histograms_and_exemplars(&target).await;
     let count = format!(r#"histogram_count(http_request_duration_seconds{{route="{USERS}"}})"#);
-    let stored = prometheus
-        .poll(Duration::from_secs(30), || async {
+    prometheus
+        .wait_until("no native histogram", || async {
             prometheus.value(&count).await == Some(1.0)
         })
         .await;
-    assert!(
-        stored,
-        "no native histogram: {}",
-        prometheus.targets().await
-    );
     let mut found = Vec::new();
     for selector in ["http_request_duration_seconds", "http_requests_total"] {
         let exemplars = prometheus.exemplars(selector).await;

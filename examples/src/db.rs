@@ -14,7 +14,7 @@
 //! | `db_pool_exhausted_total` | counter | `pool_name` |
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,7 +34,6 @@ pub const POOL_TIMEOUT: Duration = Duration::from_millis(25);
 #[derive(Debug)]
 pub struct DbPool {
     connections: tokio::sync::Semaphore,
-    active: AtomicI64,
     exhausted: AtomicU64,
     queries: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -43,7 +42,6 @@ impl Default for DbPool {
     fn default() -> Self {
         Self {
             connections: tokio::sync::Semaphore::new(POOL_SIZE as usize),
-            active: AtomicI64::new(0),
             exhausted: AtomicU64::new(0),
             queries: Mutex::default(),
         }
@@ -65,19 +63,6 @@ impl std::fmt::Display for PoolExhausted {
 }
 
 impl std::error::Error for PoolExhausted {}
-
-/// A connection in use: counted active until dropped, also when the request that holds it
-/// is cancelled mid-query.
-struct Connection<'a> {
-    pool: &'a DbPool,
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
-impl Drop for Connection<'_> {
-    fn drop(&mut self) {
-        self.pool.active.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 impl DbPool {
     /// A pool whose figures `metrics` serves, through [`DatabaseMetricsCollector`].
@@ -108,13 +93,10 @@ impl DbPool {
                 return Err(PoolExhausted);
             }
         };
-        self.active.fetch_add(1, Ordering::Relaxed);
-        let connection = Connection {
-            pool: self,
-            _permit: permit,
-        };
+        // The connection is in use while its permit is held: until the query ends, or the
+        // request that runs it is cancelled mid-query.
         tokio::time::sleep(duration).await;
-        drop(connection);
+        drop(permit);
         *lock(&self.queries).entry(operation).or_default() += 1;
         Ok(())
     }
@@ -126,7 +108,7 @@ impl DbPool {
 
     /// Connections in use now.
     pub fn active_count(&self) -> i64 {
-        self.active.load(Ordering::Relaxed)
+        POOL_SIZE - self.connections.available_permits() as i64
     }
 
     /// Queries run, by operation.

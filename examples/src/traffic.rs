@@ -146,17 +146,35 @@ pub async fn users_round(
     )
     .await?;
     let sign_ups = (0..burst).map(|_| {
-        let client = client.clone();
-        let url = format!("{base}{USERS}");
-        async move {
-            let mut tally = Tally::default();
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let body = format!(r#"{{"name": "burst {n}", "source": "import"}}"#);
-            send(&client, &mut tally, "POST", USERS, url, Some(body)).await?;
-            Ok::<_, reqwest::Error>(tally)
-        }
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        format!(r#"{{"name": "burst {n}", "source": "import"}}"#)
     });
-    for result in futures_util::future::join_all(sign_ups).await {
+    tally.merge(&post_at_once(client, USERS, &format!("{base}{USERS}"), sign_ups).await?);
+    Ok(tally)
+}
+
+/// POSTs each of `bodies` to `url`, of route `route`, all at once.
+async fn post_at_once(
+    client: &reqwest::Client,
+    route: &'static str,
+    url: &str,
+    bodies: impl Iterator<Item = String>,
+) -> Result<Tally, reqwest::Error> {
+    let requests = bodies.map(|body| async move {
+        let mut tally = Tally::default();
+        send(
+            client,
+            &mut tally,
+            "POST",
+            route,
+            url.to_owned(),
+            Some(body),
+        )
+        .await?;
+        Ok::<_, reqwest::Error>(tally)
+    });
+    let mut tally = Tally::default();
+    for result in futures_util::future::join_all(requests).await {
         tally.merge(&result?);
     }
     Ok(tally)
@@ -226,20 +244,11 @@ pub async fn orders_round(
     )
     .await?;
     let orders = (0..burst).map(|i| {
-        let client = client.clone();
-        let url = format!("{base}{ORDERS}");
-        async move {
-            let mut tally = Tally::default();
-            let body = format!(
-                r#"{{"total": {}, "payment_method": "apple_pay", "product_category": "grocery"}}"#,
-                10 + i
-            );
-            send(&client, &mut tally, "POST", ORDERS, url, Some(body)).await?;
-            Ok::<_, reqwest::Error>(tally)
-        }
+        format!(
+            r#"{{"total": {}, "payment_method": "apple_pay", "product_category": "grocery"}}"#,
+            10 + i
+        )
     });
-    for result in futures_util::future::join_all(orders).await {
-        tally.merge(&result?);
-    }
+    tally.merge(&post_at_once(client, ORDERS, &format!("{base}{ORDERS}"), orders).await?);
     Ok(tally)
 }

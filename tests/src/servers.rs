@@ -76,6 +76,26 @@ where
     actix_with(metrics, workers, true, app)
 }
 
+/// The users example service on actix-web, recording into `metrics`.
+pub fn users_actix(metrics: &HttpMetrics, workers: usize) -> Server {
+    let state = examples::users::actix::state(metrics);
+    actix(metrics, workers, move |metrics| {
+        examples::actix_app(metrics, true, &|cfg| {
+            examples::users::actix::configure(cfg, &state)
+        })
+    })
+}
+
+/// The orders example service on actix-web, recording into `metrics`, in `environment`.
+pub fn orders_actix(metrics: &HttpMetrics, environment: &str, workers: usize) -> Server {
+    let state = examples::orders::actix::state(metrics, environment);
+    actix(metrics, workers, move |metrics| {
+        examples::actix_app(metrics, true, &|cfg| {
+            examples::orders::actix::configure(cfg, &state)
+        })
+    })
+}
+
 /// [`actix`], choosing whether HTTP/1 half-closed connections are allowed (actix-web's
 /// default) or end the request (`HttpServer::h1_allow_half_closed(false)`).
 pub fn actix_with<F, T, B>(

@@ -302,25 +302,13 @@ async fn every_dashboard_query_answers_and_the_golden_signals_are_what_the_traff
         .build()
         .unwrap();
     let users_otel = servers::axum(examples::users::axum::router(&otel)).await;
-    let metrics = HttpMetrics::new();
-    let state = examples::users::actix::state(&metrics);
-    let users_actix = servers::actix(&metrics, 2, move |metrics| {
-        examples::actix_app(metrics, true, &|cfg| {
-            examples::users::actix::configure(cfg, &state)
-        })
-    });
+    let users_actix = servers::users_actix(&HttpMetrics::new(), 2);
     let orders_axum = servers::axum(examples::orders::axum::router(
         &HttpMetrics::new(),
         "dashboard",
     ))
     .await;
-    let metrics = HttpMetrics::new();
-    let state = examples::orders::actix::state(&metrics, "dashboard");
-    let orders_actix = servers::actix(&metrics, 2, move |metrics| {
-        examples::actix_app(metrics, true, &|cfg| {
-            examples::orders::actix::configure(cfg, &state)
-        })
-    });
+    let orders_actix = servers::orders_actix(&HttpMetrics::new(), "dashboard", 2);
     let users = [
         ("users-axum", &users_axum),
         ("users-actix", &users_actix),

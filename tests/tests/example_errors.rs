@@ -12,8 +12,6 @@ async fn services() -> Vec<(&'static str, Server, HttpMetrics)> {
     let orders_axum = HttpMetrics::new();
     let users_actix = HttpMetrics::new();
     let orders_actix = HttpMetrics::new();
-    let users_state = examples::users::actix::state(&users_actix);
-    let orders_state = examples::orders::actix::state(&orders_actix, "test");
     vec![
         (
             "users-axum",
@@ -27,20 +25,12 @@ async fn services() -> Vec<(&'static str, Server, HttpMetrics)> {
         ),
         (
             "users-actix",
-            servers::actix(&users_actix.clone(), 1, move |metrics| {
-                examples::actix_app(metrics, true, &|cfg| {
-                    examples::users::actix::configure(cfg, &users_state)
-                })
-            }),
+            servers::users_actix(&users_actix, 1),
             users_actix,
         ),
         (
             "orders-actix",
-            servers::actix(&orders_actix.clone(), 1, move |metrics| {
-                examples::actix_app(metrics, true, &|cfg| {
-                    examples::orders::actix::configure(cfg, &orders_state)
-                })
-            }),
+            servers::orders_actix(&orders_actix, "test", 1),
             orders_actix,
         ),
     ]

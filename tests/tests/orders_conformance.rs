@@ -183,12 +183,7 @@ async fn orders_on_axum_and_actix_record_the_same_business_metrics() {
     let axum_metrics = HttpMetrics::new();
     let axum = servers::axum(examples::orders::axum::router(&axum_metrics, "test")).await;
     let actix_metrics = HttpMetrics::new();
-    let state = examples::orders::actix::state(&actix_metrics, "test");
-    let actix = servers::actix(&actix_metrics, 2, move |metrics| {
-        examples::actix_app(metrics, true, &|cfg| {
-            examples::orders::actix::configure(cfg, &state)
-        })
-    });
+    let actix = servers::orders_actix(&actix_metrics, "test", 2);
     drive(&client, &axum).await;
     drive(&client, &actix).await;
     let [(_, axum_m), (_, actix_m)] =

@@ -13,20 +13,8 @@ async fn start_services() -> Vec<(&'static str, Server)> {
     let orders_axum =
         servers::axum(examples::orders::axum::router(&HttpMetrics::new(), "e2e")).await;
 
-    let metrics = HttpMetrics::new();
-    let state = examples::users::actix::state(&metrics);
-    let users_actix = servers::actix(&metrics, 2, move |metrics| {
-        examples::actix_app(metrics, true, &|cfg| {
-            examples::users::actix::configure(cfg, &state)
-        })
-    });
-    let metrics = HttpMetrics::new();
-    let state = examples::orders::actix::state(&metrics, "e2e");
-    let orders_actix = servers::actix(&metrics, 2, move |metrics| {
-        examples::actix_app(metrics, true, &|cfg| {
-            examples::orders::actix::configure(cfg, &state)
-        })
-    });
+    let users_actix = servers::users_actix(&HttpMetrics::new(), 2);
+    let orders_actix = servers::orders_actix(&HttpMetrics::new(), "e2e", 2);
     vec![
         ("tricky", servers::axum(tricky_app()).await),
         ("users-axum", users_axum),

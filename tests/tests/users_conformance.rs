@@ -83,12 +83,7 @@ async fn users_axum_and_users_actix_expose_the_same_series() {
     let axum_metrics = HttpMetrics::new();
     let axum = servers::axum(examples::users::axum::router(&axum_metrics)).await;
     let actix_metrics = HttpMetrics::new();
-    let state = examples::users::actix::state(&actix_metrics);
-    let actix = servers::actix(&actix_metrics, 2, move |metrics| {
-        examples::actix_app(metrics, true, &|cfg| {
-            examples::users::actix::configure(cfg, &state)
-        })
-    });
+    let actix = servers::users_actix(&actix_metrics, 2);
 
     drive(&client, &axum.base).await;
     drive(&client, &actix.base).await;

@@ -47,13 +47,14 @@ pub fn substitute(expr: &str, job: &str, route: &str, rate_interval: &str) -> St
         .replace("$route", route)
 }
 
+/// `examples/monitoring`: the rules, dashboards and their generator.
+pub fn monitoring_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/monitoring")
+}
+
 /// Reads a dashboard file of `examples/monitoring/dashboards`.
 pub fn load(name: &str) -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/monitoring/dashboards/"
-    );
-    let text = std::fs::read_to_string(format!("{path}{name}"))
-        .unwrap_or_else(|e| panic!("{path}{name}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}{name}: {e}"))
+    let path = monitoring_dir().join("dashboards").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

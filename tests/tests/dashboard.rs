@@ -336,14 +336,14 @@ async fn every_dashboard_query_answers_and_the_golden_signals_are_what_the_traff
         .map(|(job, s)| (*job, s.base.trim_start_matches("http://").to_owned()))
         .collect();
     let targets: Vec<(&str, &str)> = targets.iter().map(|(j, t)| (*j, t.as_str())).collect();
-    let rules_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/monitoring/rules");
+    let rules_dir = tests::dashboard::monitoring_dir().join("rules");
     let rules: Vec<std::path::PathBuf> = [
         "http.rules.yml",
         "http-otel.rules.yml",
         "pipeline.rules.yml",
     ]
     .iter()
-    .map(|f| std::path::Path::new(rules_dir).join(f))
+    .map(|f| rules_dir.join(f))
     .collect();
     let prometheus = Prometheus::start_with_rules(&targets, &rules).await;
 

@@ -3,12 +3,10 @@
 //! series, and dashboards whose every query uses only the variables they define.
 //! (`tests/tests/dashboard.rs` runs the dashboards' queries against a real Prometheus.)
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn monitoring() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/monitoring")
-}
+use tests::dashboard::monitoring_dir as monitoring;
 
 fn files(dir: &str, extension: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(monitoring().join(dir))

@@ -164,11 +164,13 @@ def http_rules(n, slo):
             "expr": f"sum by (job, {route}) ({n['in_flight']})",
         }
     )
+    error_ratio = f"job:{stem}_errors:ratio_rate"
+    slow_ratio = f"job:{dur}_over_{slo.threshold_name}:ratio_rate"
     slo_rules = []
     for w in SLO_WINDOWS:
         slo_rules.append(
             {
-                "record": f"job:{stem}_errors:ratio_rate{w}",
+                "record": f"{error_ratio}{w}",
                 "expr": (
                     f"(\n  sum by (job) (rate({errors}[{w}]))\n  or\n  sum by (job) (rate({req}[{w}])) * 0\n)\n"
                     f"/\nsum by (job) (rate({req}[{w}]))"
@@ -178,7 +180,7 @@ def http_rules(n, slo):
     for w in SLO_WINDOWS:
         slo_rules.append(
             {
-                "record": f"job:{dur}_over_{slo.threshold_name}:ratio_rate{w}",
+                "record": f"{slow_ratio}{w}",
                 "expr": (
                     f'1 - (\n  sum by (job) (rate({dur}_bucket{{le="{le}"}}[{w}]))\n  /\n'
                     f"  sum by (job) (rate({dur}_count[{w}]))\n)"
@@ -191,47 +193,35 @@ def http_rules(n, slo):
     for name, long, short, burn, for_ in BURNS:
         threshold = number(round(burn * error_budget, 10))
         alerts.append(
-            {
-                "alert": (alert := f"HTTPErrorBudgetBurn{name}"),
-                "expr": (
-                    f"job:{stem}_errors:ratio_rate{long} > {threshold}\n"
-                    f"and\njob:{stem}_errors:ratio_rate{short} > {threshold}"
+            alert(
+                f"HTTPErrorBudgetBurn{name}",
+                f"{error_ratio}{long} > {threshold}\nand\n{error_ratio}{short} > {threshold}",
+                for_,
+                f"{{{{ $labels.job }}}} fails too many requests: the error budget burns {number(burn)} times too fast",
+                (
+                    f"{{{{ $value | humanizePercentage }}}} of {{{{ $labels.job }}}}'s requests "
+                    f"answered 5xx over the last {long} (and {short}), against an objective of "
+                    f"{slo.availability_percent}% that do not. At this rate the "
+                    f"30-day error budget is gone in {number(round(30 / burn, 1))} days."
                 ),
-                "for": for_,
-                "labels": {"severity": "page", "long_window": long},
-                "annotations": {
-                    "summary": f"{{{{ $labels.job }}}} fails too many requests: the error budget burns {number(burn)} times too fast",
-                    "description": (
-                        f"{{{{ $value | humanizePercentage }}}} of {{{{ $labels.job }}}}'s requests "
-                        f"answered 5xx over the last {long} (and {short}), against an objective of "
-                        f"{number(round(slo.availability * 100, 6))}% that do not. At this rate the "
-                        f"30-day error budget is gone in {number(round(30 / burn, 1))} days."
-                    ),
-                    "runbook": runbook(alert),
-                },
-            }
+                labels={"severity": "page", "long_window": long},
+            )
         )
     for name, long, short, burn, for_ in BURNS:
         threshold = number(round(burn * latency_budget, 10))
         alerts.append(
-            {
-                "alert": (alert := f"HTTPLatencyBudgetBurn{name}"),
-                "expr": (
-                    f"job:{dur}_over_{slo.threshold_name}:ratio_rate{long} > {threshold}\n"
-                    f"and\njob:{dur}_over_{slo.threshold_name}:ratio_rate{short} > {threshold}"
+            alert(
+                f"HTTPLatencyBudgetBurn{name}",
+                f"{slow_ratio}{long} > {threshold}\nand\n{slow_ratio}{short} > {threshold}",
+                for_,
+                f"{{{{ $labels.job }}}} is too slow: the latency budget burns {number(burn)} times too fast",
+                (
+                    f"{{{{ $value | humanizePercentage }}}} of {{{{ $labels.job }}}}'s requests "
+                    f"took longer than {number(slo.latency_threshold)} s over the last {long} (and {short}), against an "
+                    f"objective of {slo.latency_target_percent}% within it."
                 ),
-                "for": for_,
-                "labels": {"severity": "page", "long_window": long},
-                "annotations": {
-                    "summary": f"{{{{ $labels.job }}}} is too slow: the latency budget burns {number(burn)} times too fast",
-                    "description": (
-                        f"{{{{ $value | humanizePercentage }}}} of {{{{ $labels.job }}}}'s requests "
-                        f"took longer than {number(slo.latency_threshold)} s over the last {long} (and {short}), against an "
-                        f"objective of {number(round(slo.latency_target * 100, 6))}% within it."
-                    ),
-                    "runbook": runbook(alert),
-                },
-            }
+                labels={"severity": "page", "long_window": long},
+            )
         )
     return {
         "groups": [
@@ -242,20 +232,22 @@ def http_rules(n, slo):
     }
 
 
-def pipeline_rules(slo):
-    def alert(name, expr, for_, summary, description):
-        return {
-            "alert": name,
-            "expr": expr,
-            "for": for_,
-            "labels": {"severity": "warning"},
-            "annotations": {
-                "summary": summary,
-                "description": description,
-                "runbook": runbook(name),
-            },
-        }
+def alert(name, expr, for_, summary, description, labels=None):
+    """An alerting rule, a warning unless `labels` say otherwise, with its runbook's link."""
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": for_,
+        "labels": labels or {"severity": "warning"},
+        "annotations": {
+            "summary": summary,
+            "description": description,
+            "runbook": runbook(name),
+        },
+    }
 
+
+def pipeline_rules(slo):
     max_age = number(slo.batch_max_age)
     return {
         "groups": [
@@ -695,6 +687,9 @@ class Objectives:
         self.latency_target = args.latency_target
         self.batch_max_age = args.batch_max_age
         self.threshold_name = (number(args.latency_threshold) + "s").replace(".", "_")
+        # As the texts write them: 99.9, 99.
+        self.availability_percent = number(round(args.availability * 100, 6))
+        self.latency_target_percent = number(round(args.latency_target * 100, 6))
 
 
 def outputs(slo):
@@ -703,8 +698,8 @@ def outputs(slo):
         n = dict(n, suffix=suffix)
         header = [
             f"Recording and alerting rules for HTTP services, with {n['title']}.",
-            f"Generated by examples/monitoring/generate.py (objectives: {number(round(slo.availability * 100, 6))}% of",
-            f"requests without a 5xx, {number(round(slo.latency_target * 100, 6))}% within {number(slo.latency_threshold)} s); edit it, not this file.",
+            f"Generated by examples/monitoring/generate.py (objectives: {slo.availability_percent}% of",
+            f"requests without a 5xx, {slo.latency_target_percent}% within {number(slo.latency_threshold)} s); edit it, not this file.",
             "Load with `rule_files:` in prometheus.yml; see the README's \"Dashboards and alerts\".",
         ]
         files[f"rules/http{suffix}.rules.yml"] = rule_file(http_rules(n, slo), header)

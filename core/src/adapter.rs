@@ -37,8 +37,6 @@
 //! ));
 //! ```
 
-pub use crate::cache::RouteCache;
 pub use crate::exposition::{Scrape, ScrapeRequest};
-pub use crate::guard::{ActiveRequest, BodyCounter, RequestGuard, RouteHandle};
-pub use crate::method::MethodLabel;
-pub use crate::request_label::RequestLabelSource;
+pub use crate::http::{ActiveRequest, BodyCounter, RequestGuard, RouteCache, RouteHandle};
+pub use crate::labels::{MethodLabel, RequestLabelSource};

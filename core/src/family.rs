@@ -12,8 +12,9 @@ use prometheus_client::encoding::{
 };
 use prometheus_client::metrics::MetricType;
 
-use crate::naming::LabelNames;
-use crate::series::{DurationCell, RouteTable};
+use crate::http::series::{DurationCell, RouteTable};
+use crate::instruments::capped::OverflowLabels;
+use crate::labels::naming::LabelNames;
 use crate::{MethodLabel, StatusLabel};
 
 /// `method`, `route` and, except on the in-flight gauge, `status`, under the names the
@@ -30,9 +31,9 @@ struct SeriesLabels<'a> {
 impl<'a> SeriesLabels<'a> {
     /// The labels of a series without a status: `method`, `route`, and `request`'s.
     fn route(
-        settings: &'a crate::series::Settings,
+        settings: &'a crate::http::series::Settings,
         method: MethodLabel,
-        entry: &'a crate::series::RouteEntry,
+        entry: &'a crate::http::series::RouteEntry,
         request: Option<(&'a str, &'a str)>,
     ) -> Self {
         Self {
@@ -61,17 +62,8 @@ impl EncodeLabelSet for SeriesLabels<'_> {
     }
 }
 
-/// The one label of an overflow series, as OpenTelemetry names it.
-pub(crate) struct OverflowLabels;
-
-impl EncodeLabelSet for OverflowLabels {
-    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
-        encode_label(encoder, "otel_metric_overflow", |w| w.write_str("true"))
-    }
-}
-
 /// The request label's (name, value) for value `index`, when the metrics have one.
-fn request_label(settings: &crate::series::Settings, index: u8) -> Option<(&str, &str)> {
+fn request_label(settings: &crate::http::series::Settings, index: u8) -> Option<(&str, &str)> {
     let label = settings.request_label.as_ref()?;
     Some((&label.name, label.value(index)))
 }
@@ -88,23 +80,6 @@ fn encode_label(
     value(&mut val)?;
     val.finish()
 }
-
-/// The counter's help.
-pub(crate) const REQUESTS_HELP: &str =
-    "Total number of HTTP requests by method, route template and status";
-/// The latency histogram's help.
-pub(crate) const DURATION_HELP: &str =
-    "Duration of HTTP requests from entering the middleware to the end of the response body";
-/// The request-size histogram's help.
-pub(crate) const REQUEST_SIZE_HELP: &str =
-    "Bytes of HTTP request bodies read by the time the request was recorded";
-/// The response-size histogram's help.
-pub(crate) const RESPONSE_SIZE_HELP: &str = "Bytes of HTTP response bodies sent";
-/// The in-flight gauge's help.
-pub(crate) const IN_FLIGHT_HELP: &str = "Number of HTTP requests whose response has not finished";
-/// The head histogram's help.
-pub(crate) const HEAD_DURATION_HELP: &str =
-    "Time from entering the middleware to the response head, of HTTP requests that had one";
 
 /// `http_requests_total`.
 #[derive(Debug)]
@@ -304,18 +279,18 @@ fn encode_histograms_with(
 /// of native histograms.
 struct Histogram<'a> {
     #[cfg(feature = "native-histograms")]
-    native: Option<crate::native::Reader<'a>>,
+    native: Option<crate::http::native::Reader<'a>>,
     #[cfg(not(feature = "native-histograms"))]
     native: std::marker::PhantomData<&'a ()>,
 }
 
 impl<'a> Histogram<'a> {
-    fn new(settings: &'a crate::series::Settings, native: Option<usize>) -> Self {
+    fn new(settings: &'a crate::http::series::Settings, native: Option<usize>) -> Self {
         #[cfg(feature = "native-histograms")]
         return Self {
             native: native
-                .filter(|_| crate::native::is_encoding_protobuf())
-                .and_then(|which| crate::native::Reader::new(settings, which)),
+                .filter(|_| crate::http::native::is_encoding_protobuf())
+                .and_then(|which| crate::http::native::Reader::new(settings, which)),
         };
         #[cfg(not(feature = "native-histograms"))]
         {

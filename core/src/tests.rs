@@ -329,7 +329,7 @@ fn a_rerouted_request_moves_to_its_final_route_and_is_counted_there() {
 
 #[test]
 fn the_duration_ends_at_the_body_by_default_or_at_the_head() {
-    use crate::guard::test_clock::advance;
+    use crate::base::test_clock::advance;
     use std::time::Duration;
     let sum = |end| {
         let metrics = HttpMetrics::builder().duration_end(end).build().unwrap();
@@ -347,7 +347,7 @@ fn the_duration_ends_at_the_body_by_default_or_at_the_head() {
 
 #[test]
 fn both_durations_at_once_under_the_same_labels() {
-    use crate::guard::test_clock::advance;
+    use crate::base::test_clock::advance;
     use std::time::Duration;
     let metrics = HttpMetrics::builder()
         .duration_end(crate::DurationEnd::Both)
@@ -445,7 +445,7 @@ fn series_past_the_cap_fold_into_one_overflow_series() {
 fn with_and_without_exemplars(
     build: impl Fn() -> crate::HttpMetricsBuilder,
 ) -> (Vec<String>, Vec<String>) {
-    use crate::guard::test_clock::advance;
+    use crate::base::test_clock::advance;
     use std::time::Duration;
     let run = |metrics: &HttpMetrics| {
         for (route, status, millis) in [
@@ -520,7 +520,7 @@ fn the_direct_encoding_is_prometheus_clients_line_for_line() {
 #[cfg(feature = "exemplars")]
 #[test]
 fn exemplars_carry_the_last_trace_of_each_bucket_and_of_the_counter() {
-    use crate::guard::test_clock::advance;
+    use crate::base::test_clock::advance;
     use std::time::Duration;
     let metrics = HttpMetrics::builder()
         .process_metrics(false)
@@ -849,7 +849,7 @@ mod protobuf {
             .native_histograms(NativeHistograms::new())
             .build()
             .unwrap();
-        use crate::guard::test_clock::advance;
+        use crate::base::test_clock::advance;
         let mut guard = start(&metrics, MethodLabel::Get, Some("/s")).unwrap();
         advance(Duration::from_secs(1));
         guard.set_status(200);
@@ -993,7 +993,7 @@ mod protobuf {
     #[cfg(feature = "exemplars")]
     #[test]
     fn exemplars_travel_in_protobuf_on_the_counter_and_the_classic_buckets() {
-        use crate::guard::test_clock::advance;
+        use crate::base::test_clock::advance;
         let metrics = HttpMetrics::builder()
             .prefix("p")
             .buckets([0.01, 1.0])

@@ -20,8 +20,8 @@
 
 use std::sync::Arc;
 
-use super::escape_into;
-use crate::series::{DurationCell, RouteEntry, RouteTable, Settings};
+use crate::base::escape_into;
+use crate::http::series::{DurationCell, RouteEntry, RouteTable, Settings};
 use crate::{Buckets, Format, MethodLabel};
 
 /// How the HTTP families are named and labelled, rendered once.
@@ -102,8 +102,8 @@ impl Snapshot<'_> {
 
 /// The help of the request-size and the response-size histograms.
 const SIZE_HELPS: [&str; 2] = [
-    crate::family::REQUEST_SIZE_HELP,
-    crate::family::RESPONSE_SIZE_HELP,
+    crate::labels::naming::REQUEST_SIZE_HELP,
+    crate::labels::naming::RESPONSE_SIZE_HELP,
 ];
 
 /// Renders the `le` label of each bucket of `buckets`, `+Inf` last.
@@ -158,8 +158,8 @@ impl HttpFamilies {
     }
 
     /// The name of each family it writes (that of its `# TYPE` line), and its kind.
-    pub(crate) fn names(&self) -> Vec<(&str, crate::taken::Kind)> {
-        use crate::taken::Kind;
+    pub(crate) fn names(&self) -> Vec<(&str, crate::base::Kind)> {
+        use crate::base::Kind;
         let mut names: Vec<(&str, Kind)> = Vec::with_capacity(6);
         names.extend(self.requests.iter().map(|n| (n.as_str(), Kind::Counter)));
         names.push((&self.duration, Kind::Histogram));
@@ -177,10 +177,10 @@ impl HttpFamilies {
 
     /// The latency histograms: name, help and which (0: latency, 1: head).
     fn latency_families(&self) -> impl Iterator<Item = (&String, &'static str, usize)> {
-        std::iter::once((&self.duration, crate::family::DURATION_HELP, 0)).chain(
+        std::iter::once((&self.duration, crate::labels::naming::DURATION_HELP, 0)).chain(
             self.head
                 .iter()
-                .map(|name| (name, crate::family::HEAD_DURATION_HELP, 1)),
+                .map(|name| (name, crate::labels::naming::HEAD_DURATION_HELP, 1)),
         )
     }
 
@@ -255,7 +255,7 @@ impl HttpFamilies {
                 out,
                 format,
                 name,
-                crate::family::REQUESTS_HELP,
+                crate::labels::naming::REQUESTS_HELP,
                 "counter",
                 None,
             );
@@ -304,7 +304,7 @@ impl HttpFamilies {
                 out,
                 format,
                 name,
-                crate::family::IN_FLIGHT_HELP,
+                crate::labels::naming::IN_FLIGHT_HELP,
                 "gauge",
                 None,
             );
@@ -400,7 +400,7 @@ impl HttpFamilies {
 }
 
 #[cfg(feature = "exemplars")]
-type ExemplarSlots = crate::exemplar::Slots;
+type ExemplarSlots = crate::http::exemplar::Slots;
 /// No exemplars without the feature.
 #[cfg(not(feature = "exemplars"))]
 #[derive(Debug)]
@@ -489,14 +489,14 @@ mod protobuf {
                     .collect();
                 families.push(family(
                     format!("{name}_total"),
-                    crate::family::REQUESTS_HELP,
+                    crate::labels::naming::REQUESTS_HELP,
                     MetricType::Counter,
                     "",
                     metric,
                 ));
             }
             for (name, help, which) in self.latency_families() {
-                let mut native = crate::native::Reader::new(settings, which);
+                let mut native = crate::http::native::Reader::new(settings, which);
                 let mut metric = Vec::new();
                 for (i, (read, label)) in snapshot.reads.iter().zip(&labels).enumerate() {
                     let (values, count) = snapshot.duration(i, which);
@@ -558,7 +558,7 @@ mod protobuf {
                     .collect();
                 families.push(family(
                     name.clone(),
-                    crate::family::IN_FLIGHT_HELP,
+                    crate::labels::naming::IN_FLIGHT_HELP,
                     MetricType::Gauge,
                     "",
                     metric,
@@ -653,7 +653,7 @@ mod protobuf {
 
     /// Adds a series' native buckets to its histogram, when its cell keeps them.
     fn add_native(
-        reader: &mut crate::native::Reader<'_>,
+        reader: &mut crate::http::native::Reader<'_>,
         cell: &DurationCell,
         histogram: &mut pb::Histogram,
     ) {

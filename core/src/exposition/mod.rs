@@ -13,19 +13,6 @@ pub(crate) mod prometheus_text;
 #[cfg(feature = "native-histograms")]
 pub(crate) mod protobuf;
 
-/// Appends `text` escaped as OpenMetrics requires in label values and help (`\\`, `\n`,
-/// `\"`); the Prometheus 0.0.4 rendering reads these escapes back.
-pub(crate) fn escape_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '"' => out.push_str("\\\""),
-            c => out.push(c),
-        }
-    }
-}
-
 use std::io::Write as _;
 
 /// `Content-Type` of OpenMetrics 1.0 text.

@@ -242,7 +242,7 @@ impl HttpMetrics {
 struct Bridge {
     reader: PrometheusReader,
     /// The registry's own names, which the bridge's families must not write.
-    taken: Arc<crate::taken::TakenNames>,
+    taken: Arc<crate::registry::taken::TakenNames>,
 }
 
 impl Collector for Bridge {
@@ -268,7 +268,7 @@ impl Collector for Bridge {
         let translated = translate(collected, &inner.options);
         let mut written: HashSet<String> = HashSet::new();
         for (full, family) in &translated.families {
-            let names = crate::taken::names(full, family.kind.into());
+            let names = crate::base::names(full, family.kind.into());
             let clash = self.taken.first_taken(&names).or_else(|| {
                 names
                     .iter()
@@ -329,7 +329,7 @@ enum Kind {
     Info,
 }
 
-impl From<Kind> for crate::taken::Kind {
+impl From<Kind> for crate::base::Kind {
     fn from(kind: Kind) -> Self {
         match kind {
             Kind::Counter => Self::Counter,
@@ -753,7 +753,7 @@ fn exponential<T: Copy>(
 /// Whether this encoding shows native buckets: only a protobuf scrape's does.
 fn shows_native() -> bool {
     #[cfg(feature = "native-histograms")]
-    return crate::native::is_encoding_protobuf();
+    return crate::http::native::is_encoding_protobuf();
     #[cfg(not(feature = "native-histograms"))]
     false
 }
@@ -804,7 +804,7 @@ impl Family<'_> {
             Kind::Histogram => MetricType::Histogram,
             Kind::Info => MetricType::Info,
         };
-        let help = crate::metrics::escape_help(self.help);
+        let help = crate::base::escape_help(self.help);
         let mut family = encoder.encode_descriptor(&self.stem, &help, unit.as_ref(), kind)?;
         for (labels, point) in &self.points {
             if labels.is_empty() || matches!(point, Point::Info) {

@@ -152,7 +152,7 @@ fn clean(word: &str) -> String {
 /// with no character a label can have (or none at all).
 pub(crate) fn label_name(key: &str) -> Option<Cow<'_, str>> {
     let valid =
-        crate::config::is_label_name(key) && key.bytes().any(|b| b != b'_') && !key.contains("__");
+        crate::base::is_label_name(key) && key.bytes().any(|b| b != b'_') && !key.contains("__");
     if valid {
         return Some(Cow::Borrowed(key));
     }

@@ -155,4 +155,4 @@ pub(crate) fn check_url(url: &str) -> Result<&str, PushError> {
     Ok(base)
 }
 
-pub(crate) use crate::config::is_label_name;
+pub(crate) use crate::base::is_label_name;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::adapter::RouteHandle;
-use crate::guard::test_clock::advance;
+use crate::base::test_clock::advance;
 use crate::{DurationEnd, Format, HttpMetrics, MethodLabel, Naming, RequestLabel, StatusLabel};
 
 /// xorshift64*: enough randomness to vary cases, reproducible from its seed.

@@ -180,7 +180,7 @@ impl RequestLabel {
     /// Checks the label against the series' other labels.
     pub(crate) fn check(&self, taken: &[&str]) -> Result<(), ConfigError> {
         let bad = |why: String| Err(ConfigError::RequestLabel(why));
-        if !crate::config::is_label_name(&self.name)
+        if !crate::base::is_label_name(&self.name)
             || self.name.starts_with("__")
             || self.name == "le"
         {

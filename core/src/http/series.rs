@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use crate::shards::Counters;
+use crate::http::shards::Counters;
 use crate::{Buckets, MethodLabel, StatusLabel};
 
 /// What each series holds, fixed by the options.
@@ -44,14 +44,14 @@ pub(crate) struct Settings {
     pub(crate) error_status: u16,
     pub(crate) panic_status: u16,
     pub(crate) limit: SeriesLimit,
-    pub(crate) labels: crate::naming::LabelNames,
+    pub(crate) labels: crate::labels::naming::LabelNames,
     pub(crate) excluded_statuses: StatusSet,
     pub(crate) request_label: Option<crate::RequestLabel>,
     #[cfg(feature = "exemplars")]
     pub(crate) exemplars: Option<crate::Exemplars>,
     /// The native histograms' schema and key range, when they are on.
     #[cfg(feature = "native-histograms")]
-    pub(crate) native: Option<crate::native::Layout>,
+    pub(crate) native: Option<crate::http::native::Layout>,
 }
 
 impl Settings {
@@ -160,11 +160,11 @@ pub(crate) struct DurationCell {
     sizes: Option<Counters>,
     /// With exemplars, the last one of each bucket.
     #[cfg(feature = "exemplars")]
-    exemplars: Option<Box<crate::exemplar::Slots>>,
+    exemplars: Option<Box<crate::http::exemplar::Slots>>,
     /// With native histograms, the latency histogram's native buckets, then (with
     /// [`crate::DurationEnd::Both`]) the head histogram's.
     #[cfg(feature = "native-histograms")]
-    native: Option<Box<[crate::native::NativeCell]>>,
+    native: Option<Box<[crate::http::native::NativeCell]>>,
     /// The series' labels as the text formats write them, rendered by the first scrape.
     labels: OnceLock<Box<str>>,
 }
@@ -179,12 +179,12 @@ impl DurationCell {
             #[cfg(feature = "exemplars")]
             exemplars: shape
                 .exemplars
-                .then(|| Box::new(crate::exemplar::Slots::new(shape.buckets))),
+                .then(|| Box::new(crate::http::exemplar::Slots::new(shape.buckets))),
             #[cfg(feature = "native-histograms")]
             native: (shape.native_groups > 0).then(|| {
                 let histograms = if shape.head { 2 } else { 1 };
                 (0..histograms)
-                    .map(|_| crate::native::NativeCell::new(shape.native_groups))
+                    .map(|_| crate::http::native::NativeCell::new(shape.native_groups))
                     .collect()
             }),
             labels: OnceLock::new(),
@@ -238,7 +238,7 @@ impl DurationCell {
 
     /// The native histogram `which` (0: latency, 1: head), when this cell keeps them.
     #[cfg(feature = "native-histograms")]
-    pub(crate) fn native(&self, which: usize) -> Option<&crate::native::NativeCell> {
+    pub(crate) fn native(&self, which: usize) -> Option<&crate::http::native::NativeCell> {
         self.native.as_deref()?.get(which)
     }
 
@@ -247,7 +247,7 @@ impl DurationCell {
     #[inline]
     pub(crate) fn observe_sizes(&self, bounds: &Buckets, request: u64, response: u64) {
         if let Some(sizes) = &self.sizes {
-            let shard = crate::shards::shard();
+            let shard = crate::http::shards::shard();
             let half = sizes.len() / 2;
             for (first, bytes) in [(0, request), (half, response)] {
                 sizes.add(shard, first + 1 + bounds.index(bytes), 1);
@@ -282,7 +282,7 @@ impl DurationCell {
 
     /// The cell's exemplars, when it keeps them.
     #[cfg(feature = "exemplars")]
-    pub(crate) fn exemplars(&self) -> Option<&crate::exemplar::Slots> {
+    pub(crate) fn exemplars(&self) -> Option<&crate::http::exemplar::Slots> {
         self.exemplars.as_deref()
     }
 
@@ -301,7 +301,7 @@ impl DurationCell {
     #[inline]
     fn observe_head(&self, bucket: usize, nanos: u64) {
         if let Some(head) = &self.head {
-            let shard = crate::shards::shard();
+            let shard = crate::http::shards::shard();
             head.add(shard, 1 + bucket, 1);
             head.add(shard, 0, nanos);
         }
@@ -320,7 +320,7 @@ impl DurationCell {
 
     #[inline]
     fn observe(&self, bucket: usize, nanos: u64) {
-        let shard = crate::shards::shard();
+        let shard = crate::http::shards::shard();
         self.counters.add(shard, 1 + bucket, 1);
         self.counters.add(shard, 0, nanos);
     }

@@ -5,13 +5,14 @@ use std::sync::{Arc, RwLock};
 
 use prometheus_client::registry::{Metric, Registry, Unit};
 
+use crate::base::escape_help;
 use crate::exposition::{prometheus_text, Format};
 use crate::family::{RequestDuration, RequestHeadDuration, RequestsInFlight, RequestsTotal};
-use crate::series::{RouteTable, Settings};
+use crate::http::series::{RouteTable, Settings};
 use crate::{HttpMetricsBuilder, RouteHandle};
 
 pub(crate) struct Parts {
-    pub(crate) folded: crate::capped::FoldedFamily,
+    pub(crate) folded: crate::instruments::capped::FoldedFamily,
     pub(crate) settings: Settings,
     pub(crate) registry: Registry,
     /// Whether `registry` is the application's ([`HttpMetricsBuilder::registry`]), whose
@@ -79,19 +80,19 @@ struct Inner {
     registry: RwLock<Registry>,
     metrics_path: Box<str>,
     bearer_token: Option<crate::exposition::auth::BearerToken>,
-    folded: crate::capped::FoldedFamily,
+    folded: crate::instruments::capped::FoldedFamily,
     /// The size of the last OpenMetrics encoding, to allocate the next one at once.
     last_len: std::sync::atomic::AtomicUsize,
     /// Families prometheus-client cannot encode, written after its own: (name, help, family).
     summaries: RwLock<Vec<(String, String, crate::SummaryFamily)>>,
     /// Callback metrics and custom collectors, each run apart at every scrape.
-    collectors: RwLock<Vec<crate::collect::Guarded>>,
+    collectors: RwLock<Vec<crate::registry::collectors::Guarded>>,
     collector_timeout: std::time::Duration,
     /// 0: no compression.
     gzip_level: u32,
-    collector_failures: crate::collect::FailureFamily,
+    collector_failures: crate::registry::collectors::FailureFamily,
     /// The names the registry's families write, for the families named at scrape time.
-    taken: Arc<crate::taken::TakenNames>,
+    taken: Arc<crate::registry::taken::TakenNames>,
     /// The remote-write senders' health families, registered by the first sender.
     #[cfg(feature = "push")]
     remote_write: std::sync::OnceLock<crate::push::remote_write::health::Families>,
@@ -126,7 +127,7 @@ impl HttpMetrics {
         // does not tell) they must then take: they go on it, as prometheus-client metrics.
         // The names every family writes, for families named only at scrape time (the
         // OpenTelemetry bridge's) to stay clear of.
-        let taken = crate::taken::TakenNames::default();
+        let taken = crate::registry::taken::TakenNames::default();
         let families = crate::exposition::http_families::HttpFamilies::new(
             routes.clone(),
             &naming,
@@ -154,7 +155,7 @@ impl HttpMetrics {
                     Unit::Seconds,
                     crate::family::UpgradeLifetimes(routes.clone()),
                 );
-                use crate::taken::Kind;
+                use crate::base::Kind;
                 for (name, kind) in [
                     ("http_upgraded_connections_open", Kind::Gauge),
                     ("http_upgraded_connection_duration_seconds", Kind::Histogram),
@@ -168,17 +169,17 @@ impl HttpMetrics {
         }
         #[cfg(feature = "process")]
         if parts.process_metrics {
-            registry.register_collector(Box::new(crate::process::ProcessCollector));
+            registry.register_collector(Box::new(crate::instruments::process::ProcessCollector));
         }
         let _ = parts.process_metrics;
-        let collector_failures = crate::collect::FailureFamily::default();
-        taken.add("metrics_collector_failures", crate::taken::Kind::Counter);
+        let collector_failures = crate::registry::collectors::FailureFamily::default();
+        taken.add("metrics_collector_failures", crate::base::Kind::Counter);
         registry.register(
             "metrics_collector_failures",
             "Scrapes that left out a callback metric or custom collector, by collector and reason (panic, timeout, busy)",
             collector_failures.clone(),
         );
-        taken.add("metrics_series_folded", crate::taken::Kind::Counter);
+        taken.add("metrics_series_folded", crate::base::Kind::Counter);
         registry.register(
             "metrics_series_folded",
             "Updates recorded in a metric's otel_metric_overflow series because the metric reached its series cap",
@@ -186,7 +187,7 @@ impl HttpMetrics {
         );
         #[cfg(feature = "process")]
         if parts.process_metrics {
-            crate::process::take_names(&taken);
+            crate::instruments::process::take_names(&taken);
         }
         Self {
             inner: Arc::new(Inner {
@@ -215,7 +216,7 @@ impl HttpMetrics {
 
     /// The names the registry's families write.
     #[cfg(feature = "opentelemetry")]
-    pub(crate) fn taken_names(&self) -> Arc<crate::taken::TakenNames> {
+    pub(crate) fn taken_names(&self) -> Arc<crate::registry::taken::TakenNames> {
         self.inner.taken.clone()
     }
 
@@ -322,7 +323,10 @@ impl HttpMetrics {
     ) where
         crate::CappedFamily<S, M, C>: Metric + Clone,
     {
-        family.count_folded_in(crate::capped::folded_counter(&self.inner.folded, name));
+        family.count_folded_in(crate::instruments::capped::folded_counter(
+            &self.inner.folded,
+            name,
+        ));
         self.register(name, help, family.clone());
     }
 
@@ -353,11 +357,11 @@ impl HttpMetrics {
         summary: impl AsRef<crate::SummaryFamily>,
     ) {
         assert!(
-            crate::config::is_metric_name(name),
+            crate::base::is_metric_name(name),
             "{name:?} is not a metric name"
         );
         let family = summary.as_ref().clone();
-        self.inner.taken.add(name, crate::taken::Kind::Summary);
+        self.inner.taken.add(name, crate::base::Kind::Summary);
         let mut summaries = self
             .inner
             .summaries
@@ -437,7 +441,7 @@ impl HttpMetrics {
         callback: impl Fn(&mut crate::Observations) + Send + Sync + 'static,
     ) {
         self.inner.taken.add(name, kind.into());
-        let collector = crate::collect::FnCollector {
+        let collector = crate::instruments::callback::FnCollector {
             name: name.to_owned(),
             help: escape_help(help),
             kind,
@@ -507,7 +511,8 @@ impl HttpMetrics {
         name: &str,
         collector: impl prometheus_client::collector::Collector,
     ) {
-        let guarded = crate::collect::Guarded::new(name, std::sync::Arc::new(collector));
+        let guarded =
+            crate::registry::collectors::Guarded::new(name, std::sync::Arc::new(collector));
         let mut collectors = self
             .inner
             .collectors
@@ -546,7 +551,7 @@ impl HttpMetrics {
         }
         // Collectors first, so that a failure among them is counted in this very scrape.
         let extras = self
-            .encode_extras(crate::collect::Extras::Text(String::new()))
+            .encode_extras(crate::registry::collectors::Extras::Text(String::new()))
             .into_text()?;
         // Growing a multi-megabyte string by doubling copies it a dozen times: start at the
         // last size, plus room for what was added since.
@@ -606,19 +611,19 @@ impl HttpMetrics {
         if format == Format::Protobuf {
             use prometheus_client::encoding::prometheus_protobuf;
             let mut families =
-                crate::native::encoding_protobuf(|| prometheus_protobuf::encode(&http))?;
+                crate::http::native::encoding_protobuf(|| prometheus_protobuf::encode(&http))?;
             let registry = self
                 .inner
                 .registry
                 .read()
                 .unwrap_or_else(|e| e.into_inner());
-            families.extend(crate::native::encoding_protobuf(|| {
+            families.extend(crate::http::native::encoding_protobuf(|| {
                 prometheus_protobuf::encode(&registry)
             })?);
             return Ok(crate::exposition::protobuf::delimited(&families));
         }
         let extras = self
-            .encode_extras(crate::collect::Extras::Text(String::new()))
+            .encode_extras(crate::registry::collectors::Extras::Text(String::new()))
             .into_text()?;
         let mut openmetrics = String::new();
         prometheus_client::encoding::text::encode(&mut openmetrics, &http)?;
@@ -663,7 +668,7 @@ impl HttpMetrics {
     fn encode_protobuf(&self) -> Result<Vec<u8>, fmt::Error> {
         use prometheus_client::encoding::prometheus_protobuf;
         let extras = self
-            .encode_extras(crate::collect::Extras::Protobuf(Vec::new()))
+            .encode_extras(crate::registry::collectors::Extras::Protobuf(Vec::new()))
             .into_protobuf()?;
         let mut families = self
             .inner
@@ -678,7 +683,7 @@ impl HttpMetrics {
             .unwrap_or_else(|e| e.into_inner());
         // The HTTP families are on it when it is the application's.
         let mut application =
-            crate::native::encoding_protobuf(|| prometheus_protobuf::encode(&registry))?;
+            crate::http::native::encoding_protobuf(|| prometheus_protobuf::encode(&registry))?;
         drop(registry);
         // Help went onto the registry escaped for the text formats; protobuf carries it as it
         // was written.
@@ -708,8 +713,11 @@ impl HttpMetrics {
 
     /// The families prometheus-client does not encode (summaries, then collectors), in the
     /// format of `out`.
-    fn encode_extras(&self, mut out: crate::collect::Extras) -> crate::collect::Extras {
-        use crate::collect::Extras;
+    fn encode_extras(
+        &self,
+        mut out: crate::registry::collectors::Extras,
+    ) -> crate::registry::collectors::Extras {
+        use crate::registry::collectors::Extras;
         let summaries = self
             .inner
             .summaries
@@ -771,20 +779,20 @@ fn register_http_families(http: &mut Registry, routes: &Arc<RouteTable>, naming:
     if let Some(name) = &naming.requests {
         http.register(
             name,
-            crate::family::REQUESTS_HELP,
+            crate::labels::naming::REQUESTS_HELP,
             RequestsTotal(routes.clone()),
         );
     }
     http.register_with_unit(
         &naming.duration,
-        crate::family::DURATION_HELP,
+        crate::labels::naming::DURATION_HELP,
         Unit::Seconds,
         RequestDuration(routes.clone()),
     );
     if routes.settings().duration_end == crate::DurationEnd::Both {
         http.register_with_unit(
             &naming.head_duration,
-            crate::family::HEAD_DURATION_HELP,
+            crate::labels::naming::HEAD_DURATION_HELP,
             Unit::Seconds,
             RequestHeadDuration(routes.clone()),
         );
@@ -792,8 +800,8 @@ fn register_http_families(http: &mut Registry, routes: &Arc<RouteTable>, naming:
     if routes.settings().sizes.is_some() {
         let [request, response] = [&naming.request_size, &naming.response_size];
         for (name, help, response) in [
-            (request, crate::family::REQUEST_SIZE_HELP, false),
-            (response, crate::family::RESPONSE_SIZE_HELP, true),
+            (request, crate::labels::naming::REQUEST_SIZE_HELP, false),
+            (response, crate::labels::naming::RESPONSE_SIZE_HELP, true),
         ] {
             let family = crate::family::BodySize(routes.clone(), response);
             if naming.size_unit {
@@ -806,18 +814,10 @@ fn register_http_families(http: &mut Registry, routes: &Arc<RouteTable>, naming:
     if let Some(name) = &naming.in_flight {
         http.register(
             name,
-            crate::family::IN_FLIGHT_HELP,
+            crate::labels::naming::IN_FLIGHT_HELP,
             RequestsInFlight(routes.clone()),
         );
     }
-}
-
-/// Escapes help text as OpenMetrics requires (`\\`, `\n`, `\"`); the Prometheus 0.0.4
-/// rendering unescapes and re-escapes it for that format.
-pub(crate) fn escape_help(help: &str) -> String {
-    let mut out = String::with_capacity(help.len());
-    crate::exposition::escape_into(help, &mut out);
-    out
 }
 
 impl PartialEq for HttpMetrics {

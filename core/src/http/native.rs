@@ -323,7 +323,7 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader of native histogram `which`, or `None` when `settings` keep none.
-    pub(crate) fn new(settings: &'a crate::series::Settings, which: usize) -> Option<Self> {
+    pub(crate) fn new(settings: &'a crate::http::series::Settings, which: usize) -> Option<Self> {
         Some(Self {
             which,
             layout: settings.native.as_ref()?,
@@ -338,7 +338,7 @@ impl<'a> Reader<'a> {
     /// in between.
     pub(crate) fn read(
         &mut self,
-        cell: &crate::series::DurationCell,
+        cell: &crate::http::series::DurationCell,
     ) -> Option<(u64, prometheus_client::encoding::NativeHistogram<'_>)> {
         let native = cell.native(self.which)?;
         let (zero, total) = native.snapshot(self.layout, &mut self.snapshot);

@@ -20,8 +20,8 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 /// Records the process families' names in `taken`.
-pub(crate) fn take_names(taken: &crate::taken::TakenNames) {
-    use crate::taken::Kind;
+pub(crate) fn take_names(taken: &crate::registry::taken::TakenNames) {
+    use crate::base::Kind;
     taken.add("process_cpu_seconds", Kind::Counter);
     for name in [
         "process_resident_memory_bytes",

@@ -1,10 +1,9 @@
 //! [`HttpMetricsBuilder`]: every option, validated once at build time.
 
-use std::fmt;
-
 use prometheus_client::registry::Registry;
 
-use crate::{Buckets, HttpMetrics, StatusLabel};
+use crate::base::{is_label_name, is_metric_name};
+use crate::{Buckets, ConfigError, HttpMetrics, StatusLabel};
 
 /// The `route` value of requests that no route matched.
 pub const DEFAULT_UNMATCHED_ROUTE: &str = "unmatched";
@@ -15,70 +14,6 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 /// The status recorded for a request dropped before it had a response (nginx's convention
 /// for "client closed request").
 pub const DEFAULT_CANCELLED_STATUS: u16 = 499;
-
-/// An invalid option, reported by [`HttpMetricsBuilder::build`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The bucket bounds are not usable.
-    Buckets(String),
-    /// The prefix is not a valid metric name.
-    Prefix(String),
-    /// A constant label has an invalid or reserved name.
-    ConstLabel(String),
-    /// A status code is outside `100..=999`.
-    Status(u16),
-    /// A path or route value is not usable.
-    Route(String),
-    /// The bearer token is not usable.
-    Token(String),
-    /// [`HttpMetricsBuilder::install`] was called when the process-wide default already
-    /// existed.
-    GlobalInUse,
-    /// A [`Summary`](crate::Summary)'s options are not usable.
-    Summary(String),
-    /// A [`Naming`](crate::Naming) gives a name that is not usable.
-    Naming(String),
-    /// A [`RequestLabel`](crate::RequestLabel) is not usable.
-    RequestLabel(String),
-    /// Exemplars cannot be kept with these options.
-    Exemplars(String),
-    /// The native-histogram options are not usable.
-    NativeHistograms(String),
-    /// A gzip level above 9.
-    GzipLevel(u32),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Buckets(why) => write!(f, "invalid histogram buckets: {why}"),
-            Self::Prefix(p) => write!(
-                f,
-                "invalid metric prefix {p:?}: use letters, digits, '_' or ':', not starting with a digit"
-            ),
-            Self::ConstLabel(why) => write!(f, "invalid constant label: {why}"),
-            Self::Status(code) => write!(f, "invalid status code {code}: must be 100..=999"),
-            Self::Route(why) => write!(f, "invalid route: {why}"),
-            Self::Token(why) => write!(f, "invalid bearer token: {why}"),
-            Self::Summary(why) => write!(f, "invalid summary: {why}"),
-            Self::Naming(why) => write!(f, "invalid naming: {why}"),
-            Self::RequestLabel(why) => write!(f, "invalid request label: {why}"),
-            Self::Exemplars(why) => write!(f, "exemplars: {why}"),
-            Self::NativeHistograms(why) => write!(f, "invalid native histograms: {why}"),
-            Self::GzipLevel(level) => {
-                write!(f, "gzip level {level}: give 1 (fastest) to 9 (smallest), or 0 for none")
-            }
-            Self::GlobalInUse => f.write_str(
-                "the process-wide HttpMetrics already exists (installed before, or created with \
-                 the default options by a first use: a no-argument constructor or \
-                 HttpMetrics::global()); call install() once, at start-up, before any of them",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// Options of an [`HttpMetrics`]; obtain one with [`HttpMetrics::builder`].
 ///
@@ -521,13 +456,15 @@ impl HttpMetricsBuilder {
         let sizes = self.size_buckets.map(Buckets::bytes).transpose()?;
         #[cfg(not(feature = "body-sizes"))]
         let sizes: Option<Buckets> = None;
-        let shape = crate::series::CellShape {
+        let shape = crate::http::series::CellShape {
             buckets: buckets.len_with_inf(),
             head: self.duration_end == crate::DurationEnd::Both,
             exemplars: exemplars_on,
             size_buckets: sizes.as_ref().map_or(0, Buckets::len_with_inf),
             #[cfg(feature = "native-histograms")]
-            native_groups: native.as_ref().map_or(0, crate::native::Layout::groups),
+            native_groups: native
+                .as_ref()
+                .map_or(0, crate::http::native::Layout::groups),
         };
         if self.gzip_level > 9 {
             return Err(ConfigError::GzipLevel(self.gzip_level));
@@ -563,7 +500,7 @@ impl HttpMetricsBuilder {
         if !(100..=999).contains(&self.cancelled_status) {
             return Err(ConfigError::Status(self.cancelled_status));
         }
-        let mut excluded_statuses = crate::series::StatusSet::new();
+        let mut excluded_statuses = crate::http::series::StatusSet::new();
         for &status in &self.excluded_statuses {
             if !(100..=999).contains(&status) {
                 return Err(ConfigError::Status(status));
@@ -586,20 +523,20 @@ impl HttpMetricsBuilder {
         if !self.count_metrics_path {
             excluded.push(self.metrics_path.clone());
         }
-        let folded = crate::capped::FoldedFamily::default();
+        let folded = crate::instruments::capped::FoldedFamily::default();
         let series_name = self.naming.series_name();
         let http_name = match &self.prefix {
             Some(prefix) => format!("{prefix}_{series_name}"),
             None => series_name.to_owned(),
         };
-        let limit = crate::series::SeriesLimit::new(
+        let limit = crate::http::series::SeriesLimit::new(
             self.max_series,
             shape,
-            crate::capped::folded_counter(&folded, &http_name),
+            crate::instruments::capped::folded_counter(&folded, &http_name),
         );
-        Ok(HttpMetrics::from_parts(crate::metrics::Parts {
+        Ok(HttpMetrics::from_parts(crate::registry::metrics::Parts {
             folded,
-            settings: crate::series::Settings {
+            settings: crate::http::series::Settings {
                 limit,
                 buckets,
                 sizes,
@@ -645,23 +582,6 @@ impl HttpMetricsBuilder {
         #[cfg(not(feature = "exemplars"))]
         false
     }
-}
-
-pub(crate) fn is_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-/// A label name as Prometheus accepts it: `[a-zA-Z_][a-zA-Z0-9_]*`.
-pub(crate) fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn check_const_label(name: &str, naming: &crate::Naming) -> Result<(), ConfigError> {

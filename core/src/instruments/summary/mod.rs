@@ -320,7 +320,7 @@ impl Series {
 /// rotate the window on time: `std::time::Instant` costs about three times as much.
 #[inline]
 fn now() -> Instant {
-    crate::guard::clock().now()
+    crate::base::clock().now()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -545,7 +545,7 @@ fn label_text(names: &[String], values: &[String]) -> String {
         }
         out.push_str(name);
         out.push_str("=\"");
-        crate::exposition::escape_into(value, &mut out);
+        crate::base::escape_into(value, &mut out);
         out.push('"');
     }
     out
@@ -602,7 +602,7 @@ mod tests {
         for _ in 0..1000 {
             summary.observe(1.0);
         }
-        crate::guard::test_clock::advance(window * 3);
+        crate::base::test_clock::advance(window * 3);
         for _ in 0..10 {
             summary.observe(9.0);
         }
@@ -621,7 +621,7 @@ mod tests {
         for _ in 0..10 {
             summary.observe(1.0);
         }
-        crate::guard::test_clock::advance(window * 3);
+        crate::base::test_clock::advance(window * 3);
         let (quantiles, _, count) = summary.series.snapshot();
         assert!(quantiles.iter().all(|q| q.is_nan()), "{quantiles:?}");
         assert_eq!(count, 10, "_count covers the whole life");

@@ -1,7 +1,7 @@
 //! The names of the HTTP metric families and of their labels, with presets that reproduce
 //! OpenTelemetry's semantic conventions and the names of the peers a team may be coming from.
 
-use crate::config::{is_label_name, is_metric_name};
+use crate::base::{is_label_name, is_metric_name};
 use crate::ConfigError;
 
 /// The names of the HTTP metric families and of their labels; set with
@@ -252,12 +252,12 @@ impl Naming {
                 return bad(format!("{name:?} is not a metric name"));
             }
         }
-        use crate::taken::Kind;
+        use crate::base::Kind;
         // Every name a family's samples or descriptor use, so that no two families share
         // one (a counter `x` writes `x_total` and `x_created`, a histogram `x_bucket`, …).
         let mut used: Vec<(String, &str)> = Vec::new();
         let mut family = |base: String, kind: Kind, what: &'static str| {
-            for name in crate::taken::names(&base, kind) {
+            for name in crate::base::names(&base, kind) {
                 if let Some((_, other)) = used.iter().find(|(n, _)| *n == name) {
                     return Err(ConfigError::Naming(format!(
                         "the {what} and the {other} both use the name {name:?}"
@@ -364,3 +364,20 @@ mod tests {
         );
     }
 }
+
+/// The counter's help.
+pub(crate) const REQUESTS_HELP: &str =
+    "Total number of HTTP requests by method, route template and status";
+/// The latency histogram's help.
+pub(crate) const DURATION_HELP: &str =
+    "Duration of HTTP requests from entering the middleware to the end of the response body";
+/// The request-size histogram's help.
+pub(crate) const REQUEST_SIZE_HELP: &str =
+    "Bytes of HTTP request bodies read by the time the request was recorded";
+/// The response-size histogram's help.
+pub(crate) const RESPONSE_SIZE_HELP: &str = "Bytes of HTTP response bodies sent";
+/// The in-flight gauge's help.
+pub(crate) const IN_FLIGHT_HELP: &str = "Number of HTTP requests whose response has not finished";
+/// The head histogram's help.
+pub(crate) const HEAD_DURATION_HELP: &str =
+    "Time from entering the middleware to the response head, of HTTP requests that had one";

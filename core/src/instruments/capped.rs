@@ -30,7 +30,7 @@ impl<S: EncodeLabelSet> EncodeLabelSet for Capped<S> {
     fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> std::fmt::Result {
         match self {
             Self::Labels(labels) => labels.encode(encoder),
-            Self::Overflow => crate::family::OverflowLabels.encode(encoder),
+            Self::Overflow => OverflowLabels.encode(encoder),
         }
     }
 }
@@ -189,5 +189,20 @@ where
 
     fn metric_type(&self) -> MetricType {
         M::TYPE
+    }
+}
+
+/// The one label of an overflow series, as OpenTelemetry names it.
+pub(crate) struct OverflowLabels;
+
+impl EncodeLabelSet for OverflowLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        let mut label = encoder.encode_label();
+        let mut key = label.encode_label_key()?;
+        key.write_str("otel_metric_overflow")?;
+        let mut value = key.encode_label_value()?;
+        value.write_str("true")?;
+        value.finish()
     }
 }

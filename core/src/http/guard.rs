@@ -6,45 +6,9 @@ use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::series::RouteEntry;
+use crate::base::clock;
+use crate::http::series::RouteEntry;
 use crate::{HttpMetrics, MethodLabel, Outcome};
-
-// The request clock. On cloud VMs two reads of `std::time::Instant` are most of the
-// recording path's cost (BENCHMARKS.md has the figures); quanta reads the CPU's invariant
-// TSC (calibrated once per process) and falls back to the OS clock where the TSC cannot be
-// trusted. The guard keeps the raw reading and scales only the difference, once, and goes to
-// the clock directly rather than through `quanta::Instant::now()`, which first looks for a
-// thread-local mock clock on every read.
-#[cfg(not(test))]
-#[inline]
-pub(crate) fn clock() -> &'static quanta::Clock {
-    static CLOCK: std::sync::OnceLock<quanta::Clock> = std::sync::OnceLock::new();
-    CLOCK.get_or_init(quanta::Clock::new)
-}
-
-// In the core's own tests, a mock clock per thread that only moves when a test moves it, so
-// that durations are exact and no test has to sleep.
-#[cfg(test)]
-pub(crate) fn clock() -> &'static quanta::Clock {
-    test_clock::CLOCK.with(|(clock, _)| *clock)
-}
-
-#[cfg(test)]
-pub(crate) mod test_clock {
-    use std::sync::Arc;
-
-    thread_local! {
-        pub(super) static CLOCK: (&'static quanta::Clock, Arc<quanta::Mock>) = {
-            let (clock, mock) = quanta::Clock::mock();
-            (Box::leak(Box::new(clock)), mock)
-        };
-    }
-
-    /// Moves this thread's clock forward.
-    pub(crate) fn advance(by: std::time::Duration) {
-        CLOCK.with(|(_, mock)| mock.increment(by));
-    }
-}
 
 /// The route a request is recorded under, resolved once and cheap to clone.
 ///
@@ -143,7 +107,7 @@ impl RouteHandle {
     /// other request. So only the framework's own routing keeps a request off the metrics.
     #[inline]
     pub fn start_before_routing(&self, method: MethodLabel) -> RequestGuard {
-        let shard = crate::shards::shard() as u8;
+        let shard = crate::http::shards::shard() as u8;
         if !self.0.is_excluded() {
             self.0.enter(method, 0, shard);
         }
@@ -520,8 +484,8 @@ impl Flags {
 #[cfg(feature = "body-sizes")]
 #[inline(never)]
 fn record_sizes(
-    settings: &crate::series::Settings,
-    cell: &crate::series::DurationCell,
+    settings: &crate::http::series::Settings,
+    cell: &crate::http::series::DurationCell,
     extras: &Extras,
     head: bool,
 ) {
@@ -568,7 +532,7 @@ impl RequestGuard {
 }
 
 /// Closes an upgraded connection of `entry` opened at the raw clock reading `opened`.
-fn close(entry: &crate::series::RouteEntry, method: MethodLabel, opened: u64) {
+fn close(entry: &crate::http::series::RouteEntry, method: MethodLabel, opened: u64) {
     if let (Some(cell), Some(bounds)) = (entry.upgrade_cell(method), &entry.settings().upgrades) {
         cell.close(bounds, elapsed_nanos(opened));
     }
@@ -584,7 +548,7 @@ fn close(entry: &crate::series::RouteEntry, method: MethodLabel, opened: u64) {
 #[derive(Debug)]
 #[must_use = "the connection is closed when this drops"]
 pub struct UpgradedConnection {
-    open: Option<(Arc<crate::series::RouteEntry>, MethodLabel, u64)>,
+    open: Option<(Arc<crate::http::series::RouteEntry>, MethodLabel, u64)>,
 }
 
 impl UpgradedConnection {

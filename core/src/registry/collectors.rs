@@ -25,10 +25,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
+use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 /// The default deadline of a collector at each scrape.
@@ -36,78 +35,6 @@ pub const DEFAULT_COLLECTOR_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `metrics_collector_failures_total{collector, reason}`.
 pub(crate) type FailureFamily = Family<Vec<(String, String)>, Counter>;
-
-/// What a callback reports at a scrape: one value per label set.
-///
-/// ```
-/// use http_metrics_core::{Format, HttpMetrics};
-///
-/// let metrics = HttpMetrics::new();
-/// metrics.register_gauge_fn("db_pool_size", "Database connection pool size", |out| {
-///     out.observe(&[("pool_name", "primary")], 10.0);
-///     out.observe(&[("pool_name", "replica")], 4.0);
-/// });
-/// let text = metrics.encode(Format::Prometheus).unwrap();
-/// assert!(text.contains("db_pool_size{pool_name=\"replica\"} 4.0\n"));
-/// ```
-#[derive(Debug, Default)]
-pub struct Observations {
-    values: Vec<(Vec<(String, String)>, f64)>,
-}
-
-impl Observations {
-    /// Reports `value` for the series with these labels (`&[]` for none).
-    pub fn observe(&mut self, labels: &[(&str, &str)], value: f64) {
-        let labels = labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        self.values.push((labels, value));
-    }
-}
-
-/// A callback gauge or counter, as a collector.
-pub(crate) struct FnCollector<F> {
-    pub(crate) name: String,
-    pub(crate) help: String,
-    pub(crate) kind: MetricType,
-    pub(crate) callback: F,
-}
-
-impl<F> std::fmt::Debug for FnCollector<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnCollector")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<F: Fn(&mut Observations) + Send + Sync + 'static> Collector for FnCollector<F> {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-        let mut observations = Observations::default();
-        (self.callback)(&mut observations);
-        let mut metric = encoder.encode_descriptor(&self.name, &self.help, None, self.kind)?;
-        for (labels, value) in &observations.values {
-            if labels.is_empty() {
-                // No label set at all, rather than an empty `{}`.
-                self.encode_value(&mut metric, *value)?;
-            } else {
-                self.encode_value(&mut metric.encode_family(labels)?, *value)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<F> FnCollector<F> {
-    fn encode_value(&self, metric: &mut MetricEncoder<'_>, value: f64) -> std::fmt::Result {
-        match self.kind {
-            MetricType::Counter => metric.encode_counter::<NoLabelSet, _, f64>(&value, None),
-            _ => metric.encode_gauge(&value),
-        }
-    }
-}
 
 /// A registered collector, with what keeps it from stalling scrapes.
 #[derive(Debug)]
@@ -284,7 +211,7 @@ fn encode_alone(collector: Arc<dyn Collector>, protobuf: bool) -> Result<Extras,
     registry.register_collector(Box::new(Shared(collector)));
     #[cfg(feature = "native-histograms")]
     if protobuf {
-        return crate::native::encoding_protobuf(|| {
+        return crate::http::native::encoding_protobuf(|| {
             prometheus_client::encoding::prometheus_protobuf::encode(&registry)
         })
         .map(Extras::Protobuf);

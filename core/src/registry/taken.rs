@@ -9,45 +9,7 @@
 use std::collections::HashSet;
 use std::sync::RwLock;
 
-use prometheus_client::metrics::MetricType;
-
-/// A family's type, as far as the sample names it writes go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Counter,
-    Gauge,
-    Histogram,
-    Summary,
-    Info,
-    Unknown,
-}
-
-impl From<MetricType> for Kind {
-    fn from(kind: MetricType) -> Self {
-        match kind {
-            MetricType::Counter => Kind::Counter,
-            MetricType::Gauge => Kind::Gauge,
-            MetricType::Histogram => Kind::Histogram,
-            MetricType::Info => Kind::Info,
-            MetricType::Unknown => Kind::Unknown,
-        }
-    }
-}
-
-/// The names family `name` of `kind` puts in an exposition: its own (the `# TYPE` line's),
-/// then its samples'.
-pub(crate) fn names(name: &str, kind: Kind) -> Vec<String> {
-    let suffixes: &[&str] = match kind {
-        Kind::Counter => &["_total", "_created"],
-        Kind::Gauge | Kind::Unknown => &[],
-        Kind::Histogram => &["_bucket", "_sum", "_count", "_created"],
-        Kind::Summary => &["_sum", "_count", "_created"],
-        Kind::Info => &["_info"],
-    };
-    std::iter::once(name.to_owned())
-        .chain(suffixes.iter().map(|suffix| format!("{name}{suffix}")))
-        .collect()
-}
+use crate::base::{names, Kind};
 
 /// The names the registry's families write.
 #[derive(Debug, Default)]

@@ -15,3 +15,10 @@ pub use middleware::{Metrics, MetricsFuture, MetricsMiddleware};
 // the standalone `exporter` — so that an application depends on this crate alone; and the
 // core's `adapter` module, for whoever writes an adapter of their own.
 pub use http_metrics_core::*;
+/// OpenTelemetry's metrics API on the registry (feature `opentelemetry`): the
+/// `http-metrics-opentelemetry` crate.
+#[cfg(feature = "opentelemetry")]
+pub use http_metrics_opentelemetry as opentelemetry;
+/// Pushgateway and remote-write (feature `push`): the `http-metrics-push` crate.
+#[cfg(feature = "push")]
+pub use http_metrics_push as push;

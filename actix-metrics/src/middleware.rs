@@ -89,10 +89,11 @@ where
                 routes: LocalRouteCache::default(),
                 label: self
                     .metrics
+                    .recorder()
                     .request_label_source()
                     .and_then(LabelSource::new),
-                exemplars: self.metrics.exemplars_enabled(),
-                body_sizes: self.metrics.body_sizes_enabled(),
+                exemplars: self.metrics.recorder().exemplars_enabled(),
+                body_sizes: self.metrics.recorder().body_sizes_enabled(),
             }),
         }))
     }

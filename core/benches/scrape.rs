@@ -2,8 +2,8 @@
 //! line, as Prometheus counts them; each route recorded here adds 19 (a counter, a histogram
 //! of 14 buckets plus `+Inf`, `_sum` and `_count`, and an in-flight gauge).
 //!
-//! `cargo bench -p http-metrics-core --bench scrape --features push` (without `push`, the
-//! remote-write group is left out).
+//! `cargo bench -p http-metrics-core --bench scrape`; the remote-write push of the same
+//! registries is `cargo bench -p http-metrics-push --bench push`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use http_metrics_core::adapter::{MethodLabel, RouteHandle, Scrape, ScrapeRequest};
@@ -72,14 +72,6 @@ fn scrape(c: &mut Criterion) {
         group.bench_function(format!("{series} series, Prometheus 0.0.4"), |b| {
             b.iter(|| metrics.encode(Format::Prometheus).unwrap())
         });
-        group.bench_function(
-            format!("{series} series, OpenMetrics, through prometheus-client (before)"),
-            |b| b.iter(|| metrics.encode_legacy(Format::OpenMetrics).unwrap()),
-        );
-        group.bench_function(
-            format!("{series} series, Prometheus 0.0.4, through prometheus-client (before)"),
-            |b| b.iter(|| metrics.encode_legacy(Format::Prometheus).unwrap()),
-        );
         let own = prometheus_client_registry(series);
         group.bench_function(
             format!("{series} series, prometheus-client's own families (for comparison)"),
@@ -130,51 +122,5 @@ fn compression(c: &mut Criterion) {
     group.finish();
 }
 
-/// One remote-write push (snapshot, protobuf, snappy) beside the scrape encoding of the same
-/// registry: steady state (each series' labels encoded by an earlier push, as in a running
-/// sender) and a first push (every series new).
-#[cfg(feature = "push")]
-fn push(c: &mut Criterion) {
-    use http_metrics_core::push::RemoteWrite;
-    let mut group = c.benchmark_group("push");
-    group.sample_size(20);
-    let sender = RemoteWrite::new("http://127.0.0.1:8428/api/v1/write")
-        .unwrap()
-        .external_label("job", "bench")
-        .external_label("instance", "bench-1");
-    for series in [1_000, 10_000, 100_000] {
-        let metrics = registry(series);
-        group.bench_function(format!("{series} series, scrape OpenMetrics"), |b| {
-            b.iter(|| metrics.encode(Format::OpenMetrics).unwrap())
-        });
-        let mut encoder = sender.encoder();
-        let mut timestamp = 1_700_000_000_000;
-        encoder.encode(&metrics, timestamp).unwrap();
-        group.bench_function(format!("{series} series, remote-write push"), |b| {
-            b.iter(|| {
-                timestamp += 15_000;
-                encoder.encode(&metrics, timestamp).unwrap()
-            })
-        });
-        group.bench_function(format!("{series} series, remote-write first push"), |b| {
-            b.iter(|| sender.encoder().encode(&metrics, timestamp).unwrap())
-        });
-        let bytes: usize = encoder
-            .encode(&metrics, timestamp)
-            .unwrap()
-            .iter()
-            .map(|body| body.len())
-            .sum();
-        let text = metrics.encode(Format::OpenMetrics).unwrap().len();
-        println!(
-            "{series} series: {bytes} bytes of snappy protobuf, {text} bytes of OpenMetrics text"
-        );
-    }
-    group.finish();
-}
-
-#[cfg(not(feature = "push"))]
-fn push(_: &mut Criterion) {}
-
-criterion_group!(benches, scrape, compression, push);
+criterion_group!(benches, scrape, compression);
 criterion_main!(benches);

@@ -38,5 +38,7 @@
 //! ```
 
 pub use crate::exposition::{Scrape, ScrapeRequest};
-pub use crate::http::{ActiveRequest, BodyCounter, RequestGuard, RouteCache, RouteHandle};
+pub use crate::http::{
+    ActiveRequest, BodyCounter, Recorder, RequestGuard, RouteCache, RouteHandle,
+};
 pub use crate::labels::{MethodLabel, RequestLabelSource};

@@ -6,20 +6,22 @@ mod base;
 #[cfg(feature = "exporter")]
 pub mod exporter;
 mod exposition;
-mod family;
 mod http;
 mod instruments;
 mod labels;
-#[cfg(feature = "opentelemetry")]
-pub mod opentelemetry;
-#[cfg(feature = "push")]
-pub mod push;
+pub mod model;
 mod registry;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
-pub use base::ConfigError;
-pub use exposition::{Format, DEFAULT_GZIP_LEVEL};
+pub use base::{ConfigError, RegisterError};
+
+/// The rules of metric and label names, as the builder and registration check them.
+pub mod names {
+    pub use crate::base::{is_label_name, is_metric_name};
+}
+pub use exposition::Format;
 pub use http::UpgradedConnection;
 #[cfg(feature = "exemplars")]
 pub use http::{Exemplars, TraceContext};
@@ -42,7 +44,7 @@ pub use labels::{
 pub use prometheus_client;
 pub use registry::{
     HttpMetrics, HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_COLLECTOR_TIMEOUT,
-    DEFAULT_MAX_SERIES, DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
+    DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SERIES, DEFAULT_METRICS_PATH, DEFAULT_UNMATCHED_ROUTE,
 };
 
 pub(crate) use http::RouteHandle;

@@ -7,7 +7,7 @@ use crate::{Format, HttpMetrics, MethodLabel, RouteHandle, StatusLabel};
 fn start(metrics: &HttpMetrics, method: MethodLabel, route: Option<&str>) -> Option<RequestGuard> {
     match route {
         Some(template) => RouteHandle::resolve(metrics, template).start(method),
-        None => metrics.unmatched().start(method),
+        None => RouteHandle::unmatched(metrics).start(method),
     }
 }
 
@@ -216,7 +216,7 @@ fn prefix_and_const_labels_apply_to_http_metrics_only() {
         .build()
         .unwrap();
     let c = prometheus_client::metrics::counter::Counter::<u64>::default();
-    metrics.register("app_events", "Events", c.clone());
+    metrics.register("app_events", "Events", c.clone()).unwrap();
     c.inc();
     start(&metrics, MethodLabel::Get, Some("/x"))
         .unwrap()
@@ -711,7 +711,7 @@ fn without_body_sizes_there_is_no_counter_and_no_family() {
         .unwrap();
     #[cfg(feature = "body-sizes")]
     assert!(guard.request_body_counter().is_none());
-    assert!(!metrics.body_sizes_enabled());
+    assert!(!metrics.recorder().body_sizes_enabled());
     guard.finish_with_status(200);
     assert!(!text(&metrics).contains("size_bytes"));
 }
@@ -880,14 +880,22 @@ mod protobuf {
             .unwrap();
         let signups: prometheus_client::metrics::counter::Counter = Default::default();
         signups.inc_by(3);
-        metrics.register("signups", "Accounts created", signups);
-        metrics.register_gauge_fn("queue_depth", "Jobs waiting", |out| {
-            out.observe(&[("queue", "mail")], 4.0)
-        });
-        metrics.register_gauge_fn("broken", "Always panics", |_| panic!("no pool"));
+        metrics
+            .register("signups", "Accounts created", signups)
+            .unwrap();
+        metrics
+            .register_gauge_fn("queue_depth", "Jobs waiting", |out| {
+                out.observe(&[("queue", "mail")], 4.0)
+            })
+            .unwrap();
+        metrics
+            .register_gauge_fn("broken", "Always panics", |_| panic!("no pool"))
+            .unwrap();
         let summary = crate::Summary::builder().build().unwrap();
         summary.observe(2.0);
-        metrics.register_summary("job_seconds", "Job time", &summary);
+        metrics
+            .register_summary("job_seconds", "Job time", &summary)
+            .unwrap();
         RouteHandle::resolve(&metrics, "/z").record(
             MethodLabel::Get,
             200,
@@ -954,12 +962,14 @@ mod protobuf {
         for seconds in [0.75, 3.0, 3.5] {
             job.observe(seconds);
         }
-        metrics.register_with_unit(
-            "job_duration",
-            "Job time,\nby \"kind\"",
-            prometheus_client::registry::Unit::Seconds,
-            job,
-        );
+        metrics
+            .register_with_unit(
+                "job_duration",
+                "Job time,\nby \"kind\"",
+                prometheus_client::registry::Unit::Seconds,
+                job,
+            )
+            .unwrap();
         let families = families(&metrics);
         let job = family(&families, "job_duration_seconds");
         // Written as the text formats escape it, read back as it was given.

@@ -34,7 +34,9 @@ pub fn response_sizes(
     let family = Summary::builder()
         .build_family(["content_type"])
         .expect("a valid label name");
-    metrics.register_summary("response_size_bytes", "Response size in bytes", &family);
+    metrics
+        .register_summary("response_size_bytes", "Response size in bytes", &family)
+        .expect("a name no other family writes");
     registered.push((metrics.clone(), family.clone()));
     family
 }

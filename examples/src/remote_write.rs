@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use http_metrics_core::exporter::Exporter;
-use http_metrics_core::push::{PushError, RemoteWrite, RemoteWriteStats, RemoteWriter};
 use http_metrics_core::HttpMetrics;
+use http_metrics_push::{PushError, RemoteWrite, RemoteWriteStats, RemoteWriter};
 
 use crate::env::EnvError;
 
@@ -72,7 +72,7 @@ impl RemoteWriteSettings {
             });
         }
         let interval = match var("PUSH_INTERVAL_SECONDS").filter(|v| !v.is_empty()) {
-            None => http_metrics_core::push::DEFAULT_PUSH_INTERVAL,
+            None => http_metrics_push::DEFAULT_PUSH_INTERVAL,
             Some(value) => value
                 .trim()
                 .parse::<f64>()

@@ -58,23 +58,29 @@ impl Views {
             lines_in: Family::default(),
             line_lengths: Family::new_with_constructor(|| Histogram::new(LENGTH_BUCKETS)),
         };
-        metrics.register_with_unit(
-            "demo_latency",
-            "The distribution of the latencies",
-            Unit::Seconds,
-            views.latency.clone(),
-        );
-        metrics.register(
-            "demo_lines_in",
-            "The number of lines from standard input",
-            views.lines_in.clone(),
-        );
-        metrics.register_with_unit(
-            "demo_line_lengths",
-            "Groups the lengths of keys in buckets",
-            Unit::Bytes,
-            views.line_lengths.clone(),
-        );
+        metrics
+            .register_with_unit(
+                "demo_latency",
+                "The distribution of the latencies",
+                Unit::Seconds,
+                views.latency.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register(
+                "demo_lines_in",
+                "The number of lines from standard input",
+                views.lines_in.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register_with_unit(
+                "demo_line_lengths",
+                "Groups the lengths of keys in buckets",
+                Unit::Bytes,
+                views.line_lengths.clone(),
+            )
+            .expect("a name no other family writes");
         views
     }
 

@@ -94,7 +94,7 @@ pub fn environment() -> String {
 }
 
 /// A started service's pusher, if `REMOTE_WRITE_URL` asked for one.
-struct Pusher(Option<(String, http_metrics_core::push::RemoteWriter)>);
+struct Pusher(Option<(String, http_metrics_push::RemoteWriter)>);
 
 impl Pusher {
     /// Sends the last figures, and says what was sent in all.

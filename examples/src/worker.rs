@@ -81,44 +81,64 @@ impl WorkerMetrics {
             concurrent_api: Family::default(),
         };
         let seconds = Unit::Seconds;
-        metrics.register(
-            "job_queue_size",
-            "Number of jobs in queue",
-            this.queue_size.clone(),
-        );
-        metrics.register(
-            "jobs_processed",
-            "Total jobs processed",
-            this.processed.clone(),
-        );
+        metrics
+            .register(
+                "job_queue_size",
+                "Number of jobs in queue",
+                this.queue_size.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register(
+                "jobs_processed",
+                "Total jobs processed",
+                this.processed.clone(),
+            )
+            .expect("a name no other family writes");
         let duration = this.duration.clone();
-        metrics.register_with_unit(
-            "job_duration",
-            "Job processing duration",
-            seconds.clone(),
-            duration,
-        );
-        metrics.register(
-            "jobs_retried",
-            "Jobs that required retry",
-            this.retried.clone(),
-        );
-        metrics.register("job_failures", "Total job failures", this.failures.clone());
-        metrics.register(
-            "workers_active",
-            "Number of active workers",
-            this.workers_active.clone(),
-        );
-        metrics.register("api_calls", "Total API calls", this.api_calls.clone());
+        metrics
+            .register_with_unit(
+                "job_duration",
+                "Job processing duration",
+                seconds.clone(),
+                duration,
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register(
+                "jobs_retried",
+                "Jobs that required retry",
+                this.retried.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register("job_failures", "Total job failures", this.failures.clone())
+            .expect("a name no other family writes");
+        metrics
+            .register(
+                "workers_active",
+                "Number of active workers",
+                this.workers_active.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register("api_calls", "Total API calls", this.api_calls.clone())
+            .expect("a name no other family writes");
         let latency = this.api_latency.clone();
-        metrics.register_with_unit("api_latency", "API call latency", seconds, latency);
-        metrics.register("api_errors", "API errors", this.api_errors.clone());
+        metrics
+            .register_with_unit("api_latency", "API call latency", seconds, latency)
+            .expect("a name no other family writes");
+        metrics
+            .register("api_errors", "API errors", this.api_errors.clone())
+            .expect("a name no other family writes");
         let concurrent = this.concurrent_api.clone();
-        metrics.register(
-            "concurrent_api_requests",
-            "Number of concurrent API requests",
-            concurrent,
-        );
+        metrics
+            .register(
+                "concurrent_api_requests",
+                "Number of concurrent API requests",
+                concurrent,
+            )
+            .expect("a name no other family writes");
         this
     }
 

@@ -469,7 +469,9 @@ async fn excluded_routes_and_status_classes() {
 async fn application_metrics_share_the_endpoint() {
     let metrics = HttpMetrics::new();
     let logins: Counter = Counter::default();
-    metrics.register("logins", "Successful logins", logins.clone());
+    metrics
+        .register("logins", "Successful logins", logins.clone())
+        .unwrap();
     logins.inc_by(3);
     let m = scrape(&app(&metrics)).await;
     assert_eq!(m.get("logins_total", &[]), Some(3.0));

@@ -57,7 +57,9 @@ async fn hostile_labels_and_help_round_trip_through_every_reader() {
         .build()
         .unwrap();
     let events: Family<Vec<(String, String)>, Counter> = Family::default();
-    metrics.register("tricky_events", HELP, events.clone());
+    metrics
+        .register("tricky_events", HELP, events.clone())
+        .unwrap();
     for (i, value) in VALUES.iter().enumerate() {
         events
             .get_or_create(&vec![("value".to_owned(), (*value).to_owned())])
@@ -66,7 +68,9 @@ async fn hostile_labels_and_help_round_trip_through_every_reader() {
     // A capped family past its cap: the overflow series must be as readable as any other.
     let capped: http_metrics_core::CappedFamily<Vec<(String, String)>, Counter> =
         http_metrics_core::CappedFamily::new(1);
-    metrics.register_capped("capped_events", "Capped", &capped);
+    metrics
+        .register_capped("capped_events", "Capped", &capped)
+        .unwrap();
     for user in ["a", "b", "c"] {
         capped
             .get_or_create(&vec![("user".to_owned(), user.to_owned())])

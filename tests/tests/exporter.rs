@@ -13,7 +13,9 @@ fn metrics() -> (HttpMetrics, Counter) {
         .build()
         .unwrap();
     let lines: Counter = Counter::default();
-    metrics.register("lines", "Lines read", lines.clone());
+    metrics
+        .register("lines", "Lines read", lines.clone())
+        .unwrap();
     lines.inc_by(3);
     (metrics, lines)
 }

@@ -84,11 +84,13 @@ async fn promtool_accepts_the_prometheus_text_output() {
         .unwrap();
     // Application metrics whose label values need every kind of escaping.
     let tricky: Family<Vec<(String, String)>, Counter> = Family::default();
-    metrics.register(
-        "tricky_events",
-        "Events with awkward labels",
-        tricky.clone(),
-    );
+    metrics
+        .register(
+            "tricky_events",
+            "Events with awkward labels",
+            tricky.clone(),
+        )
+        .unwrap();
     for value in [
         "quote \" here",
         "back\\slash",
@@ -103,7 +105,9 @@ async fn promtool_accepts_the_prometheus_text_output() {
     }
     let temperature: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
     temperature.set(-3.5);
-    metrics.register("temperature_celsius", "A float gauge", temperature);
+    metrics
+        .register("temperature_celsius", "A float gauge", temperature)
+        .unwrap();
 
     let server = serve(&metrics).await;
     let client = reqwest::Client::new();

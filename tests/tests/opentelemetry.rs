@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use http_metrics_core::opentelemetry::PrometheusReader;
-use http_metrics_core::push::RemoteWrite;
 use http_metrics_core::{Format, HttpMetrics};
+use http_metrics_opentelemetry::PrometheusReader;
+use http_metrics_push::RemoteWrite;
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::metrics::SdkMeterProvider;

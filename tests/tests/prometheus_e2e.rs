@@ -39,11 +39,13 @@ fn tricky_app() -> axum::Router {
     use http_metrics_core::prometheus_client::metrics::{counter::Counter, family::Family};
     let metrics = HttpMetrics::new();
     let events: Family<Vec<(String, String)>, Counter> = Family::default();
-    metrics.register(
-        "tricky_events",
-        "Help with \"quotes\", a back\\slash,\na newline",
-        events.clone(),
-    );
+    metrics
+        .register(
+            "tricky_events",
+            "Help with \"quotes\", a back\\slash,\na newline",
+            events.clone(),
+        )
+        .unwrap();
     for (i, value) in TRICKY_VALUES.iter().enumerate() {
         events
             .get_or_create(&vec![("value".to_owned(), (*value).to_owned())])

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use http_metrics_core::prometheus_client::metrics::counter::Counter;
 use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
-use http_metrics_core::push::{PushError, Pushgateway};
 use http_metrics_core::HttpMetrics;
+use http_metrics_push::{PushError, Pushgateway};
 use tests::prometheus::Prometheus;
 use tests::pushgateway;
 
@@ -18,17 +18,21 @@ fn job_metrics() -> (HttpMetrics, Counter, Gauge) {
         .build()
         .unwrap();
     let records: Counter = Counter::default();
-    metrics.register(
-        "batch_records_processed",
-        "Records processed",
-        records.clone(),
-    );
+    metrics
+        .register(
+            "batch_records_processed",
+            "Records processed",
+            records.clone(),
+        )
+        .unwrap();
     let last_success: Gauge = Gauge::default();
-    metrics.register(
-        "batch_last_success_timestamp_seconds",
-        "When the batch last succeeded",
-        last_success.clone(),
-    );
+    metrics
+        .register(
+            "batch_last_success_timestamp_seconds",
+            "When the batch last succeeded",
+            last_success.clone(),
+        )
+        .unwrap();
     (metrics, records, last_success)
 }
 
@@ -70,7 +74,9 @@ fn push_push_add_and_delete_reach_the_gateway_exactly() {
         .build()
         .unwrap();
     let failed: Counter = Counter::default();
-    errors.register("batch_errors", "Records that failed", failed.clone());
+    errors
+        .register("batch_errors", "Records that failed", failed.clone())
+        .unwrap();
     failed.inc_by(3);
     group.push_add_blocking(&errors).unwrap();
     let m = gateway.exposition();
@@ -119,7 +125,9 @@ fn a_refused_push_carries_the_gateway_status_and_reason() {
         .build()
         .unwrap();
     let gauge: Gauge = Gauge::default();
-    clash.register("batch_records_processed_total", "Records processed", gauge);
+    clash
+        .register("batch_records_processed_total", "Records processed", gauge)
+        .unwrap();
     let error = Pushgateway::new(&gateway.base, "b")
         .unwrap()
         .push_blocking(&clash)

@@ -12,8 +12,8 @@ use http_metrics_core::prometheus_client::metrics::family::Family;
 use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
 use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
 use http_metrics_core::prometheus_client::metrics::info::Info;
-use http_metrics_core::push::{RemoteWrite, RemoteWriteStats, RemoteWriter};
 use http_metrics_core::{Format, HttpMetrics, Summary};
+use http_metrics_push::{RemoteWrite, RemoteWriteStats, RemoteWriter};
 use tests::prometheus::Prometheus;
 use tests::remote_write::{Fault, FaultProxy, WriteRequest};
 use tests::victoria::VictoriaMetrics;
@@ -48,43 +48,57 @@ async fn every_kind() -> HttpMetrics {
         app.clone().oneshot(request).await.unwrap();
     }
     let counter: Family<Dimension, Counter> = Family::default();
-    metrics.register("MyCounter", "Description of MyCounter", counter.clone());
+    metrics
+        .register("MyCounter", "Description of MyCounter", counter.clone())
+        .unwrap();
     counter
         .get_or_create(&Dimension {
             dimension: "value".into(),
         })
         .inc_by(25);
     let active: Gauge = Gauge::default();
-    metrics.register(
-        "requests_active",
-        "number of active requests",
-        active.clone(),
-    );
+    metrics
+        .register(
+            "requests_active",
+            "number of active requests",
+            active.clone(),
+        )
+        .unwrap();
     active.dec_by(2);
     let sizes = Histogram::new([10.0, 50.0, 100.0]);
-    metrics.register_with_unit(
-        "requests_size",
-        "size of requests",
-        http_metrics_core::prometheus_client::registry::Unit::Bytes,
-        sizes.clone(),
-    );
+    metrics
+        .register_with_unit(
+            "requests_size",
+            "size of requests",
+            http_metrics_core::prometheus_client::registry::Unit::Bytes,
+            sizes.clone(),
+        )
+        .unwrap();
     for size in [85.0, 5.0, 42.0, 420.0] {
         sizes.observe(size);
     }
     let summary = Summary::builder().build().unwrap();
-    metrics.register_summary("job_wait_seconds", "Time spent waiting", &summary);
+    metrics
+        .register_summary("job_wait_seconds", "Time spent waiting", &summary)
+        .unwrap();
     for wait in [0.5, 1.5, 2.5] {
         summary.observe(wait);
     }
-    metrics.register(
-        "build",
-        "Build information",
-        Info::new(vec![("version", "1.2.3"), ("commit", "abc")]),
-    );
-    metrics.register_gauge_fn("ram_usage", "ram usage", |o| {
-        o.observe(&[("dimension", "value")], 61.5)
-    });
-    metrics.register_counter_fn("bytes_read_total", "Bytes read", |o| o.observe(&[], 4096.0));
+    metrics
+        .register(
+            "build",
+            "Build information",
+            Info::new(vec![("version", "1.2.3"), ("commit", "abc")]),
+        )
+        .unwrap();
+    metrics
+        .register_gauge_fn("ram_usage", "ram usage", |o| {
+            o.observe(&[("dimension", "value")], 61.5)
+        })
+        .unwrap();
+    metrics
+        .register_counter_fn("bytes_read_total", "Bytes read", |o| o.observe(&[], 4096.0))
+        .unwrap();
     metrics
 }
 
@@ -267,7 +281,9 @@ fn counter_registry() -> (HttpMetrics, Counter) {
         .build()
         .unwrap();
     let work: Counter = Counter::default();
-    metrics.register("work_done", "Units of work done", work.clone());
+    metrics
+        .register("work_done", "Units of work done", work.clone())
+        .unwrap();
     (metrics, work)
 }
 
@@ -621,7 +637,9 @@ fn the_encoder_writes_what_prost_reads_in_batches_with_staleness_markers() {
         .build()
         .unwrap();
     let counter: Family<Dimension, Counter> = Family::default();
-    metrics.register("MyCounter", "Description of MyCounter", counter.clone());
+    metrics
+        .register("MyCounter", "Description of MyCounter", counter.clone())
+        .unwrap();
     for (i, value) in ["a", "b", "c", "d", ESCAPED].into_iter().enumerate() {
         counter
             .get_or_create(&Dimension {

@@ -10,7 +10,9 @@ fn registry() -> HttpMetrics {
     let sizes = (Summary::builder().objectives([(0.5, 0.05), (0.9, 0.01)]))
         .build_family(["content_type"])
         .unwrap();
-    metrics.register_summary("response_size_bytes", "Response size in bytes", &sizes);
+    metrics
+        .register_summary("response_size_bytes", "Response size in bytes", &sizes)
+        .unwrap();
     let json = sizes.with_label_values(&["application/json"]);
     for size in 1..=100 {
         json.observe(f64::from(size));
@@ -18,11 +20,13 @@ fn registry() -> HttpMetrics {
     let odd = sizes.with_label_values(&["text/\"odd\"\n"]);
     odd.observe(4096.0);
     let waiting = Summary::builder().build().unwrap();
-    metrics.register_summary(
-        "queue_wait_seconds",
-        "Time \"queued\"\nbefore work",
-        &waiting,
-    );
+    metrics
+        .register_summary(
+            "queue_wait_seconds",
+            "Time \"queued\"\nbefore work",
+            &waiting,
+        )
+        .unwrap();
     metrics
 }
 

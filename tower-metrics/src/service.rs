@@ -79,9 +79,9 @@ impl<S> Metrics<S> {
             shared: Arc::new(Shared {
                 metrics: metrics.clone(),
                 routes: RouteCache::default(),
-                label: metrics.request_label_source(),
-                exemplars: metrics.exemplars_enabled(),
-                body_sizes: metrics.body_sizes_enabled(),
+                label: metrics.recorder().request_label_source(),
+                exemplars: metrics.recorder().exemplars_enabled(),
+                body_sizes: metrics.recorder().body_sizes_enabled(),
             }),
         }
     }

@@ -65,3 +65,49 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Why a family could not be registered: every `register*` method of
+/// [`HttpMetrics`](crate::HttpMetrics) checks the name before anything is registered, so that
+/// a scrape is never broken by a name served twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// The name is not a metric name.
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A family of the registry already writes one of the names this one would write (a
+    /// counter `jobs` writes `jobs_total`, a histogram `t` writes `t_bucket`, `t_sum` and
+    /// `t_count`, …).
+    Taken {
+        /// The family's name, as given.
+        name: String,
+        /// The name both would write.
+        clash: String,
+        /// The family that writes it now.
+        holder: String,
+    },
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidName { name, why } => {
+                write!(f, "cannot register {name:?}: {why}")
+            }
+            Self::Taken {
+                name,
+                clash,
+                holder,
+            } => write!(
+                f,
+                "cannot register {name:?}: the name {clash:?} is already written by the family {holder:?}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}

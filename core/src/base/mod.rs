@@ -9,5 +9,7 @@ mod names;
 pub(crate) use clock::clock;
 #[cfg(test)]
 pub(crate) use clock::test_clock;
-pub use error::ConfigError;
-pub(crate) use names::{escape_help, escape_into, is_label_name, is_metric_name, names, Kind};
+pub use error::{ConfigError, RegisterError};
+pub use names::Kind;
+pub(crate) use names::{escape_into, names};
+pub use names::{is_label_name, is_metric_name};

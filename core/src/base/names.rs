@@ -3,7 +3,16 @@
 
 use prometheus_client::metrics::MetricType;
 
-pub(crate) fn is_metric_name(name: &str) -> bool {
+/// Whether `name` is a metric name as Prometheus' classic rules have it:
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+///
+/// ```
+/// use http_metrics_core::names::is_metric_name;
+///
+/// assert!(is_metric_name("http_requests_total"));
+/// assert!(!is_metric_name("9lives"));
+/// ```
+pub fn is_metric_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -11,8 +20,16 @@ pub(crate) fn is_metric_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
-/// A label name as Prometheus accepts it: `[a-zA-Z_][a-zA-Z0-9_]*`.
-pub(crate) fn is_label_name(name: &str) -> bool {
+/// Whether `name` is a label name as Prometheus' classic rules have it:
+/// `[a-zA-Z_][a-zA-Z0-9_]*`.
+///
+/// ```
+/// use http_metrics_core::names::is_label_name;
+///
+/// assert!(is_label_name("route"));
+/// assert!(!is_label_name("a-b"));
+/// ```
+pub fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -20,15 +37,36 @@ pub(crate) fn is_label_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A family's type, as far as the sample names it writes go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+/// A family's type: which samples it writes, and how each format declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A counter: `<name>_total`.
     Counter,
+    /// A gauge: `<name>`.
     Gauge,
+    /// A histogram: `<name>_bucket`, `_sum` and `_count` (or, in protobuf, native buckets).
     Histogram,
+    /// A summary: `<name>{quantile}`, `_sum` and `_count`.
     Summary,
+    /// An info metric: `<name>_info`, whose labels are the information.
     Info,
+    /// An untyped metric: `<name>`.
     Unknown,
+}
+
+impl Kind {
+    /// The type as OpenMetrics' `# TYPE` line writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+            Self::Histogram => "histogram",
+            Self::Summary => "summary",
+            Self::Info => "info",
+            Self::Unknown => "unknown",
+        }
+    }
 }
 
 impl From<MetricType> for Kind {
@@ -69,12 +107,4 @@ pub(crate) fn escape_into(text: &str, out: &mut String) {
             c => out.push(c),
         }
     }
-}
-
-/// Escapes help text as OpenMetrics requires (`\\`, `\n`, `\"`); the Prometheus 0.0.4
-/// rendering unescapes and re-escapes it for that format.
-pub(crate) fn escape_help(help: &str) -> String {
-    let mut out = String::with_capacity(help.len());
-    escape_into(help, &mut out);
-    out
 }

@@ -1,8 +1,9 @@
 //! [`RouteCache`]: how an adapter whose service serves one route turns the route its
 //! framework reports into a [`RouteHandle`] without a lock or a hash per request.
 
-use crate::adapter::RequestGuard;
-use crate::{HttpMetrics, MethodLabel, RouteHandle};
+use super::recorder::Recorder;
+use super::guard::RequestGuard;
+use crate::{MethodLabel, RouteHandle};
 
 /// A one-entry cache of the last route template resolved through it, for adapters whose
 /// service instances each serve one route (a router that wraps every route's service
@@ -33,12 +34,12 @@ impl RouteCache {
     #[inline]
     pub fn start(
         &self,
-        metrics: &HttpMetrics,
+        metrics: &impl AsRef<Recorder>,
         method: MethodLabel,
         route: Option<&str>,
     ) -> Option<RequestGuard> {
         let Some(template) = route else {
-            return metrics.unmatched().start(method);
+            return metrics.as_ref().unmatched().start(method);
         };
         if let Some(cached) = self.slot.get() {
             if cached.template() == template {

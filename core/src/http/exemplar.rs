@@ -1,5 +1,5 @@
 //! Exemplars: the trace a request belongs to, attached to the latency histogram's bucket it
-//! fell in, in the OpenMetrics exposition only.
+//! fell in, and to the request counter.
 
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -51,6 +51,7 @@ impl TraceContext {
     }
 
     /// The ids in lower-case hex, as exemplar labels carry them.
+    #[cfg(test)]
     fn write_labels(&self, out: &mut String) {
         out.push_str("trace_id=\"");
         push_hex(&self.trace_id, out);
@@ -61,7 +62,7 @@ impl TraceContext {
 }
 
 /// Appends `bytes` in lower-case hex.
-fn push_hex(bytes: &[u8], out: &mut String) {
+pub(crate) fn push_hex(bytes: &[u8], out: &mut String) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
@@ -162,11 +163,14 @@ pub(crate) struct Slots {
     counter: Mutex<Option<Stored>>,
 }
 
+/// One exemplar as a slot keeps it.
 #[derive(Debug, Clone, Copy)]
-struct Stored {
-    trace: TraceContext,
-    seconds: f64,
-    timestamp: f64,
+pub(crate) struct Stored {
+    pub(crate) trace: TraceContext,
+    /// The request's duration.
+    pub(crate) seconds: f64,
+    /// When it was recorded, in seconds since the epoch.
+    pub(crate) timestamp: f64,
 }
 
 impl Slots {
@@ -195,68 +199,12 @@ impl Slots {
     }
 
     /// The exemplar `bucket` (or the counter, `None`) keeps now, if any.
-    fn stored(&self, bucket: Option<usize>) -> Option<Stored> {
+    pub(crate) fn stored(&self, bucket: Option<usize>) -> Option<Stored> {
         let slot = match bucket {
             Some(i) => &self.buckets[i],
             None => &self.counter,
         };
         *slot.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The exemplar of `bucket` (or the counter, `None`) as a protobuf message, when it has
-    /// one.
-    #[cfg(feature = "native-histograms")]
-    pub(crate) fn protobuf(
-        &self,
-        bucket: Option<usize>,
-    ) -> Option<crate::exposition::protobuf::Exemplar> {
-        use crate::exposition::protobuf::{Exemplar, LabelPair};
-        let stored = self.stored(bucket)?;
-        let hex = |bytes: &[u8]| {
-            let mut out = String::with_capacity(2 * bytes.len());
-            push_hex(bytes, &mut out);
-            out
-        };
-        let seconds = stored.timestamp.floor();
-        Some(Exemplar {
-            label: vec![
-                LabelPair {
-                    name: "trace_id".into(),
-                    value: hex(&stored.trace.trace_id),
-                },
-                LabelPair {
-                    name: "span_id".into(),
-                    value: hex(&stored.trace.span_id),
-                },
-            ],
-            value: if bucket.is_some() {
-                stored.seconds
-            } else {
-                1.0
-            },
-            timestamp: Some(prost_types::Timestamp {
-                seconds: seconds as i64,
-                nanos: ((stored.timestamp - seconds) * 1e9) as i32,
-            }),
-        })
-    }
-
-    /// Appends ` # {trace_id="…",span_id="…"} value timestamp` for `bucket` (or the counter,
-    /// `None`), when it has an exemplar. The counter's exemplar value is the request's
-    /// increment, 1.
-    pub(crate) fn write(&self, bucket: Option<usize>, out: &mut String) {
-        let Some(stored) = self.stored(bucket) else {
-            return;
-        };
-        out.push_str(" # {");
-        stored.trace.write_labels(out);
-        out.push_str("} ");
-        match bucket {
-            Some(_) => out.push_str(dtoa::Buffer::new().format(stored.seconds)),
-            None => out.push('1'),
-        }
-        out.push(' ');
-        out.push_str(dtoa::Buffer::new().format(stored.timestamp));
     }
 }
 

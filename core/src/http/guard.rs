@@ -6,15 +6,16 @@ use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::recorder::Recorder;
+use super::routes::RouteEntry;
 use crate::base::clock;
-use crate::http::series::RouteEntry;
-use crate::{HttpMetrics, MethodLabel, Outcome};
+use crate::{MethodLabel, Outcome};
 
 /// The route a request is recorded under, resolved once and cheap to clone.
 ///
 /// Adapters resolve one with [`RouteHandle::resolve`] (or take [`RouteHandle::unmatched`])
 /// and may cache it: starting a request from a handle touches no lock and hashes nothing.
-/// Two handles are equal when they are the same route of the same [`HttpMetrics`].
+/// Two handles are equal when they are the same route of the same registry.
 ///
 /// ```
 /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
@@ -43,13 +44,13 @@ impl RouteHandle {
     /// The handle of a route template of `metrics`, created on first use. This lookup takes
     /// a read lock and hashes the template: resolve once per route and keep the handle.
     /// The unmatched route's value resolves to [`RouteHandle::unmatched`].
-    pub fn resolve(metrics: &HttpMetrics, template: &str) -> Self {
-        Self(metrics.routes().resolve(template))
+    pub fn resolve(metrics: &impl AsRef<Recorder>, template: &str) -> Self {
+        Self(metrics.as_ref().routes().resolve(template))
     }
 
     /// The handle shared by every request that no route matched.
-    pub fn unmatched(metrics: &HttpMetrics) -> &Self {
-        metrics.unmatched()
+    pub fn unmatched(metrics: &impl AsRef<Recorder>) -> &Self {
+        metrics.as_ref().unmatched()
     }
 
     /// The `route` label value.
@@ -263,7 +264,7 @@ impl RequestGuard {
     }
 
     /// Takes the request's trace for an exemplar, when the metrics keep exemplars
-    /// ([`HttpMetrics::exemplars_enabled`]): from the `traceparent` header value given, or
+    /// ([`Recorder::exemplars_enabled`]): from the `traceparent` header value given, or
     /// from the function of [`Exemplars::from_fn`](crate::Exemplars::from_fn). Adapters call
     /// it once, at the start. A malformed header gives no exemplar.
     /// Without the `exemplars` feature it does nothing.
@@ -283,7 +284,7 @@ impl RequestGuard {
     /// Sets the request label from the request's value (`None`: no such header or
     /// extension), when the metrics have a [`RequestLabel`](crate::RequestLabel): the request
     /// moves to the series of the value it maps to. Adapters call it, once, at the start,
-    /// with the value from where [`HttpMetrics::request_label_source`] says.
+    /// with the value from where [`Recorder::request_label_source`] says.
     pub fn set_request_label(&mut self, value: Option<&[u8]>) {
         let Some(label) = &self.entry.settings().request_label else {
             return;
@@ -355,10 +356,10 @@ impl RequestGuard {
     }
 
     /// Whether the request records into `metrics` (into one of its clones), rather than into
-    /// another [`HttpMetrics`]: for an adapter that must tell whether another of its layers
+    /// another registry: for an adapter that must tell whether another of its layers
     /// recorded the same request into the same series.
-    pub fn records_into(&self, metrics: &HttpMetrics) -> bool {
-        self.entry.is_in(metrics.routes())
+    pub fn records_into(&self, metrics: &impl AsRef<Recorder>) -> bool {
+        self.entry.is_in(metrics.as_ref().routes())
     }
 
     /// Whether the request is on an excluded route, and so off the metrics (see
@@ -484,8 +485,8 @@ impl Flags {
 #[cfg(feature = "body-sizes")]
 #[inline(never)]
 fn record_sizes(
-    settings: &crate::http::series::Settings,
-    cell: &crate::http::series::DurationCell,
+    settings: &super::settings::Settings,
+    cell: &super::cell::DurationCell,
     extras: &Extras,
     head: bool,
 ) {
@@ -532,7 +533,7 @@ impl RequestGuard {
 }
 
 /// Closes an upgraded connection of `entry` opened at the raw clock reading `opened`.
-fn close(entry: &crate::http::series::RouteEntry, method: MethodLabel, opened: u64) {
+fn close(entry: &RouteEntry, method: MethodLabel, opened: u64) {
     if let (Some(cell), Some(bounds)) = (entry.upgrade_cell(method), &entry.settings().upgrades) {
         cell.close(bounds, elapsed_nanos(opened));
     }
@@ -542,18 +543,18 @@ fn close(entry: &crate::http::series::RouteEntry, method: MethodLabel, opened: u
 /// `http_upgraded_connections_open` while it lives, and its lifetime observed in
 /// `http_upgraded_connection_duration_seconds` when it drops, when the metrics track
 /// upgraded connections ([`HttpMetricsBuilder::upgraded_connections`](crate::HttpMetricsBuilder::upgraded_connections));
-/// otherwise it does nothing. Made by [`HttpMetrics::upgraded_connection`]: on axum, where the
+/// otherwise it does nothing. Made by [`HttpMetrics::upgraded_connection`](crate::HttpMetrics::upgraded_connection): on axum, where the
 /// upgraded connection lives in a task of the handler's, outside any middleware, the
 /// handler keeps it in that task; actix-web's adapter tracks the connection itself.
 #[derive(Debug)]
 #[must_use = "the connection is closed when this drops"]
 pub struct UpgradedConnection {
-    open: Option<(Arc<crate::http::series::RouteEntry>, MethodLabel, u64)>,
+    open: Option<(Arc<RouteEntry>, MethodLabel, u64)>,
 }
 
 impl UpgradedConnection {
-    pub(crate) fn open(metrics: &HttpMetrics, method: MethodLabel, route: &str) -> Self {
-        let entry = metrics.routes().resolve(route);
+    pub(crate) fn open(recorder: &Recorder, method: MethodLabel, route: &str) -> Self {
+        let entry = recorder.routes().resolve(route);
         let Some(cell) = entry.upgrade_cell(method) else {
             return Self { open: None };
         };

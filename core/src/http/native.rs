@@ -17,6 +17,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use crate::model::NativeHistogram;
 use crate::ConfigError;
 
 /// The zero bucket's threshold as exposed: client_golang's default, 2^-128. Durations are
@@ -286,30 +287,6 @@ impl NativeCell {
     }
 }
 
-thread_local! {
-    /// Whether this thread is encoding a protobuf scrape: the HTTP families then read their
-    /// native buckets, which the text formats cannot show and so need not read.
-    static PROTOBUF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `encode` as a protobuf encoding on this thread.
-pub(crate) fn encoding_protobuf<R>(encode: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            PROTOBUF.with(|p| p.set(false));
-        }
-    }
-    PROTOBUF.with(|p| p.set(true));
-    let _reset = Reset;
-    encode()
-}
-
-/// Whether this thread is inside [`encoding_protobuf`].
-pub(crate) fn is_encoding_protobuf() -> bool {
-    PROTOBUF.with(|p| p.get())
-}
-
 /// Reads one of each series' native histograms (0: latency, 1: head) for a protobuf
 /// scrape, series after series, into buffers it reuses.
 #[derive(Debug)]
@@ -323,7 +300,7 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader of native histogram `which`, or `None` when `settings` keep none.
-    pub(crate) fn new(settings: &'a crate::http::series::Settings, which: usize) -> Option<Self> {
+    pub(crate) fn new(settings: &'a super::settings::Settings, which: usize) -> Option<Self> {
         Some(Self {
             which,
             layout: settings.native.as_ref()?,
@@ -332,17 +309,22 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// `cell`'s native histogram, when it keeps one: its count and its buckets. The count
-    /// is that of the buckets read, which Prometheus requires to be the histogram's; the
-    /// classic buckets, read a moment apart, can differ from it by the requests recorded
-    /// in between.
-    pub(crate) fn read(
-        &mut self,
-        cell: &crate::http::series::DurationCell,
-    ) -> Option<(u64, prometheus_client::encoding::NativeHistogram<'_>)> {
+    /// `cell`'s native histogram, when it keeps one. Its count is that of the buckets read,
+    /// which Prometheus requires to be the histogram's; the classic buckets, read a moment
+    /// apart, can differ from it by the requests recorded in between.
+    pub(crate) fn read(&mut self, cell: &super::cell::DurationCell) -> Option<NativeHistogram> {
         let native = cell.native(self.which)?;
-        let (zero, total) = native.snapshot(self.layout, &mut self.snapshot);
-        Some((total, self.snapshot.encoding(self.layout, zero)))
+        let (zero, _) = native.snapshot(self.layout, &mut self.snapshot);
+        Some(NativeHistogram {
+            schema: i32::from(self.layout.schema),
+            zero_threshold: ZERO_THRESHOLD,
+            zero_count: zero,
+            positive_spans: self.snapshot.spans.clone(),
+            positive_deltas: self.snapshot.deltas.clone(),
+            negative_spans: Vec::new(),
+            negative_deltas: Vec::new(),
+            exemplars: Vec::new(),
+        })
     }
 }
 
@@ -351,31 +333,6 @@ impl<'a> Reader<'a> {
 struct Snapshot {
     spans: Vec<(i32, u32)>,
     deltas: Vec<i64>,
-}
-
-impl Snapshot {
-    /// The fields prometheus-client's encoders take.
-    fn encoding(
-        &self,
-        layout: &Layout,
-        zero: u64,
-    ) -> prometheus_client::encoding::NativeHistogram<'_> {
-        use prometheus_client::encoding::{NativeHistogram, NativeHistogramBuckets};
-        NativeHistogram {
-            schema: i32::from(layout.schema),
-            zero_threshold: ZERO_THRESHOLD,
-            zero_count: zero,
-            negative: NativeHistogramBuckets {
-                spans: &[],
-                deltas: &[],
-            },
-            positive: NativeHistogramBuckets {
-                spans: &self.spans,
-                deltas: &self.deltas,
-            },
-            created: None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 //! Callback gauges and counters: [`Observations`], what a callback reports at each scrape,
 //! and the collector that runs the callback.
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
-use prometheus_client::metrics::MetricType;
+use crate::model::{Collect, CollectError, Collection, Family, Kind, Number, Value};
 
 /// What a callback reports at a scrape: one value per label set.
 ///
@@ -34,11 +32,11 @@ impl Observations {
     }
 }
 
-/// A callback gauge or counter, as a collector.
+/// A callback gauge or counter, as a source of one family.
 pub(crate) struct FnCollector<F> {
     pub(crate) name: String,
     pub(crate) help: String,
-    pub(crate) kind: MetricType,
+    pub(crate) kind: Kind,
     pub(crate) callback: F,
 }
 
@@ -51,28 +49,20 @@ impl<F> std::fmt::Debug for FnCollector<F> {
     }
 }
 
-impl<F: Fn(&mut Observations) + Send + Sync + 'static> Collector for FnCollector<F> {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+impl<F: Fn(&mut Observations) + Send + Sync + 'static> Collect for FnCollector<F> {
+    fn collect(&self, out: &mut Collection) -> Result<(), CollectError> {
         let mut observations = Observations::default();
         (self.callback)(&mut observations);
-        let mut metric = encoder.encode_descriptor(&self.name, &self.help, None, self.kind)?;
-        for (labels, value) in &observations.values {
-            if labels.is_empty() {
-                // No label set at all, rather than an empty `{}`.
-                self.encode_value(&mut metric, *value)?;
-            } else {
-                self.encode_value(&mut metric.encode_family(labels)?, *value)?;
-            }
+        let mut family = Family::new(self.name.clone(), self.help.clone(), self.kind);
+        for (labels, value) in observations.values {
+            let value = Number::Float(value);
+            let value = match self.kind {
+                Kind::Counter => Value::Counter(value, None),
+                _ => Value::Gauge(value),
+            };
+            family.push(labels, value);
         }
+        out.push(family);
         Ok(())
-    }
-}
-
-impl<F> FnCollector<F> {
-    fn encode_value(&self, metric: &mut MetricEncoder<'_>, value: f64) -> std::fmt::Result {
-        match self.kind {
-            MetricType::Counter => metric.encode_counter::<NoLabelSet, _, f64>(&value, None),
-            _ => metric.encode_gauge(&value),
-        }
     }
 }

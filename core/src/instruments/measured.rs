@@ -12,8 +12,8 @@
 //! | `function_calls_duration_seconds` | histogram | `function`, `module`, the attribute's labels |
 //! | `function_calls_concurrent` | gauge | `function`, `module`, the attribute's labels |
 //!
-//! They are registered on [`HttpMetrics::global`] the first time any measured function is
-//! called, with the HTTP latency histogram's buckets ([`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS)).
+//! They are on [`HttpMetrics::global`](crate::HttpMetrics::global) from the first call of a
+//! measured function, with the HTTP latency histogram's buckets ([`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS)).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -23,7 +23,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 
-use crate::HttpMetrics;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Unit;
 
 type Labels = Vec<(&'static str, &'static str)>;
 type HistogramFamily = Family<Labels, Histogram, fn() -> Histogram>;
@@ -35,34 +38,59 @@ struct Families {
 }
 
 fn families() -> &'static Families {
-    static FAMILIES: OnceLock<Families> = OnceLock::new();
-    FAMILIES.get_or_init(|| {
-        let families = Families {
-            calls: Family::default(),
-            duration: Family::new_with_constructor(|| {
-                Histogram::new(crate::DEFAULT_BUCKETS.iter().copied())
-            }),
-            concurrent: Family::default(),
-        };
-        let metrics = HttpMetrics::global();
-        metrics.register(
-            "function_calls",
-            "Calls of functions with the measured attribute, by result",
-            families.calls.clone(),
-        );
-        metrics.register_with_unit(
-            "function_calls_duration",
-            "Duration of calls of functions with the measured attribute",
-            prometheus_client::registry::Unit::Seconds,
-            families.duration.clone(),
-        );
-        metrics.register(
-            "function_calls_concurrent",
-            "Calls of functions with the measured attribute in progress",
-            families.concurrent.clone(),
-        );
-        families
+    FAMILIES.get_or_init(|| Families {
+        calls: Family::default(),
+        duration: Family::new_with_constructor(|| {
+            Histogram::new(crate::DEFAULT_BUCKETS.iter().copied())
+        }),
+        concurrent: Family::default(),
     })
+}
+
+static FAMILIES: OnceLock<Families> = OnceLock::new();
+
+/// The names of the families, each with its kind, as the registry takes them.
+pub(crate) const NAMES: [(&str, crate::base::Kind); 3] = [
+    ("function_calls", crate::base::Kind::Counter),
+    (
+        "function_calls_duration_seconds",
+        crate::base::Kind::Histogram,
+    ),
+    ("function_calls_concurrent", crate::base::Kind::Gauge),
+];
+
+/// The families on the registry that has them (the process-wide default): nothing until a
+/// measured function is first called, then the three families.
+#[derive(Debug)]
+pub(crate) struct MeasuredCollector;
+
+impl Collector for MeasuredCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+        let Some(families) = FAMILIES.get() else {
+            return Ok(());
+        };
+        let calls = encoder.encode_descriptor(
+            "function_calls",
+            "Calls of functions with the measured attribute, by result.",
+            None,
+            MetricType::Counter,
+        )?;
+        families.calls.encode(calls)?;
+        let duration = encoder.encode_descriptor(
+            "function_calls_duration",
+            "Duration of calls of functions with the measured attribute.",
+            Some(&Unit::Seconds),
+            MetricType::Histogram,
+        )?;
+        families.duration.encode(duration)?;
+        let concurrent = encoder.encode_descriptor(
+            "function_calls_concurrent",
+            "Calls of functions with the measured attribute in progress.",
+            None,
+            MetricType::Gauge,
+        )?;
+        families.concurrent.encode(concurrent)
+    }
 }
 
 /// Returns `future` as it is, its output type stated: the attribute wraps an `async`

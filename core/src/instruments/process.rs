@@ -19,21 +19,19 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-/// Records the process families' names in `taken`.
-pub(crate) fn take_names(taken: &crate::registry::taken::TakenNames) {
-    use crate::base::Kind;
-    taken.add("process_cpu_seconds", Kind::Counter);
-    for name in [
-        "process_resident_memory_bytes",
-        "process_virtual_memory_bytes",
-        "process_start_time_seconds",
-        "process_threads",
-        "process_open_fds",
-        "process_max_fds",
-    ] {
-        taken.add(name, Kind::Gauge);
-    }
-}
+/// The process families' names, with their kinds.
+pub(crate) const NAMES: [(&str, crate::base::Kind); 7] = {
+    use crate::base::Kind::{Counter, Gauge};
+    [
+        ("process_cpu_seconds", Counter),
+        ("process_resident_memory_bytes", Gauge),
+        ("process_virtual_memory_bytes", Gauge),
+        ("process_start_time_seconds", Gauge),
+        ("process_threads", Gauge),
+        ("process_open_fds", Gauge),
+        ("process_max_fds", Gauge),
+    ]
+};
 
 /// Reads `/proc/self` at each scrape.
 #[derive(Debug, Default)]

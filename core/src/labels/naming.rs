@@ -302,6 +302,31 @@ impl LabelNames {
     }
 }
 
+// The help texts of the HTTP families end with the `.` prometheus-client gives every help
+// text it registers.
+
+/// The counter's help.
+pub(crate) const REQUESTS_HELP: &str =
+    "Total number of HTTP requests by method, route template and status.";
+/// The latency histogram's help.
+pub(crate) const DURATION_HELP: &str =
+    "Duration of HTTP requests from entering the middleware to the end of the response body.";
+/// The request-size histogram's help.
+pub(crate) const REQUEST_SIZE_HELP: &str =
+    "Bytes of HTTP request bodies read by the time the request was recorded.";
+/// The response-size histogram's help.
+pub(crate) const RESPONSE_SIZE_HELP: &str = "Bytes of HTTP response bodies sent.";
+/// The in-flight gauge's help.
+pub(crate) const IN_FLIGHT_HELP: &str = "Number of HTTP requests whose response has not finished.";
+/// The head histogram's help.
+pub(crate) const HEAD_DURATION_HELP: &str =
+    "Time from entering the middleware to the response head, of HTTP requests that had one.";
+/// The open-upgraded-connections gauge's help.
+pub(crate) const UPGRADES_OPEN_HELP: &str =
+    "Upgraded connections (WebSockets) open now, by the method and route of their upgrade request.";
+/// The upgraded-connection lifetime histogram's help.
+pub(crate) const UPGRADE_DURATION_HELP: &str = "Lifetime of upgraded connections (WebSockets) that closed, from the upgrade's answer to the end of the connection.";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,19 +390,3 @@ mod tests {
     }
 }
 
-/// The counter's help.
-pub(crate) const REQUESTS_HELP: &str =
-    "Total number of HTTP requests by method, route template and status";
-/// The latency histogram's help.
-pub(crate) const DURATION_HELP: &str =
-    "Duration of HTTP requests from entering the middleware to the end of the response body";
-/// The request-size histogram's help.
-pub(crate) const REQUEST_SIZE_HELP: &str =
-    "Bytes of HTTP request bodies read by the time the request was recorded";
-/// The response-size histogram's help.
-pub(crate) const RESPONSE_SIZE_HELP: &str = "Bytes of HTTP response bodies sent";
-/// The in-flight gauge's help.
-pub(crate) const IN_FLIGHT_HELP: &str = "Number of HTTP requests whose response has not finished";
-/// The head histogram's help.
-pub(crate) const HEAD_DURATION_HELP: &str =
-    "Time from entering the middleware to the response head, of HTTP requests that had one";

@@ -28,18 +28,6 @@ impl StatusLabel {
             Self::Class => code - code % 100,
         }
     }
-
-    /// Writes the label value for a key produced by [`StatusLabel::key`].
-    pub(crate) fn write(
-        self,
-        key: u16,
-        out: &mut (impl std::fmt::Write + ?Sized),
-    ) -> std::fmt::Result {
-        match self {
-            Self::Code => write!(out, "{key}"),
-            Self::Class => write!(out, "{}xx", key / 100),
-        }
-    }
 }
 
 /// Where the latency histogram's measurement of a request ends. It always starts when the
@@ -103,9 +91,7 @@ mod tests {
     use super::*;
 
     fn label(mode: StatusLabel, code: u16) -> String {
-        let mut s = String::new();
-        mode.write(mode.key(code), &mut s).unwrap();
-        s
+        crate::snapshot::view::status_value(mode, mode.key(code)).to_owned()
     }
 
     #[test]

@@ -3,6 +3,11 @@
 use prometheus_client::registry::Registry;
 
 use crate::base::{is_label_name, is_metric_name};
+use prometheus_client::metrics::counter::Counter;
+
+use super::auth::BearerToken;
+use crate::http::settings::{CellShape, SeriesLimit, Settings, StatusSet};
+use crate::instruments::capped::{folded_counter, FoldedFamily};
 use crate::{Buckets, ConfigError, HttpMetrics, StatusLabel};
 
 /// The `route` value of requests that no route matched.
@@ -11,6 +16,9 @@ pub const DEFAULT_UNMATCHED_ROUTE: &str = "unmatched";
 pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 /// The most (route, method, status) series the HTTP counter and histogram create.
 pub const DEFAULT_MAX_SERIES: usize = 10_000;
+/// The gzip level of scrapes that accept gzip, unless
+/// [`HttpMetricsBuilder::gzip_level`] says otherwise: the fastest.
+pub const DEFAULT_GZIP_LEVEL: u32 = 1;
 /// The status recorded for a request dropped before it had a response (nginx's convention
 /// for "client closed request").
 pub const DEFAULT_CANCELLED_STATUS: u16 = 499;
@@ -81,7 +89,7 @@ impl Default for HttpMetricsBuilder {
             bearer_token: None,
             max_series: DEFAULT_MAX_SERIES,
             collector_timeout: crate::DEFAULT_COLLECTOR_TIMEOUT,
-            gzip_level: crate::DEFAULT_GZIP_LEVEL,
+            gzip_level: DEFAULT_GZIP_LEVEL,
             process_metrics: true,
             naming: crate::Naming::new(),
             excluded_statuses: Vec::new(),
@@ -437,52 +445,67 @@ impl HttpMetricsBuilder {
         self
     }
 
-    /// Validates the options and registers the HTTP metrics.
+    /// Validates the options and builds the metrics.
     ///
     /// # Errors
     ///
     /// A [`ConfigError`] naming the first invalid option.
     pub fn build(self) -> Result<HttpMetrics, ConfigError> {
-        let exemplars_on = self.exemplars_on();
-        #[cfg(feature = "native-histograms")]
-        let native = self.native.map(|n| n.layout()).transpose()?;
-        let buckets = Buckets::new(self.buckets)?;
-        #[cfg(feature = "native-histograms")]
-        let buckets = match self.native {
-            Some(n) if !n.keeps_classic() => Buckets::inf_only(),
-            _ => buckets,
-        };
-        #[cfg(feature = "body-sizes")]
-        let sizes = self.size_buckets.map(Buckets::bytes).transpose()?;
-        #[cfg(not(feature = "body-sizes"))]
-        let sizes: Option<Buckets> = None;
-        let shape = crate::http::series::CellShape {
-            buckets: buckets.len_with_inf(),
-            head: self.duration_end == crate::DurationEnd::Both,
-            exemplars: exemplars_on,
-            size_buckets: sizes.as_ref().map_or(0, Buckets::len_with_inf),
-            #[cfg(feature = "native-histograms")]
-            native_groups: native
-                .as_ref()
-                .map_or(0, crate::http::native::Layout::groups),
-        };
+        // The clock calibrates once per process: here, rather than in the first request.
+        let _ = crate::base::clock();
+        Ok(HttpMetrics::assemble(self.validate()?))
+    }
+
+    /// Checks every option, and resolves them into what the registry is assembled from.
+    fn validate(self) -> Result<Options, ConfigError> {
+        self.check_names()?;
+        self.check_paths_and_statuses()?;
         if self.gzip_level > 9 {
             return Err(ConfigError::GzipLevel(self.gzip_level));
         }
-        let bearer_token = self
-            .bearer_token
-            .as_deref()
-            .map(crate::exposition::auth::BearerToken::new)
+        let bearer_token = (self.bearer_token.as_deref())
+            .map(BearerToken::new)
             .transpose()?;
+        let folded = FoldedFamily::default();
+        let series_name = self.naming.series_name();
+        let http_name = match &self.prefix {
+            Some(prefix) => format!("{prefix}_{series_name}"),
+            None => series_name.to_owned(),
+        };
+        let settings = self.settings(folded_counter(&folded, &http_name))?;
+        let mut excluded = self.excluded;
+        if !self.count_metrics_path {
+            excluded.push(self.metrics_path.clone());
+        }
+        Ok(Options {
+            settings,
+            folded,
+            naming: self.naming,
+            excluded: excluded.into_iter().map(Into::into).collect(),
+            excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),
+            unmatched_route: self.unmatched_route,
+            registry: self.registry,
+            prefix: self.prefix,
+            const_labels: self.const_labels,
+            scrape: ScrapeSettings {
+                metrics_path: self.metrics_path.into(),
+                bearer_token,
+                gzip_level: self.gzip_level,
+                collector_timeout: self.collector_timeout,
+            },
+            process_metrics: self.process_metrics,
+        })
+    }
+
+    /// The prefix, the families' names, the constant labels and the request label.
+    fn check_names(&self) -> Result<(), ConfigError> {
         if let Some(prefix) = &self.prefix {
             if !is_metric_name(prefix) {
                 return Err(ConfigError::Prefix(prefix.clone()));
             }
         }
         self.naming.check()?;
-        if exemplars_on && self.registry.is_some() {
-            // The counter and histograms are then written outside the registry, which
-            // cannot tell them its own prefix or labels.
+        if self.exemplars_on() && self.registry.is_some() {
             return Err(ConfigError::Exemplars(
                 "they need the builder's own registry: give its prefix and labels with \
                  prefix() and const_label() instead of registry()"
@@ -497,15 +520,14 @@ impl HttpMetricsBuilder {
             taken.extend(self.const_labels.iter().map(|(name, _)| name.as_str()));
             label.check(&taken)?;
         }
-        if !(100..=999).contains(&self.cancelled_status) {
-            return Err(ConfigError::Status(self.cancelled_status));
-        }
-        let mut excluded_statuses = crate::http::series::StatusSet::new();
-        for &status in &self.excluded_statuses {
+        Ok(())
+    }
+
+    fn check_paths_and_statuses(&self) -> Result<(), ConfigError> {
+        for &status in std::iter::once(&self.cancelled_status).chain(&self.excluded_statuses) {
             if !(100..=999).contains(&status) {
                 return Err(ConfigError::Status(status));
             }
-            excluded_statuses.insert(status);
         }
         if !self.metrics_path.starts_with('/') {
             return Err(ConfigError::Route(format!(
@@ -519,69 +541,95 @@ impl HttpMetricsBuilder {
                 self.unmatched_route
             )));
         }
-        let mut excluded = self.excluded;
-        if !self.count_metrics_path {
-            excluded.push(self.metrics_path.clone());
-        }
-        let folded = crate::instruments::capped::FoldedFamily::default();
-        let series_name = self.naming.series_name();
-        let http_name = match &self.prefix {
-            Some(prefix) => format!("{prefix}_{series_name}"),
-            None => series_name.to_owned(),
-        };
-        let limit = crate::http::series::SeriesLimit::new(
-            self.max_series,
-            shape,
-            crate::instruments::capped::folded_counter(&folded, &http_name),
-        );
-        Ok(HttpMetrics::from_parts(crate::registry::metrics::Parts {
-            folded,
-            settings: crate::http::series::Settings {
-                limit,
-                buckets,
-                sizes,
-                upgrades: self
-                    .upgraded_connections
-                    .then(|| Buckets::new(crate::DEFAULT_CONNECTION_BUCKETS))
-                    .transpose()?,
-                shape,
-                duration_end: self.duration_end,
-                status: self.status,
-                cancelled_status: self.cancelled_status,
-                error_status: 500,
-                panic_status: 500,
-                labels: self.naming.labels.clone(),
-                excluded_statuses,
-                request_label: self.request_label,
-                #[cfg(feature = "exemplars")]
-                exemplars: self.exemplars,
-                #[cfg(feature = "native-histograms")]
-                native,
-            },
-            naming: self.naming,
-            excluded_patterns: self.excluded_patterns.into_iter().map(Into::into).collect(),
-            app_registry: self.registry.is_some(),
-            registry: self.registry.unwrap_or_default(),
-            prefix: self.prefix,
-            const_labels: self.const_labels,
-            excluded: excluded.into_iter().map(Into::into).collect(),
-            unmatched_route: self.unmatched_route,
-            metrics_path: self.metrics_path,
-            bearer_token,
-            collector_timeout: self.collector_timeout,
-            gzip_level: self.gzip_level,
-            process_metrics: self.process_metrics,
-        }))
+        Ok(())
     }
-}
 
-impl HttpMetricsBuilder {
+    /// What every series of the registry records with.
+    fn settings(&self, folded: Counter) -> Result<Settings, ConfigError> {
+        #[cfg(feature = "native-histograms")]
+        let native = self.native.map(|n| n.layout()).transpose()?;
+        let buckets = Buckets::new(self.buckets.iter().copied())?;
+        #[cfg(feature = "native-histograms")]
+        let buckets = match self.native {
+            Some(n) if !n.keeps_classic() => Buckets::inf_only(),
+            _ => buckets,
+        };
+        #[cfg(feature = "body-sizes")]
+        let sizes = (self.size_buckets.clone())
+            .map(Buckets::bytes)
+            .transpose()?;
+        #[cfg(not(feature = "body-sizes"))]
+        let sizes: Option<Buckets> = None;
+        let shape = CellShape {
+            buckets: buckets.len_with_inf(),
+            head: self.duration_end == crate::DurationEnd::Both,
+            exemplars: self.exemplars_on(),
+            size_buckets: sizes.as_ref().map_or(0, Buckets::len_with_inf),
+            #[cfg(feature = "native-histograms")]
+            native_groups: native
+                .as_ref()
+                .map_or(0, crate::http::native::Layout::groups),
+        };
+        let mut excluded_statuses = StatusSet::new();
+        for &status in &self.excluded_statuses {
+            excluded_statuses.insert(status);
+        }
+        Ok(Settings {
+            limit: SeriesLimit::new(self.max_series, shape, folded),
+            buckets,
+            sizes,
+            upgrades: (self.upgraded_connections)
+                .then(|| Buckets::new(crate::DEFAULT_CONNECTION_BUCKETS))
+                .transpose()?,
+            shape,
+            duration_end: self.duration_end,
+            status: self.status,
+            cancelled_status: self.cancelled_status,
+            error_status: 500,
+            panic_status: 500,
+            labels: self.naming.labels.clone(),
+            excluded_statuses,
+            request_label: self.request_label.clone(),
+            #[cfg(feature = "exemplars")]
+            exemplars: self.exemplars.clone(),
+            #[cfg(feature = "native-histograms")]
+            native,
+        })
+    }
+
     fn exemplars_on(&self) -> bool {
         #[cfg(feature = "exemplars")]
         return self.exemplars.is_some();
         #[cfg(not(feature = "exemplars"))]
         false
     }
+}
+
+/// The options, checked: what [`HttpMetrics::assemble`] builds the registry from.
+pub(crate) struct Options {
+    pub(crate) settings: Settings,
+    /// `metrics_series_folded_total`, its HTTP series among them.
+    pub(crate) folded: FoldedFamily,
+    pub(crate) naming: crate::Naming,
+    pub(crate) excluded: Vec<Box<str>>,
+    pub(crate) excluded_patterns: Vec<Box<str>>,
+    pub(crate) unmatched_route: String,
+    /// The application's registry, when it gave one.
+    pub(crate) registry: Option<Registry>,
+    pub(crate) prefix: Option<String>,
+    pub(crate) const_labels: Vec<(String, String)>,
+    pub(crate) scrape: ScrapeSettings,
+    pub(crate) process_metrics: bool,
+}
+
+/// How `/metrics` is served.
+#[derive(Debug)]
+pub(crate) struct ScrapeSettings {
+    pub(crate) metrics_path: Box<str>,
+    pub(crate) bearer_token: Option<BearerToken>,
+    /// 0: no compression.
+    pub(crate) gzip_level: u32,
+    pub(crate) collector_timeout: std::time::Duration,
 }
 
 fn check_const_label(name: &str, naming: &crate::Naming) -> Result<(), ConfigError> {

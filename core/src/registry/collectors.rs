@@ -1,14 +1,15 @@
 //! Metrics computed when they are read: callback gauges and counters
-//! ([`HttpMetrics::register_gauge_fn`], [`HttpMetrics::register_counter_fn`]) and custom
-//! collectors ([`HttpMetrics::register_collector`]), kept from breaking or stalling
-//! `/metrics`.
+//! ([`HttpMetrics::register_gauge_fn`](crate::HttpMetrics::register_gauge_fn),
+//! [`HttpMetrics::register_counter_fn`](crate::HttpMetrics::register_counter_fn)), custom
+//! collectors ([`HttpMetrics::register_collector`](crate::HttpMetrics::register_collector))
+//! and [`Collect`] sources, kept from breaking or stalling `/metrics`.
 //!
 //! Each is evaluated at every scrape on a thread of its own, into its own buffer, and waited
 //! for until the collector deadline
 //! ([`HttpMetricsBuilder::collector_timeout`](crate::HttpMetricsBuilder::collector_timeout),
 //! one second by default):
 //!
-//! - **It panics**: its families are left out of that scrape, everything else is served,
+//! - **It panics, or its collection fails** (`reason="encode"`): its families are left out of that scrape, everything else is served,
 //!   and `metrics_collector_failures_total{collector="<name>",reason="panic"}` counts it.
 //! - **It is slower than the deadline**: its families are left out of that scrape
 //!   (`reason="timeout"`), and while that evaluation is still running it is not started
@@ -27,24 +28,42 @@ use std::time::{Duration, Instant};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::family::Family as PcFamily;
 use prometheus_client::registry::Registry;
+
+use crate::model::{Collect, CollectError, Collection, Family};
 
 /// The default deadline of a collector at each scrape.
 pub const DEFAULT_COLLECTOR_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `metrics_collector_failures_total{collector, reason}`.
-pub(crate) type FailureFamily = Family<Vec<(String, String)>, Counter>;
+pub(crate) type FailureFamily = PcFamily<Vec<(String, String)>, Counter>;
 
-/// A registered collector, with what keeps it from stalling scrapes.
-#[derive(Debug)]
+/// Counts a failure of collector `name` for `reason`.
+pub(crate) fn count_failure(failures: &FailureFamily, name: &str, reason: &str) {
+    let labels = vec![
+        ("collector".to_owned(), name.to_owned()),
+        ("reason".to_owned(), reason.to_owned()),
+    ];
+    failures.get_or_create(&labels).inc();
+}
+
+/// A registered source, with what keeps it from stalling scrapes.
 pub(crate) struct Guarded {
     name: String,
-    collector: Arc<dyn Collector>,
+    source: Arc<dyn Collect>,
     /// Evaluations that missed their scrape's deadline and are still running: while there
     /// is one, no new evaluation starts. (Scrapes that merely overlap, two Prometheus
     /// replicas say, each run their own.)
     stuck: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Guarded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guarded")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where an evaluation stands: its scrape waits for it, or gave up waiting.
@@ -52,32 +71,40 @@ const WAITED_FOR: u8 = 0;
 const DELIVERED: u8 = 1;
 const ABANDONED: u8 = 2;
 
+type Evaluation = std::thread::Result<Result<Vec<Family>, CollectError>>;
+
 impl Guarded {
-    pub(crate) fn new(name: &str, collector: Arc<dyn Collector>) -> Self {
+    pub(crate) fn new(name: &str, source: Arc<dyn Collect>) -> Self {
         Self {
             name: name.to_owned(),
-            collector,
+            source,
             stuck: Arc::default(),
         }
     }
 
-    /// Starts an evaluation on a thread of its own, in the form of `like` (text or
-    /// protobuf), unless an earlier one that missed its deadline is still running.
-    pub(crate) fn start(&self, like: &Extras) -> Pending {
-        let protobuf = !matches!(like, Extras::Text(_));
+    /// The name it is counted under.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Starts an evaluation on a thread of its own (with native buckets when `native`),
+    /// unless an earlier one that missed its deadline is still running.
+    pub(crate) fn start(&self, native: bool) -> Pending {
         if self.stuck.load(Ordering::Acquire) > 0 {
             return Pending::Failed("busy");
         }
         let (tx, rx) = mpsc::channel();
-        let collector = self.collector.clone();
+        let source = self.source.clone();
         let state = Arc::new(AtomicU8::new(WAITED_FOR));
         let (stuck, mine) = (self.stuck.clone(), state.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("collector {}", self.name))
             .spawn(move || {
-                let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    encode_alone(collector, protobuf)
-                }));
+                let evaluation: Evaluation =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut out = Collection::new(native);
+                        source.collect(&mut out).map(|()| out.into_families())
+                    }));
                 let delivered = mine.compare_exchange(
                     WAITED_FOR,
                     DELIVERED,
@@ -88,7 +115,7 @@ impl Guarded {
                     // Its scrape gave up on it: it no longer holds new evaluations back.
                     stuck.fetch_sub(1, Ordering::AcqRel);
                 }
-                let _ = tx.send(text);
+                let _ = tx.send(evaluation);
             });
         match spawned {
             Ok(_) => Pending::Running(rx, state),
@@ -96,15 +123,14 @@ impl Guarded {
         }
     }
 
-    /// Appends the evaluation's families to `out` if it ends by `deadline` (`None`: no
-    /// deadline), or leaves them out and counts why.
+    /// The evaluation's families if it ends by `deadline` (`None`: no deadline), or `None`
+    /// and the failure counted in `failures`.
     pub(crate) fn finish(
         &self,
         pending: Pending,
         deadline: Option<Instant>,
         failures: &FailureFamily,
-        out: &mut Extras,
-    ) {
+    ) -> Option<Vec<Family>> {
         let reason = match pending {
             Pending::Failed(reason) => reason,
             Pending::Running(rx, state) => {
@@ -115,112 +141,63 @@ impl Guarded {
                     None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
                 };
                 match received {
-                    Ok(Ok(Ok(families))) => return out.append(families),
-                    Ok(Ok(Err(std::fmt::Error))) => "encode",
+                    Ok(Ok(Ok(families))) => return Some(families),
+                    Ok(Ok(Err(_))) => "encode",
                     Ok(Err(_panic)) => "panic",
-                    Err(_) => {
-                        // Counted as stuck first, so that the thread, if it finishes right
-                        // now, finds the count to take back.
-                        self.stuck.fetch_add(1, Ordering::AcqRel);
-                        let abandoned = state.compare_exchange(
-                            WAITED_FOR,
-                            ABANDONED,
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                        );
-                        if abandoned.is_err() {
-                            // It delivered after all, just too late for this scrape.
-                            self.stuck.fetch_sub(1, Ordering::AcqRel);
-                        }
-                        "timeout"
-                    }
+                    Err(_) => self.abandon(&state),
                 }
             }
         };
-        let labels = vec![
-            ("collector".to_owned(), self.name.clone()),
-            ("reason".to_owned(), reason.to_owned()),
-        ];
-        failures.get_or_create(&labels).inc();
+        count_failure(failures, &self.name, reason);
+        None
+    }
+
+    /// Gives up on an evaluation past its deadline: `"timeout"`.
+    fn abandon(&self, state: &AtomicU8) -> &'static str {
+        // Counted as stuck first, so that the thread, if it finishes right now, finds the
+        // count to take back.
+        self.stuck.fetch_add(1, Ordering::AcqRel);
+        let abandoned =
+            state.compare_exchange(WAITED_FOR, ABANDONED, Ordering::AcqRel, Ordering::Acquire);
+        if abandoned.is_err() {
+            // It delivered after all, just too late for this scrape.
+            self.stuck.fetch_sub(1, Ordering::AcqRel);
+        }
+        "timeout"
     }
 }
 
 /// An evaluation under way, or why none could start.
 pub(crate) enum Pending {
-    Running(
-        mpsc::Receiver<std::thread::Result<Result<Extras, std::fmt::Error>>>,
-        Arc<AtomicU8>,
-    ),
+    Running(mpsc::Receiver<Evaluation>, Arc<AtomicU8>),
     Failed(&'static str),
 }
 
-/// Families encoded apart from the registry, in the scrape's format: OpenMetrics text
-/// without the closing `# EOF`, or protobuf messages.
-#[derive(Debug)]
-pub(crate) enum Extras {
-    Text(String),
-    #[cfg(feature = "native-histograms")]
-    Protobuf(Vec<crate::exposition::protobuf::MetricFamily>),
-}
+/// A prometheus-client [`Collector`] as a [`Collect`] source: its families read into the
+/// model through a registry of its own.
+pub(crate) struct PrometheusCollector(pub(crate) Arc<dyn Collector>);
 
-impl Extras {
-    /// The text, or an error for protobuf families.
-    pub(crate) fn into_text(self) -> Result<String, std::fmt::Error> {
-        match self {
-            Extras::Text(text) => Ok(text),
-            #[cfg(feature = "native-histograms")]
-            Extras::Protobuf(_) => Err(std::fmt::Error),
+impl Collect for PrometheusCollector {
+    fn collect(&self, out: &mut Collection) -> Result<(), CollectError> {
+        #[derive(Debug)]
+        struct Shared(Arc<dyn Collector>);
+        impl Collector for Shared {
+            fn encode(&self, encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
+                self.0.encode(encoder)
+            }
         }
-    }
-
-    /// The protobuf families, or an error for text.
-    #[cfg(feature = "native-histograms")]
-    pub(crate) fn into_protobuf(
-        self,
-    ) -> Result<Vec<crate::exposition::protobuf::MetricFamily>, std::fmt::Error> {
-        match self {
-            Extras::Protobuf(families) => Ok(families),
-            Extras::Text(_) => Err(std::fmt::Error),
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(Shared(self.0.clone())));
+        let failed = |_| CollectError("a metric of the collector failed to encode".into());
+        let mut families = crate::model::from_openmetrics(&registry).map_err(failed)?;
+        if out.native_histograms() {
+            crate::model::merge_native(&mut families, &registry).map_err(failed)?;
         }
-    }
-
-    /// Appends `more`, of the same format.
-    pub(crate) fn append(&mut self, more: Extras) {
-        match (self, more) {
-            (Extras::Text(out), Extras::Text(more)) => out.push_str(&more),
-            #[cfg(feature = "native-histograms")]
-            (Extras::Protobuf(out), Extras::Protobuf(more)) => out.extend(more),
-            // An evaluation is started in its scrape's format.
-            #[cfg(feature = "native-histograms")]
-            _ => debug_assert!(false, "families of another format"),
+        for family in families {
+            out.push(family);
         }
+        Ok(())
     }
-}
-
-/// The collector's families alone, in protobuf or in OpenMetrics text without the closing
-/// `# EOF`.
-fn encode_alone(collector: Arc<dyn Collector>, protobuf: bool) -> Result<Extras, std::fmt::Error> {
-    #[derive(Debug)]
-    struct Shared(Arc<dyn Collector>);
-    impl Collector for Shared {
-        fn encode(&self, encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-            self.0.encode(encoder)
-        }
-    }
-    let mut registry = Registry::default();
-    registry.register_collector(Box::new(Shared(collector)));
-    #[cfg(feature = "native-histograms")]
-    if protobuf {
-        return crate::http::native::encoding_protobuf(|| {
-            prometheus_client::encoding::prometheus_protobuf::encode(&registry)
-        })
-        .map(Extras::Protobuf);
-    }
-    let _ = protobuf;
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry)?;
-    text.truncate(text.len() - "# EOF\n".len());
-    Ok(Extras::Text(text))
 }
 
 #[cfg(test)]
@@ -239,12 +216,16 @@ mod tests {
         let metrics = HttpMetrics::new();
         let level = Arc::new(Mutex::new(3.0));
         let read = level.clone();
-        metrics.register_gauge_fn("queue_depth", "Jobs waiting", move |out| {
-            out.observe(&[("queue", "mail")], *read.lock().unwrap());
-        });
-        metrics.register_counter_fn("cpu_seconds_total", "CPU used", |out| {
-            out.observe(&[], 1.5);
-        });
+        metrics
+            .register_gauge_fn("queue_depth", "Jobs waiting", move |out| {
+                out.observe(&[("queue", "mail")], *read.lock().unwrap());
+            })
+            .unwrap();
+        metrics
+            .register_counter_fn("cpu_seconds_total", "CPU used", |out| {
+                out.observe(&[], 1.5);
+            })
+            .unwrap();
         let first = text(&metrics);
         assert!(
             first.contains("# TYPE queue_depth gauge\nqueue_depth{queue=\"mail\"} 3.0\n"),
@@ -261,8 +242,12 @@ mod tests {
     #[test]
     fn a_panicking_callback_is_left_out_and_counted() {
         let metrics = HttpMetrics::new();
-        metrics.register_gauge_fn("broken", "Always panics", |_| panic!("no pool"));
-        metrics.register_gauge_fn("fine", "Works", |out| out.observe(&[], 1.0));
+        metrics
+            .register_gauge_fn("broken", "Always panics", |_| panic!("no pool"))
+            .unwrap();
+        metrics
+            .register_gauge_fn("fine", "Works", |out| out.observe(&[], 1.0))
+            .unwrap();
         let scrape = text(&metrics);
         assert!(!scrape.contains("# TYPE broken"), "{scrape}");
         assert!(scrape.contains("fine 1.0\n"), "{scrape}");
@@ -281,10 +266,12 @@ mod tests {
         // Completes only when two evaluations run at once: a second scrape turned away as
         // busy would leave the first waiting until its deadline.
         let both = Arc::new(std::sync::Barrier::new(2));
-        metrics.register_gauge_fn("shared", "Needs two evaluations at once", move |out| {
-            both.wait();
-            out.observe(&[], 2.0);
-        });
+        metrics
+            .register_gauge_fn("shared", "Needs two evaluations at once", move |out| {
+                both.wait();
+                out.observe(&[], 2.0);
+            })
+            .unwrap();
         let scrapes: Vec<_> = (0..2)
             .map(|_| {
                 let metrics = metrics.clone();
@@ -306,11 +293,13 @@ mod tests {
             .unwrap();
         let (release, released) = std::sync::mpsc::channel::<()>();
         let released = Mutex::new(released);
-        metrics.register_gauge_fn("slow", "Blocks until released", move |out| {
-            // The first evaluation waits for the test; later ones answer at once.
-            let _ = released.lock().unwrap().recv();
-            out.observe(&[], 5.0);
-        });
+        metrics
+            .register_gauge_fn("slow", "Blocks until released", move |out| {
+                // The first evaluation waits for the test; later ones answer at once.
+                let _ = released.lock().unwrap().recv();
+                out.observe(&[], 5.0);
+            })
+            .unwrap();
         let failures = |reason: &str| {
             format!("metrics_collector_failures_total{{collector=\"slow\",reason=\"{reason}\"}}")
         };

@@ -21,7 +21,7 @@ impl HttpMetrics {
     /// HttpMetrics::global().register("jobs", "Jobs run", jobs.clone());
     /// ```
     pub fn global() -> &'static HttpMetrics {
-        GLOBAL.get_or_init(HttpMetrics::new)
+        GLOBAL.get_or_init(|| with_measured(HttpMetrics::new()))
     }
 }
 
@@ -50,7 +50,7 @@ impl HttpMetricsBuilder {
         if GLOBAL.get().is_some() {
             return Err(ConfigError::GlobalInUse);
         }
-        let metrics = self.build()?;
+        let metrics = with_measured(self.build()?);
         let mut installed = false;
         let global = GLOBAL.get_or_init(|| {
             installed = true;
@@ -62,4 +62,15 @@ impl HttpMetricsBuilder {
             Err(ConfigError::GlobalInUse)
         }
     }
+}
+
+/// `metrics` with the families of `#[measured]` functions, which are the process-wide
+/// default's.
+fn with_measured(metrics: HttpMetrics) -> HttpMetrics {
+    use crate::instruments::measured::{MeasuredCollector, NAMES};
+    metrics.with_registry(|r| r.register_collector(Box::new(MeasuredCollector)));
+    for (name, kind) in NAMES {
+        metrics.inner.add_registry_name(name, kind);
+    }
+    metrics
 }

@@ -1,41 +1,79 @@
-//! The names a registry's families write, kept so that families named only at scrape time
-//! (the OpenTelemetry bridge's) can stay clear of them: Prometheus refuses a whole scrape
-//! that declares one family twice, or writes one sample name under two families.
+//! The names the registry's families write, so that none is written twice: Prometheus
+//! refuses a whole scrape that declares one family twice, or writes one sample name under two
+//! families.
 //!
-//! Recorded: the HTTP families, the library's own, and what goes through
-//! [`HttpMetrics`](crate::HttpMetrics)' `register*` methods. Not seen: what an application
-//! registers through `with_registry` or encodes in a custom collector.
+//! Recorded: the HTTP families, the library's own, the application registry's families when
+//! the registry is built, and everything that goes through [`HttpMetrics`](crate::HttpMetrics)'
+//! `register*` methods, each refused there when it clashes. What is only known at a scrape
+//! (families added through `with_registry`, custom collectors, [`Collect`](crate::model::Collect)
+//! sources) is checked at each scrape instead (see [`crate::snapshot`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::base::{names, Kind};
+use crate::base::{is_metric_name, names, Kind, RegisterError};
 
-/// The names the registry's families write.
+/// Every name the registry's families write, with the family that writes it.
 #[derive(Debug, Default)]
-pub(crate) struct TakenNames(RwLock<HashSet<String>>);
+pub(crate) struct TakenNames(RwLock<HashMap<String, String>>);
 
 impl TakenNames {
-    /// Records family `name` of `kind`.
+    /// Records family `name` of `kind`, known not to clash (the library's own families).
     pub(crate) fn add(&self, name: &str, kind: Kind) {
         let mut taken = self.0.write().unwrap_or_else(|e| e.into_inner());
-        taken.extend(names(name, kind));
+        for written in names(name, kind) {
+            taken.entry(written).or_insert_with(|| name.to_owned());
+        }
     }
 
-    /// The first of `names` that is taken.
-    #[cfg(feature = "opentelemetry")]
-    pub(crate) fn first_taken<'a>(&self, names: &'a [String]) -> Option<&'a str> {
-        let taken = self.0.read().unwrap_or_else(|e| e.into_inner());
-        names
-            .iter()
-            .find(|name| taken.contains(name.as_str()))
-            .map(String::as_str)
+    /// Records family `name` of `kind` unless its name is not a metric name, or a name it
+    /// would write is another family's.
+    pub(crate) fn take(&self, name: &str, kind: Kind) -> Result<(), RegisterError> {
+        if !is_metric_name(name) {
+            return Err(RegisterError::InvalidName {
+                name: name.to_owned(),
+                why: "a metric name is letters, digits, '_' and ':', not starting with a digit"
+                    .into(),
+            });
+        }
+        let written = names(name, kind);
+        let mut taken = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if let Some((clash, holder)) = written.iter().find_map(|n| Some((n, taken.get(n)?))) {
+            return Err(RegisterError::Taken {
+                name: name.to_owned(),
+                clash: clash.clone(),
+                holder: holder.clone(),
+            });
+        }
+        for n in written {
+            taken.insert(n, name.to_owned());
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clash_names_the_family_that_holds_the_name() {
+        let taken = TakenNames::default();
+        taken.take("jobs", Kind::Counter).unwrap();
+        assert_eq!(
+            taken.take("jobs_total", Kind::Gauge).unwrap_err().to_string(),
+            "cannot register \"jobs_total\": the name \"jobs_total\" is already written by the family \"jobs\""
+        );
+        assert_eq!(
+            taken.take("9lives", Kind::Gauge).unwrap_err().to_string(),
+            "cannot register \"9lives\": a metric name is letters, digits, '_' and ':', not starting with a digit"
+        );
+        taken.take("t_seconds", Kind::Histogram).unwrap();
+        assert!(matches!(
+            taken.take("t_seconds_count", Kind::Gauge),
+            Err(RegisterError::Taken { holder, .. }) if holder == "t_seconds"
+        ));
+    }
 
     #[test]
     fn each_kind_takes_its_name_and_its_samples_names() {

@@ -19,8 +19,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http_metrics_core::prometheus_client::metrics::counter::Counter;
 use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
-use http_metrics_core::push::Pushgateway;
 use http_metrics_core::HttpMetrics;
+use http_metrics_push::Pushgateway;
 
 fn main() -> ExitCode {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -48,17 +48,21 @@ fn main() -> ExitCode {
         .build()
         .expect("valid");
     let processed: Counter = Counter::default();
-    metrics.register(
-        "batch_records_processed",
-        "Records processed in batch job",
-        processed.clone(),
-    );
+    metrics
+        .register(
+            "batch_records_processed",
+            "Records processed in batch job",
+            processed.clone(),
+        )
+        .unwrap();
     let duration: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
-    metrics.register(
-        "batch_processing_duration_seconds",
-        "Batch job duration",
-        duration.clone(),
-    );
+    metrics
+        .register(
+            "batch_processing_duration_seconds",
+            "Batch job duration",
+            duration.clone(),
+        )
+        .unwrap();
 
     let started = Instant::now();
     let outcome = (1..=records).try_for_each(|record| {
@@ -76,7 +80,7 @@ fn main() -> ExitCode {
     let stamp = |name: &str, help: &str| {
         let gauge: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
         gauge.set(now);
-        metrics.register(name, help, gauge);
+        metrics.register(name, help, gauge).unwrap();
     };
     let pushed = match &outcome {
         Ok(()) => {

@@ -30,8 +30,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use http_metrics_core::opentelemetry::PrometheusReader;
 use http_metrics_core::HttpMetrics;
+use http_metrics_opentelemetry::PrometheusReader;
 use opentelemetry::{global, KeyValue};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::Resource;

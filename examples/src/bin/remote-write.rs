@@ -50,36 +50,48 @@ fn main() -> ExitCode {
         dimension: "value".into(),
     };
     let counter: Family<Labels, Counter> = Family::default();
-    metrics.register("MyCounter", "Description of MyCounter", counter.clone());
+    metrics
+        .register("MyCounter", "Description of MyCounter", counter.clone())
+        .unwrap();
     let requests_active: Family<Labels, Gauge> = Family::default();
-    metrics.register(
-        "requests_active",
-        "number of active requests",
-        requests_active.clone(),
-    );
+    metrics
+        .register(
+            "requests_active",
+            "number of active requests",
+            requests_active.clone(),
+        )
+        .unwrap();
     let requests_size: Family<Labels, Histogram> =
         Family::new_with_constructor(|| Histogram::new(OTEL_BUCKETS));
-    metrics.register("requests_size", "size of requests", requests_size.clone());
-    metrics.register_counter_fn(
-        "cpu_time_seconds_total",
-        "CPU time this process has used",
-        |o| {
-            if let Some(seconds) = examples::system::process_cpu_seconds() {
-                o.observe(&[("dimension", "value")], seconds);
+    metrics
+        .register("requests_size", "size of requests", requests_size.clone())
+        .unwrap();
+    metrics
+        .register_counter_fn(
+            "cpu_time_seconds_total",
+            "CPU time this process has used",
+            |o| {
+                if let Some(seconds) = examples::system::process_cpu_seconds() {
+                    o.observe(&[("dimension", "value")], seconds);
+                }
+            },
+        )
+        .unwrap();
+    metrics
+        .register_gauge_fn("ram_usage", "ram usage", |o| {
+            if let Some(percent) = examples::system::ram_percent() {
+                o.observe(&[("dimension", "value")], percent);
             }
-        },
-    );
-    metrics.register_gauge_fn("ram_usage", "ram usage", |o| {
-        if let Some(percent) = examples::system::ram_percent() {
-            o.observe(&[("dimension", "value")], percent);
-        }
-    });
+        })
+        .unwrap();
     let cpus = Arc::new(examples::system::CpuPercent::default());
-    metrics.register_gauge_fn("cpu_percent", "per-cpu usage", move |o| {
-        for (number, percent) in cpus.read().into_iter().enumerate() {
-            o.observe(&[("cpu_number", &number.to_string())], percent);
-        }
-    });
+    metrics
+        .register_gauge_fn("cpu_percent", "per-cpu usage", move |o| {
+            for (number, percent) in cpus.read().into_iter().enumerate() {
+                o.observe(&[("cpu_number", &number.to_string())], percent);
+            }
+        })
+        .unwrap();
 
     // The guide's first data points.
     counter.get_or_create(&labels).inc_by(25);

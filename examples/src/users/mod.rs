@@ -72,22 +72,28 @@ impl UsersMetrics {
             users_created: Family::default(),
             cache_operations: Family::default(),
         };
-        metrics.register_with_unit(
-            "db_query_latency",
-            "Database query latency",
-            Unit::Seconds,
-            this.db_query_latency.clone(),
-        );
-        metrics.register(
-            "users_created",
-            "Total users created",
-            this.users_created.clone(),
-        );
-        metrics.register(
-            "cache_operations",
-            "Cache operations",
-            this.cache_operations.clone(),
-        );
+        metrics
+            .register_with_unit(
+                "db_query_latency",
+                "Database query latency",
+                Unit::Seconds,
+                this.db_query_latency.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register(
+                "users_created",
+                "Total users created",
+                this.users_created.clone(),
+            )
+            .expect("a name no other family writes");
+        metrics
+            .register(
+                "cache_operations",
+                "Cache operations",
+                this.cache_operations.clone(),
+            )
+            .expect("a name no other family writes");
         this
     }
 

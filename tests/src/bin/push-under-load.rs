@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use http_metrics_core::push::RemoteWrite;
 use http_metrics_core::HttpMetrics;
+use http_metrics_push::RemoteWrite;
 use tests::load::{drive, latency_columns};
 use tests::remote_write::{Fault, FaultProxy};
 

@@ -18,7 +18,6 @@
 mod quantiles;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -455,112 +454,34 @@ impl SummaryFamily {
         series
     }
 
-    /// Appends this family in OpenMetrics text: `# HELP`, `# TYPE … summary`, then per series
-    /// (in label order) each quantile, `_sum` and `_count`.
-    pub(crate) fn encode_openmetrics(&self, name: &str, help: &str, out: &mut String) {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} summary");
+    /// The family as the model has it, named `name` with `help`: its series in label order,
+    /// each with its quantiles (in objective order), sum and count.
+    pub(crate) fn collect(&self, name: &str, help: &str) -> crate::model::Family {
+        use crate::model::{Family, Kind, Summary, Value};
+        let mut family = Family::new(name, help, Kind::Summary);
         for (values, series) in self.sorted_series() {
             let (quantiles, sum, count) = series.snapshot();
-            let labels = label_text(&self.inner.names, &values);
-            for (objective, value) in self.inner.options.objectives.iter().zip(quantiles) {
-                let quantile = format!("quantile=\"{}\"", objective.quantile);
-                let all = if labels.is_empty() {
-                    quantile
-                } else {
-                    format!("{labels},{quantile}")
-                };
-                let _ = writeln!(out, "{name}{{{all}}} {}", number(value));
-            }
-            let braces = if labels.is_empty() {
-                String::new()
-            } else {
-                format!("{{{labels}}}")
-            };
-            let _ = writeln!(out, "{name}_sum{braces} {}", number(sum));
-            let _ = writeln!(out, "{name}_count{braces} {count}");
+            let quantiles = (self.inner.options.objectives.iter())
+                .zip(quantiles)
+                .map(|(objective, value)| (objective.quantile, value))
+                .collect();
+            let labels = self.inner.names.iter().cloned().zip(values);
+            family.push(
+                labels,
+                Value::Summary(Summary {
+                    quantiles,
+                    sum,
+                    count,
+                }),
+            );
         }
-    }
-}
-
-#[cfg(feature = "native-histograms")]
-impl SummaryFamily {
-    /// The family as a protobuf `summary`, its series in the text formats' order.
-    pub(crate) fn encode_protobuf(
-        &self,
-        name: &str,
-        help: &str,
-    ) -> crate::exposition::protobuf::MetricFamily {
-        use crate::exposition::protobuf::{self as pb, MetricFamily, MetricType};
-        let metric = self
-            .sorted_series()
-            .into_iter()
-            .map(|(values, series)| {
-                let (quantiles, sum, count) = series.snapshot();
-                let names = self.inner.names.iter().map(String::as_str);
-                pb::Metric {
-                    label: pb::labels(names.zip(values.iter().map(String::as_str))),
-                    summary: Some(pb::Summary {
-                        sample_count: count,
-                        sample_sum: sum,
-                        quantile: self
-                            .inner
-                            .options
-                            .objectives
-                            .iter()
-                            .zip(quantiles)
-                            .map(|(objective, value)| pb::Quantile {
-                                quantile: objective.quantile,
-                                value,
-                            })
-                            .collect(),
-                        start_timestamp: None,
-                    }),
-                    ..Default::default()
-                }
-            })
-            .collect();
-        MetricFamily {
-            name: name.to_owned(),
-            help: help.to_owned(),
-            r#type: MetricType::Summary as i32,
-            metric,
-            unit: String::new(),
-        }
+        family
     }
 }
 
 impl AsRef<SummaryFamily> for SummaryFamily {
     fn as_ref(&self) -> &SummaryFamily {
         self
-    }
-}
-
-/// `a="x",b="y"`, values escaped as both text formats require.
-fn label_text(names: &[String], values: &[String]) -> String {
-    let mut out = String::new();
-    for (i, (name, value)) in names.iter().zip(values).enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(name);
-        out.push_str("=\"");
-        crate::base::escape_into(value, &mut out);
-        out.push('"');
-    }
-    out
-}
-
-/// A sample value as the text formats write it.
-fn number(value: f64) -> String {
-    if value.is_nan() {
-        "NaN".into()
-    } else if value == f64::INFINITY {
-        "+Inf".into()
-    } else if value == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{value}")
     }
 }
 
@@ -655,11 +576,13 @@ mod tests {
         let empty = (Summary::builder().objectives([(0.9, 0.01)]))
             .build()
             .unwrap();
-        let mut out = String::new();
-        family.encode_openmetrics("sizes", "Sizes.", &mut out);
-        empty
-            .family
-            .encode_openmetrics("empty", "Nothing yet.", &mut out);
+        let out = crate::exposition::text::families_text(
+            &[
+                family.collect("sizes", "Sizes."),
+                empty.family.collect("empty", "Nothing yet."),
+            ],
+            crate::Format::OpenMetrics,
+        );
         assert_eq!(
             out,
             "# HELP sizes Sizes.\n# TYPE sizes summary\n\

@@ -5,7 +5,7 @@
 //! OpenMetrics Compatibility"), and pushed by the remote-write sender with everything else.
 //!
 //! ```
-//! use http_metrics_core::opentelemetry::PrometheusReader;
+//! use http_metrics_opentelemetry::PrometheusReader;
 //! use http_metrics_core::{Format, HttpMetrics};
 //! use opentelemetry::metrics::MeterProvider as _;
 //! use opentelemetry::KeyValue;
@@ -83,19 +83,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError, TryLockError, Weak};
 use std::time::Duration;
 
+use http_metrics_core::model::{self, Collect, CollectError, Collection, Kind, Number, Value};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{self, AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::reader::MetricReader;
 use opentelemetry_sdk::metrics::{InstrumentKind, ManualReader, Pipeline, Temporality};
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::registry::Unit;
 
 use names::{label_name, metric_name};
-
-use crate::HttpMetrics;
 
 /// An `opentelemetry_sdk` metric reader that serves its meter provider's instruments on an
 /// [`HttpMetrics`]' `/metrics`: give a clone to the provider
@@ -139,7 +134,7 @@ impl PrometheusReader {
     /// A builder for the reader's options.
     ///
     /// ```
-    /// use http_metrics_core::opentelemetry::PrometheusReader;
+    /// use http_metrics_opentelemetry::PrometheusReader;
     ///
     /// let reader = PrometheusReader::builder()
     ///     .resource_labels(["service.name", "deployment.environment"])
@@ -220,34 +215,10 @@ impl MetricReader for PrometheusReader {
     }
 }
 
-impl HttpMetrics {
-    /// Serves the instruments of the meter provider `reader` belongs to on this registry's
-    /// `/metrics` (and pushes them with its remote-write senders): collected at each scrape
-    /// as a custom collector is ([`HttpMetrics::register_collector`], named
-    /// `opentelemetry`), under the names the OpenTelemetry specification gives them in
-    /// Prometheus. See [`crate::opentelemetry`].
-    pub fn register_opentelemetry(&self, reader: &PrometheusReader) {
-        self.register_collector(
-            "opentelemetry",
-            Bridge {
-                reader: reader.clone(),
-                taken: self.taken_names(),
-            },
-        );
-    }
-}
-
-/// The collector that encodes a reader's collection.
-#[derive(Debug)]
-struct Bridge {
-    reader: PrometheusReader,
-    /// The registry's own names, which the bridge's families must not write.
-    taken: Arc<crate::registry::taken::TakenNames>,
-}
-
-impl Collector for Bridge {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let inner = &self.reader.inner;
+impl Collect for PrometheusReader {
+    /// Collects the meter provider and translates what it gives into Prometheus' families.
+    fn collect(&self, out: &mut Collection) -> Result<(), CollectError> {
+        let inner = &self.inner;
         // The last collection's buffers, which the SDK refills in place; a scrape that
         // overlaps another (a push beside a scrape) collects into buffers of its own rather
         // than wait.
@@ -262,32 +233,18 @@ impl Collector for Bridge {
             None => &mut fresh,
         };
         if let Err(error) = inner.reader.collect(collected) {
-            inner.log_once(format!("collecting the meter provider failed: {error}"));
-            return Err(std::fmt::Error);
+            let message = format!("collecting the meter provider failed: {error}");
+            inner.log_once(message.clone());
+            return Err(CollectError(message));
         }
-        let translated = translate(collected, &inner.options);
-        let mut written: HashSet<String> = HashSet::new();
-        for (full, family) in &translated.families {
-            let names = crate::base::names(full, family.kind.into());
-            let clash = self.taken.first_taken(&names).or_else(|| {
-                names
-                    .iter()
-                    .find(|n| written.contains(*n))
-                    .map(String::as_str)
-            });
-            if let Some(name) = clash {
-                inner.log_once(format!(
-                    "left out OpenTelemetry metric {full}: its name {name} is another family's"
-                ));
-                continue;
-            }
-            written.extend(names);
-            family.encode(&mut encoder)?;
-        }
+        let translated = translate(collected, &inner.options, out.native_histograms());
         for name in &translated.unnamed {
             inner.log_once(format!(
                 "left out OpenTelemetry metric {name:?}: no character of its name can be written"
             ));
+        }
+        for family in translated.families.into_values() {
+            out.push(family.into_model());
         }
         Ok(())
     }
@@ -321,25 +278,6 @@ struct Family<'a> {
     may_repeat: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Counter,
-    Gauge,
-    Histogram,
-    Info,
-}
-
-impl From<Kind> for crate::base::Kind {
-    fn from(kind: Kind) -> Self {
-        match kind {
-            Kind::Counter => Self::Counter,
-            Kind::Gauge => Self::Gauge,
-            Kind::Histogram => Self::Histogram,
-            Kind::Info => Self::Info,
-        }
-    }
-}
-
 #[derive(Debug)]
 enum Point {
     Counter(f64),
@@ -359,7 +297,6 @@ enum Point {
 
 /// An exponential histogram's buckets, as a Prometheus native histogram takes them.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "native-histograms"), allow(dead_code))]
 struct Native {
     schema: i32,
     zero_threshold: f64,
@@ -378,7 +315,11 @@ struct Translated<'a> {
 }
 
 /// The families of `collected`.
-fn translate<'a>(collected: &'a ResourceMetrics, options: &'a Options) -> Translated<'a> {
+fn translate<'a>(
+    collected: &'a ResourceMetrics,
+    options: &'a Options,
+    native: bool,
+) -> Translated<'a> {
     let mut out = Translated::default();
     let resource = collected.resource();
     let resource_labels: Labels<'a> = options
@@ -418,7 +359,8 @@ fn translate<'a>(collected: &'a ResourceMetrics, options: &'a Options) -> Transl
         };
         let extra = scope_labels.len() + resource_labels.len();
         for metric in scope_metrics.metrics() {
-            let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra) else {
+            let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra, native)
+            else {
                 continue;
             };
             let counter = kind == Kind::Counter;
@@ -612,12 +554,15 @@ type Points<'a> = (Kind, bool, bool, Vec<(Labels<'a>, Point)>);
 /// A metric's points, their label sets with room for `extra` more, or `None` for data
 /// Prometheus has no form for (delta, which this reader's cumulative temporality never
 /// produces).
-fn points(data: &AggregatedMetrics, extra: usize) -> Option<Points<'_>> {
+fn points(data: &AggregatedMetrics, extra: usize, native: bool) -> Option<Points<'_>> {
     match data {
-        AggregatedMetrics::F64(data) => typed(data, extra, |v| v, Point::Counter, Point::Gauge),
+        AggregatedMetrics::F64(data) => {
+            typed(data, extra, native, |v| v, Point::Counter, Point::Gauge)
+        }
         AggregatedMetrics::U64(data) => typed(
             data,
             extra,
+            native,
             |v| v as f64,
             Point::CounterInt,
             |v| Point::Gauge(v as f64),
@@ -625,6 +570,7 @@ fn points(data: &AggregatedMetrics, extra: usize) -> Option<Points<'_>> {
         AggregatedMetrics::I64(data) => typed(
             data,
             extra,
+            native,
             |v| v as f64,
             |v| Point::Counter(v as f64),
             Point::GaugeInt,
@@ -635,6 +581,7 @@ fn points(data: &AggregatedMetrics, extra: usize) -> Option<Points<'_>> {
 fn typed<T: Copy>(
     data: &MetricData<T>,
     extra: usize,
+    native: bool,
     to_f64: impl Fn(T) -> f64,
     counter: impl Fn(T) -> Point,
     gauge: impl Fn(T) -> Point,
@@ -686,7 +633,7 @@ fn typed<T: Copy>(
             (
                 Kind::Histogram,
                 false,
-                points!(h, |p| exponential(p, &to_f64)),
+                points!(h, |p| exponential(p, &to_f64, native)),
             )
         }
     };
@@ -727,6 +674,7 @@ const MIN_ZERO_THRESHOLD: f64 = 1e-128;
 fn exponential<T: Copy>(
     point: &data::ExponentialHistogramDataPoint<T>,
     to_f64: impl Fn(T) -> f64,
+    native: bool,
 ) -> Option<Point> {
     let scale = i32::from(point.scale());
     if scale < MIN_SCHEMA {
@@ -738,7 +686,7 @@ fn exponential<T: Copy>(
         sum: to_f64(point.sum()),
         count,
         buckets: vec![(f64::INFINITY, count)],
-        native: shows_native().then(|| {
+        native: native.then(|| {
             Box::new(Native {
                 schema: scale.min(MAX_SCHEMA),
                 zero_threshold: point.zero_threshold().max(MIN_ZERO_THRESHOLD),
@@ -748,14 +696,6 @@ fn exponential<T: Copy>(
             })
         }),
     })
-}
-
-/// Whether this encoding shows native buckets: only a protobuf scrape's does.
-fn shows_native() -> bool {
-    #[cfg(feature = "native-histograms")]
-    return crate::http::native::is_encoding_protobuf();
-    #[cfg(not(feature = "native-histograms"))]
-    false
 }
 
 /// One side's buckets as one span of keys and the deltas of their counts, merged by
@@ -795,82 +735,62 @@ fn merge_side(
 }
 
 impl Family<'_> {
-    fn encode(&self, encoder: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
-        // prometheus-client writes every unit by its `as_str`, `Other`'s as it is.
-        let unit = self.unit.clone().map(Unit::Other);
-        let kind = match self.kind {
-            Kind::Counter => MetricType::Counter,
-            Kind::Gauge => MetricType::Gauge,
-            Kind::Histogram => MetricType::Histogram,
-            Kind::Info => MetricType::Info,
+    /// The family in the model: named with its unit, as the text formats write it.
+    fn into_model(self) -> model::Family {
+        let (name, unit) = match self.unit {
+            Some(unit) => (format!("{}_{unit}", self.stem), unit),
+            None => (self.stem, String::new()),
         };
-        let help = crate::base::escape_help(self.help);
-        let mut family = encoder.encode_descriptor(&self.stem, &help, unit.as_ref(), kind)?;
-        for (labels, point) in &self.points {
-            if labels.is_empty() || matches!(point, Point::Info) {
-                // No family labels: prometheus-client would write `{}` for an empty set. An
-                // info metric's labels are its own.
-                encode_point(&mut family, point, labels)?;
-            } else {
-                encode_point(&mut family.encode_family(labels)?, point, &Labels::new())?;
+        let mut family = model::Family::new(name, self.help, self.kind).with_unit(unit);
+        for (labels, point) in self.points {
+            family.push(labels, point.into_value());
+        }
+        family
+    }
+}
+
+impl Point {
+    fn into_value(self) -> Value {
+        match self {
+            Point::Counter(v) => Value::Counter(Number::Float(v), None),
+            Point::CounterInt(v) => Value::Counter(Number::UInt(v), None),
+            Point::Gauge(v) => Value::Gauge(Number::Float(v)),
+            Point::GaugeInt(v) => Value::Gauge(Number::Int(v)),
+            Point::Info => Value::Info,
+            Point::Histogram {
+                sum,
+                count,
+                buckets,
+                native,
+            } => {
+                let mut cumulative = 0;
+                let buckets = buckets
+                    .into_iter()
+                    .map(|(upper_bound, n)| {
+                        cumulative += n;
+                        model::Bucket {
+                            upper_bound,
+                            count: cumulative,
+                            exemplar: None,
+                        }
+                    })
+                    .collect();
+                Value::Histogram(model::Histogram {
+                    sum,
+                    count,
+                    buckets,
+                    native: native.map(|n| model::NativeHistogram {
+                        schema: n.schema,
+                        zero_threshold: n.zero_threshold,
+                        zero_count: n.zero_count,
+                        positive_spans: n.positive.0,
+                        positive_deltas: n.positive.1,
+                        negative_spans: n.negative.0,
+                        negative_deltas: n.negative.1,
+                        exemplars: Vec::new(),
+                    }),
+                })
             }
         }
-        Ok(())
     }
-}
-
-/// One point; `info` the labels of an info metric.
-fn encode_point(
-    metric: &mut prometheus_client::encoding::MetricEncoder<'_>,
-    point: &Point,
-    info: &Labels<'_>,
-) -> std::fmt::Result {
-    match point {
-        Point::Counter(v) => metric.encode_counter::<NoLabelSet, _, f64>(v, None),
-        Point::CounterInt(v) => metric.encode_counter::<NoLabelSet, _, u64>(v, None),
-        Point::Gauge(v) => metric.encode_gauge(v),
-        Point::GaugeInt(v) => metric.encode_gauge(v),
-        Point::Info => metric.encode_info(info),
-        Point::Histogram {
-            sum,
-            count,
-            buckets,
-            native,
-        } => encode_histogram(metric, *sum, *count, buckets, native.as_deref()),
-    }
-}
-
-fn encode_histogram(
-    metric: &mut prometheus_client::encoding::MetricEncoder<'_>,
-    sum: f64,
-    count: u64,
-    buckets: &[(f64, u64)],
-    native: Option<&Native>,
-) -> std::fmt::Result {
-    #[cfg(feature = "native-histograms")]
-    if let Some(native) = native {
-        use prometheus_client::encoding::{NativeHistogram, NativeHistogramBuckets};
-        return metric.encode_histogram_with_native::<NoLabelSet>(
-            sum,
-            count,
-            buckets,
-            None,
-            NativeHistogram {
-                schema: native.schema,
-                zero_threshold: native.zero_threshold,
-                zero_count: native.zero_count,
-                negative: NativeHistogramBuckets {
-                    spans: &native.negative.0,
-                    deltas: &native.negative.1,
-                },
-                positive: NativeHistogramBuckets {
-                    spans: &native.positive.0,
-                    deltas: &native.positive.1,
-                },
-                created: None,
-            },
-        );
-    }
-    let _ = native;
-    metric.encode_histogram::<NoLabelSet>(sum, count, buckets, None)
 }

@@ -7,7 +7,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::Resource;
 
 use super::PrometheusReader;
-use crate::{Format, HttpMetrics};
+use http_metrics_core::{Format, HttpMetrics};
 
 /// A registry without the process metrics, its reader and a provider with `resource`.
 fn setup(reader: PrometheusReader, resource: Resource) -> (HttpMetrics, SdkMeterProvider) {
@@ -706,9 +706,9 @@ fn one_name_of_two_kinds_is_the_first_scopes() {
 /// writes is left out, the registry's own first, then the bridge's in name order.
 #[test]
 fn a_family_whose_names_another_writes_is_left_out() {
-    use prometheus_client::metrics::counter::Counter;
+    use http_metrics_core::prometheus_client::metrics::counter::Counter;
     let metrics = HttpMetrics::builder()
-        .naming(crate::Naming::opentelemetry())
+        .naming(http_metrics_core::Naming::opentelemetry())
         .process_metrics(false)
         .build()
         .unwrap();
@@ -720,7 +720,9 @@ fn a_family_whose_names_another_writes_is_left_out() {
         .with_reader(reader.clone())
         .build();
     metrics.register_opentelemetry(&reader);
-    metrics.register("signups", "Signups", Counter::<u64>::default());
+    metrics
+        .register("signups", "Signups", Counter::<u64>::default())
+        .unwrap();
     let meter = provider.meter("app");
     // The semantic conventions' instrument, which the OpenTelemetry preset already writes.
     meter
@@ -910,7 +912,7 @@ mod exponential {
     #[cfg(feature = "native-histograms")]
     mod native {
         use super::*;
-        use crate::exposition::protobuf::MetricFamily;
+        use http_metrics_core::prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::MetricFamily;
         use prost::Message as _;
 
         /// The one histogram's native schema, each populated key's count on the positive
@@ -929,7 +931,7 @@ mod exponential {
                 .find(|f| f.name == "latency_seconds")
                 .unwrap();
             let histogram = family.metric.first()?.histogram.as_ref().unwrap();
-            let keys = |spans: &[crate::exposition::protobuf::BucketSpan], deltas: &[i64]| {
+            let keys = |spans: &[http_metrics_core::prometheus_client::encoding::prometheus_protobuf::prometheus_data_model::BucketSpan], deltas: &[i64]| {
                 let mut keys = Vec::new();
                 let (mut key, mut count, mut deltas) = (0, 0i64, deltas.iter());
                 for span in spans {

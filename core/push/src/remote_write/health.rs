@@ -4,9 +4,9 @@
 use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use http_metrics_core::prometheus_client::metrics::counter::Counter;
+use http_metrics_core::prometheus_client::metrics::family::Family;
+use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
 
 use super::RemoteWriteStats;
 
@@ -24,39 +24,55 @@ pub(crate) struct Families {
 }
 
 impl Families {
+    /// The families of `metrics`' registry, registered there by the first sender.
+    pub(crate) fn of(metrics: &http_metrics_core::HttpMetrics) -> std::sync::Arc<Self> {
+        metrics.extension(|metrics| {
+            let families = Self::default();
+            families.register(metrics);
+            families
+        })
+    }
+
     /// Registers the families on `metrics`' registry.
-    pub(crate) fn register(&self, metrics: &crate::HttpMetrics) {
+    fn register(&self, metrics: &http_metrics_core::HttpMetrics) {
         let prefix = "remote_write_samples";
-        metrics.register(
-            &format!("{prefix}_sent"),
-            "Samples the remote-write receiver took",
-            self.sent.clone(),
-        );
-        metrics.register(
-            &format!("{prefix}_retried"),
-            "Samples sent again after a retryable remote-write failure",
-            self.retried.clone(),
-        );
-        metrics.register(
-            &format!("{prefix}_failed"),
-            "Samples the remote-write receiver refused for good",
-            self.failed.clone(),
-        );
-        metrics.register(
-            &format!("{prefix}_dropped"),
-            "Samples dropped from the full remote-write buffer, or left unsent at shutdown",
-            self.dropped.clone(),
-        );
-        metrics.register(
-            &format!("{prefix}_pending"),
-            "Samples buffered or in flight to the remote-write receiver",
-            self.pending.clone(),
-        );
-        metrics.register(
-            "remote_write_last_success_timestamp_seconds",
-            "When a remote-write request last succeeded, in seconds since the epoch",
-            self.last_success.clone(),
-        );
+        let registered = [
+            metrics.register(
+                &format!("{prefix}_sent"),
+                "Samples the remote-write receiver took",
+                self.sent.clone(),
+            ),
+            metrics.register(
+                &format!("{prefix}_retried"),
+                "Samples sent again after a retryable remote-write failure",
+                self.retried.clone(),
+            ),
+            metrics.register(
+                &format!("{prefix}_failed"),
+                "Samples the remote-write receiver refused for good",
+                self.failed.clone(),
+            ),
+            metrics.register(
+                &format!("{prefix}_dropped"),
+                "Samples dropped from the full remote-write buffer, or left unsent at shutdown",
+                self.dropped.clone(),
+            ),
+            metrics.register(
+                &format!("{prefix}_pending"),
+                "Samples buffered or in flight to the remote-write receiver",
+                self.pending.clone(),
+            ),
+            metrics.register(
+                "remote_write_last_success_timestamp_seconds",
+                "When a remote-write request last succeeded, in seconds since the epoch",
+                self.last_success.clone(),
+            ),
+        ];
+        // The application took one of these names for a metric of its own: the sender still
+        // sends, and its stats still count; that family of its health is not exposed.
+        for error in registered.into_iter().filter_map(Result::err) {
+            log::warn!("remote-write health: {error}");
+        }
     }
 
     /// One sender's series.

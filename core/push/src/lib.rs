@@ -23,7 +23,7 @@
 //! holds, and says why).
 //!
 //! ```no_run
-//! use http_metrics_core::push::Pushgateway;
+//! use http_metrics_push::Pushgateway;
 //! use http_metrics_core::prometheus_client::metrics::counter::Counter;
 //! use http_metrics_core::HttpMetrics;
 //!
@@ -48,7 +48,7 @@
 //! [`RemoteWrite`] for the details.
 //!
 //! ```no_run
-//! use http_metrics_core::push::RemoteWrite;
+//! use http_metrics_push::RemoteWrite;
 //! use http_metrics_core::HttpMetrics;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -70,7 +70,7 @@ use std::fmt;
 use base64::Engine as _;
 
 mod gateway;
-pub(crate) mod remote_write;
+mod remote_write;
 
 pub use gateway::{Pushgateway, DEFAULT_PUSH_TIMEOUT};
 pub use remote_write::{
@@ -155,4 +155,4 @@ pub(crate) fn check_url(url: &str) -> Result<&str, PushError> {
     Ok(base)
 }
 
-pub(crate) use crate::base::is_label_name;
+pub(crate) use http_metrics_core::names::is_label_name;

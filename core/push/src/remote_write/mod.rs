@@ -12,9 +12,9 @@ use tokio::sync::{watch, Notify};
 use self::health::Health;
 use self::series::{Metadata, Sample, SeriesTable};
 use super::{Auth, PushError};
-use crate::{Format, HttpMetrics};
+use http_metrics_core::HttpMetrics;
 
-pub(crate) mod health;
+mod health;
 mod series;
 mod wire;
 
@@ -80,7 +80,7 @@ const MAX_MESSAGE: usize = 1024;
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use http_metrics_core::push::RemoteWrite;
+/// use http_metrics_push::RemoteWrite;
 /// use http_metrics_core::HttpMetrics;
 ///
 /// let metrics = HttpMetrics::new();
@@ -138,7 +138,7 @@ impl RemoteWrite {
     /// [`PushError::Config`] when `url` is not an `http` or `https` URL.
     ///
     /// ```
-    /// use http_metrics_core::push::RemoteWrite;
+    /// use http_metrics_push::RemoteWrite;
     ///
     /// assert!(RemoteWrite::new("https://mimir.example.com/api/v1/push").is_ok());
     /// let err = RemoteWrite::new("mimir:9009").unwrap_err();
@@ -248,7 +248,7 @@ impl RemoteWrite {
     pub fn start(self, metrics: &HttpMetrics) -> Result<RemoteWriter, PushError> {
         self.validate()?;
         let client = self.client()?;
-        let health = metrics.remote_write_health().for_url(&self.url);
+        let health = health::Families::of(metrics).for_url(&self.url);
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Notify::new(),
@@ -527,7 +527,7 @@ impl Buffers {
 /// marks the series that disappeared as stale.
 ///
 /// ```
-/// use http_metrics_core::push::RemoteWrite;
+/// use http_metrics_push::RemoteWrite;
 /// use http_metrics_core::prometheus_client::metrics::counter::Counter;
 /// use http_metrics_core::HttpMetrics;
 ///
@@ -581,13 +581,8 @@ impl RemoteWriteEncoder {
         metrics: &HttpMetrics,
         timestamp_ms: i64,
     ) -> Result<Vec<bytes::Bytes>, PushError> {
-        let text = metrics
-            .encode(Format::OpenMetrics)
-            .map_err(|_| PushError::Encode)?;
-        let snapshot = self
-            .table
-            .snapshot(&text, timestamp_ms)
-            .map_err(|_| PushError::Encode)?;
+        let snapshot = metrics.snapshot().map_err(|_| PushError::Encode)?;
+        let snapshot = self.table.read(&snapshot, timestamp_ms);
         let mut metadata = snapshot.metadata.as_slice();
         let mut bodies = Vec::new();
         for chunk in snapshot.samples.chunks(self.max_samples_per_send) {
@@ -658,10 +653,8 @@ impl Sender {
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as i64);
                 let timestamp_ms = now.max(last_timestamp.saturating_add(1));
-                let snapshot = match metrics.encode(Format::OpenMetrics) {
-                    Ok(text) => owned
-                        .snapshot(&text, timestamp_ms)
-                        .map_err(|e| format!("the registry's line {:?} is unreadable", e.line)),
+                let snapshot = match metrics.snapshot() {
+                    Ok(snapshot) => Ok(owned.read(&snapshot, timestamp_ms)),
                     Err(_) => Err("a metric of the registry failed to encode".to_owned()),
                 };
                 (owned, snapshot, timestamp_ms)

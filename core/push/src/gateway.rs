@@ -4,7 +4,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::{Auth, PushError};
-use crate::{Format, HttpMetrics};
+use http_metrics_core::{Format, HttpMetrics};
 
 /// How long a push waits for the gateway by default.
 pub const DEFAULT_PUSH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,7 +79,7 @@ impl Pushgateway {
     /// gateway's base64 form where it needs it.
     ///
     /// ```
-    /// use http_metrics_core::push::Pushgateway;
+    /// use http_metrics_push::Pushgateway;
     ///
     /// let gateway = Pushgateway::new("http://gw:9091", "backup").unwrap()
     ///     .grouping_key("instance", "db-1")

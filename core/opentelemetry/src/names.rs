@@ -151,8 +151,9 @@ fn clean(word: &str) -> String {
 /// `key_` in front. A key that is a label name already is borrowed as it is; `None` for a key
 /// with no character a label can have (or none at all).
 pub(crate) fn label_name(key: &str) -> Option<Cow<'_, str>> {
-    let valid =
-        crate::base::is_label_name(key) && key.bytes().any(|b| b != b'_') && !key.contains("__");
+    let valid = http_metrics_core::names::is_label_name(key)
+        && key.bytes().any(|b| b != b'_')
+        && !key.contains("__");
     if valid {
         return Some(Cow::Borrowed(key));
     }

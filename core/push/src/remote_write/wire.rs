@@ -11,18 +11,18 @@
 //!                  string unit = 5; }
 //! ```
 
+use http_metrics_core::model::Kind;
+
 use super::series::{Metadata, Sample};
 
-/// The `MetricType` enum's number for an OpenMetrics `# TYPE`.
-pub(crate) fn metric_type(name: &str) -> u8 {
-    match name {
-        "counter" => 1,
-        "gauge" => 2,
-        "histogram" => 3,
-        "gaugehistogram" => 4,
-        "summary" => 5,
-        "info" => 6,
-        "stateset" => 7,
+/// The `MetricType` enum's number for a family's kind.
+pub(crate) fn metric_type(kind: Kind) -> u8 {
+    match kind {
+        Kind::Counter => 1,
+        Kind::Gauge => 2,
+        Kind::Histogram => 3,
+        Kind::Summary => 5,
+        Kind::Info => 6,
         _ => 0,
     }
 }

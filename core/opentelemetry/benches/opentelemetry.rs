@@ -11,8 +11,13 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use http_metrics_core::opentelemetry::PrometheusReader;
+use http_metrics_core::prometheus_client::collector::Collector;
+use http_metrics_core::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use http_metrics_core::prometheus_client::metrics::counter::Counter;
+use http_metrics_core::prometheus_client::metrics::family::Family;
+use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
 use http_metrics_core::{Format, HttpMetrics};
+use http_metrics_opentelemetry::PrometheusReader;
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -22,11 +27,6 @@ use opentelemetry_sdk::metrics::{
     InstrumentKind, ManualReader, Pipeline, SdkMeterProvider, Temporality,
 };
 use opentelemetry_sdk::Resource;
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::Histogram;
 
 const SERIES: usize = 1_000;
 /// Histogram series: each is 6 bucket lines, `_sum` and `_count`; 125 of them are 1,000 lines.
@@ -147,10 +147,11 @@ fn registered(shape: Shape) -> HttpMetrics {
         Shape::Histograms => metrics.register_with_unit(
             "job_duration",
             "",
-            prometheus_client::registry::Unit::Seconds,
+            http_metrics_core::prometheus_client::registry::Unit::Seconds,
             histograms,
         ),
     }
+    .expect("the names are free");
     metrics
 }
 
@@ -160,7 +161,7 @@ struct Families(Family<Labels, Counter>, Family<Labels, Histogram>, Shape);
 
 impl Collector for Families {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-        use prometheus_client::registry::Unit;
+        use http_metrics_core::prometheus_client::registry::Unit;
         match self.2 {
             Shape::Counters => {
                 let family = encoder.encode_descriptor("jobs", "", None, self.0.metric_type())?;

@@ -1,0 +1,499 @@
+//! From a registry's snapshot to the series a Prometheus scraping it would store: one series
+//! per sample (a counter's `_total`, each bucket, `_sum` and `_count` of a histogram, each
+//! quantile of a summary, an info metric's `_info`), named and labelled as the text formats
+//! write it, with the sender's external labels added where the series has no label of that
+//! name, and metadata per family.
+//!
+//! A series of the snapshot is looked up by its family and labels, without building a key:
+//! its samples' labels are sorted and encoded as protobuf once, the first time it appears,
+//! and shared by every push that holds it. A series that disappears gets a staleness marker
+//! on each of its samples, as a scrape would write.
+
+use std::borrow::Cow;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use hashbrown::HashTable;
+use http_metrics_core::snapshot::{FamilyRef, SeriesRef, Snapshot, ValueRef};
+
+use super::wire;
+
+/// Prometheus' staleness marker: a NaN no arithmetic produces.
+pub(crate) const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+
+/// One sample series' labels, encoded once as `Label` messages, sorted by name.
+#[derive(Debug)]
+pub(crate) struct Labels {
+    pub(crate) encoded: Box<[u8]>,
+}
+
+/// One sample of one series.
+#[derive(Debug, Clone)]
+pub(crate) struct Sample {
+    pub(crate) labels: Arc<Labels>,
+    pub(crate) value: f64,
+    pub(crate) timestamp_ms: i64,
+}
+
+/// The metadata of one family, as remote-write's `MetricMetadata` carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Metadata {
+    pub(crate) kind: u8,
+    pub(crate) family: String,
+    pub(crate) help: String,
+    pub(crate) unit: String,
+}
+
+/// A snapshot's series, as remembered from one push to the next.
+struct Entry {
+    hash: u64,
+    family: Box<str>,
+    labels: Box<[(Box<str>, Box<str>)]>,
+    /// Each sample's encoded labels, in the order the series' samples are written; `None`
+    /// for a series no receiver would store (a label named twice).
+    samples: Option<Vec<Arc<Labels>>>,
+    generation: u64,
+}
+
+/// The series of a registry, kept from one push to the next.
+pub(crate) struct SeriesTable {
+    external: Vec<(String, String)>,
+    entries: HashTable<Entry>,
+    hasher: foldhash::fast::FixedState,
+    generation: u64,
+}
+
+/// What one push of the registry holds.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) samples: Vec<Sample>,
+    pub(crate) metadata: Vec<Metadata>,
+}
+
+/// One sample a series writes: the suffix of its name, a label it adds (a bucket's `le`, a
+/// quantile), and its value.
+struct Line {
+    suffix: &'static str,
+    extra: Option<(&'static str, String)>,
+    value: f64,
+}
+
+impl SeriesTable {
+    /// A table adding `external` labels (name, value) to every series without them.
+    pub(crate) fn new(mut external: Vec<(String, String)>) -> Self {
+        external.sort_by(|a, b| a.0.cmp(&b.0));
+        external.dedup_by(|a, b| a.0 == b.0);
+        Self {
+            external,
+            entries: HashTable::new(),
+            hasher: foldhash::fast::FixedState::default(),
+            generation: 0,
+        }
+    }
+
+    /// How many series the table holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Reads one snapshot, taken at `timestamp_ms`. Series of the previous snapshot missing
+    /// from this one get a staleness marker.
+    pub(crate) fn read(&mut self, snapshot: &Snapshot<'_>, timestamp_ms: i64) -> Batch {
+        self.generation += 1;
+        let mut batch = Batch::default();
+        for family in snapshot.families() {
+            batch.metadata.push(Metadata {
+                kind: wire::metric_type(family.kind()),
+                family: family.name().to_owned(),
+                help: family.help().to_owned(),
+                unit: family.unit().to_owned(),
+            });
+            for series in family.series() {
+                self.read_series(family, series, timestamp_ms, &mut batch.samples);
+            }
+        }
+        self.mark_stale(timestamp_ms, &mut batch.samples);
+        batch
+    }
+
+    fn read_series(
+        &mut self,
+        family: FamilyRef<'_>,
+        series: SeriesRef<'_>,
+        timestamp_ms: i64,
+        out: &mut Vec<Sample>,
+    ) {
+        let lines = lines(series.value());
+        let hash = self.hash(family.name(), series);
+        let generation = self.generation;
+        let found = self.entries.find_mut(hash, |entry| {
+            *entry.family == *family.name()
+                && entry
+                    .labels
+                    .iter()
+                    .map(|(n, v)| (&**n, &**v))
+                    .eq(series.labels().iter())
+        });
+        let entry = match found {
+            // A series twice in one snapshot: the first one stands, as in a scrape.
+            Some(entry) if entry.generation == generation => return,
+            Some(entry)
+                if entry
+                    .samples
+                    .as_ref()
+                    .is_none_or(|s| s.len() == lines.len()) =>
+            {
+                entry
+            }
+            _ => {
+                let entry = self.entry(hash, family.name(), series, &lines);
+                self.insert(entry)
+            }
+        };
+        entry.generation = generation;
+        let Some(samples) = &entry.samples else {
+            return;
+        };
+        for (labels, line) in samples.iter().zip(&lines) {
+            out.push(Sample {
+                labels: labels.clone(),
+                value: line.value,
+                timestamp_ms,
+            });
+        }
+    }
+
+    fn hash(&self, family: &str, series: SeriesRef<'_>) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        family.hash(&mut hasher);
+        for (name, value) in series.labels().iter() {
+            name.hash(&mut hasher);
+            value.hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
+    /// Puts `entry` in the table, in place of the series' earlier one if any.
+    fn insert(&mut self, entry: Entry) -> &mut Entry {
+        let hash = entry.hash;
+        let same = |e: &Entry| e.family == entry.family && e.labels == entry.labels;
+        if let Ok(old) = self.entries.find_entry(hash, same) {
+            old.remove();
+        }
+        self.entries
+            .insert_unique(hash, entry, |e: &Entry| e.hash)
+            .into_mut()
+    }
+
+    /// The table's entry of a series first seen: each of its samples' labels encoded.
+    fn entry(&self, hash: u64, family: &str, series: SeriesRef<'_>, lines: &[Line]) -> Entry {
+        let labels: Box<[(Box<str>, Box<str>)]> = series
+            .labels()
+            .iter()
+            .map(|(n, v)| (n.into(), v.into()))
+            .collect();
+        let samples = lines
+            .iter()
+            .map(|line| self.encode(family, &labels, line).map(Arc::new))
+            .collect();
+        Entry {
+            hash,
+            family: family.into(),
+            labels,
+            samples,
+            generation: 0,
+        }
+    }
+
+    /// A sample's labels as sorted, encoded `Label` messages: `__name__`, the series' own,
+    /// the sample's extra label, and the external labels the series does not have.
+    fn encode(&self, family: &str, labels: &[(Box<str>, Box<str>)], line: &Line) -> Option<Labels> {
+        let name = format!("{family}{}", line.suffix);
+        let mut all: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(labels.len() + 4);
+        all.push(("__name__", name.into()));
+        // An empty value is the same as no label, to Prometheus: an external label fills it.
+        all.extend(
+            labels
+                .iter()
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(n, v)| (&**n, Cow::Borrowed(&**v))),
+        );
+        if let Some((name, value)) = &line.extra {
+            all.push((name, Cow::Borrowed(value.as_str())));
+        }
+        for (external, value) in &self.external {
+            // A label the series has keeps its value (Prometheus' external_labels rule).
+            if !all.iter().any(|(n, _)| n == external) {
+                all.push((external.as_str(), value.as_str().into()));
+            }
+        }
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        if all.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            return None;
+        }
+        let mut encoded = Vec::new();
+        for (name, value) in &all {
+            wire::label(&mut encoded, name, value);
+        }
+        Some(Labels {
+            encoded: encoded.into_boxed_slice(),
+        })
+    }
+
+    /// What was there last time and is gone now is stale, once; then forgotten.
+    fn mark_stale(&mut self, timestamp_ms: i64, out: &mut Vec<Sample>) {
+        let generation = self.generation;
+        self.entries.retain(|entry| {
+            if entry.generation == generation {
+                return true;
+            }
+            for labels in entry.samples.iter().flatten() {
+                out.push(Sample {
+                    labels: labels.clone(),
+                    value: f64::from_bits(STALE_NAN),
+                    timestamp_ms,
+                });
+            }
+            false
+        });
+    }
+}
+
+/// The samples a series writes, in the order the text formats write them.
+fn lines(value: ValueRef<'_>) -> Vec<Line> {
+    let line = |suffix, value| Line {
+        suffix,
+        extra: None,
+        value,
+    };
+    match value {
+        ValueRef::Counter(total, _) => vec![line("_total", total.as_f64())],
+        ValueRef::Gauge(value) => vec![line("", value.as_f64())],
+        ValueRef::Info => vec![line("_info", 1.0)],
+        ValueRef::Histogram(histogram) => {
+            let mut lines = vec![
+                line("_sum", histogram.sum()),
+                line("_count", histogram.count() as f64),
+            ];
+            lines.extend(histogram.buckets().map(|bucket| Line {
+                suffix: "_bucket",
+                extra: Some(("le", le(bucket.upper_bound))),
+                value: bucket.count as f64,
+            }));
+            lines
+        }
+        ValueRef::Summary(summary) => {
+            let mut lines: Vec<Line> = (summary.quantiles.iter())
+                .map(|&(quantile, value)| Line {
+                    suffix: "",
+                    extra: Some(("quantile", quantile.to_string())),
+                    value,
+                })
+                .collect();
+            lines.push(line("_sum", summary.sum));
+            lines.push(line("_count", summary.count as f64));
+            lines
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A bucket's `le` as the text formats write it.
+fn le(bound: f64) -> String {
+    if bound == f64::INFINITY {
+        "+Inf".to_owned()
+    } else {
+        dtoa::Buffer::new().format(bound).to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    use http_metrics_core::model::{
+        Collect, CollectError, Collection, Family, Kind, Number, Value,
+    };
+    use http_metrics_core::prometheus_client::metrics::counter::Counter;
+    use http_metrics_core::prometheus_client::metrics::info::Info;
+    use http_metrics_core::HttpMetrics;
+
+    use super::*;
+
+    fn decoded(labels: &Labels) -> Vec<(String, String)> {
+        wire::decode_labels(&labels.encoded)
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    fn metrics() -> HttpMetrics {
+        HttpMetrics::builder()
+            .process_metrics(false)
+            .buckets([0.1])
+            .build()
+            .unwrap()
+    }
+
+    /// The samples of `batch` whose `__name__` starts with `prefix`: labels and value.
+    fn samples(batch: &Batch, prefix: &str) -> Vec<(Vec<(String, String)>, f64)> {
+        (batch.samples.iter())
+            .map(|s| (decoded(&s.labels), s.value))
+            .filter(|(labels, _)| labels[0].1.starts_with(prefix))
+            .collect()
+    }
+
+    #[test]
+    fn every_sample_is_a_series_with_sorted_labels_and_external_labels() {
+        let metrics = metrics();
+        let route = RouteHandle::resolve(&metrics, "/a");
+        route.record(MethodLabel::Get, 200, std::time::Duration::from_millis(50));
+        let info = Info::new(vec![("version", "1.2")]);
+        metrics.register("build", "Build", info).unwrap();
+        let mut table = SeriesTable::new(pairs(&[("job", "svc"), ("instance", "i-1")]));
+        let batch = table.read(&metrics.snapshot().unwrap(), 1_000);
+        let base = [
+            ("instance", "i-1"),
+            ("job", "svc"),
+            ("method", "GET"),
+            ("route", "/a"),
+        ];
+        let with = |name: &str, extra: &[(&str, &str)]| {
+            let mut all = vec![("__name__", name)];
+            all.extend(base);
+            all.extend(extra);
+            all.sort();
+            pairs(&all)
+        };
+        assert_eq!(
+            samples(&batch, "http_requests_total"),
+            vec![(with("http_requests_total", &[("status", "200")]), 1.0)]
+        );
+        let status = [("status", "200")];
+        let bucket = |le| [("le", le), ("status", "200")];
+        assert_eq!(
+            samples(&batch, "http_request_duration"),
+            vec![
+                (with("http_request_duration_seconds_sum", &status), 0.05),
+                (with("http_request_duration_seconds_count", &status), 1.0),
+                (
+                    with("http_request_duration_seconds_bucket", &bucket("0.1")),
+                    1.0
+                ),
+                (
+                    with("http_request_duration_seconds_bucket", &bucket("+Inf")),
+                    1.0
+                ),
+            ]
+        );
+        assert_eq!(
+            samples(&batch, "build"),
+            vec![(
+                pairs(&[
+                    ("__name__", "build_info"),
+                    ("instance", "i-1"),
+                    ("job", "svc"),
+                    ("version", "1.2")
+                ]),
+                1.0
+            )]
+        );
+        let metadata = |family: &str| {
+            let found = batch.metadata.iter().find(|m| m.family == family);
+            found.cloned().unwrap()
+        };
+        assert_eq!(
+            metadata("http_requests"),
+            Metadata {
+                kind: 1,
+                family: "http_requests".into(),
+                help: "Total number of HTTP requests by method, route template and status.".into(),
+                unit: String::new(),
+            }
+        );
+        assert_eq!(metadata("http_request_duration_seconds").unit, "seconds");
+        assert_eq!(metadata("build").kind, 6);
+    }
+
+    #[test]
+    fn labels_are_encoded_once_and_vanished_series_marked_stale_once() {
+        #[derive(Debug)]
+        struct Toggle(std::sync::atomic::AtomicBool);
+        impl Collect for Toggle {
+            fn collect(&self, out: &mut Collection) -> Result<(), CollectError> {
+                let mut family = Family::new("b", "", Kind::Gauge);
+                if !self.0.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(());
+                }
+                family.push([("x", "1")], Value::Gauge(Number::Int(2)));
+                out.push(family);
+                Ok(())
+            }
+        }
+        let metrics = metrics();
+        let jobs: Counter = Counter::default();
+        metrics.register("a", "", jobs.clone()).unwrap();
+        metrics.register_collect("toggle", Toggle(true.into()));
+        let mut table = SeriesTable::new(Vec::new());
+        let first = table.read(&metrics.snapshot().unwrap(), 10);
+        jobs.inc();
+        let second = table.read(&metrics.snapshot().unwrap(), 20);
+        let find = |batch: &Batch, name: &str| {
+            (batch.samples.iter())
+                .find(|s| decoded(&s.labels)[0].1 == name)
+                .cloned()
+                .unwrap()
+        };
+        let (a1, a2) = (find(&first, "a_total"), find(&second, "a_total"));
+        assert!(Arc::ptr_eq(&a1.labels, &a2.labels));
+        assert_eq!((a1.value, a2.value), (0.0, 1.0));
+        let stale = find(&second, "b");
+        assert_eq!(stale.value.to_bits(), STALE_NAN);
+        assert_eq!(stale.timestamp_ms, 20);
+        assert_eq!(
+            decoded(&stale.labels),
+            pairs(&[("__name__", "b"), ("x", "1")])
+        );
+        let before = table.len();
+        let third = table.read(&metrics.snapshot().unwrap(), 30);
+        assert!(
+            !third.samples.iter().any(|s| decoded(&s.labels)[0].1 == "b"),
+            "a stale marker is written once"
+        );
+        assert_eq!(table.len(), before);
+    }
+
+    #[test]
+    fn repeated_series_and_repeated_label_names_are_left_out_and_empty_values_filled() {
+        #[derive(Debug)]
+        struct Odd;
+        impl Collect for Odd {
+            fn collect(&self, out: &mut Collection) -> Result<(), CollectError> {
+                let mut family = Family::new("odd", "", Kind::Gauge);
+                family.push([("x", "1")], Value::Gauge(Number::Int(1)));
+                family.push([("x", "1")], Value::Gauge(Number::Int(2)));
+                family.push([("x", "1"), ("x", "2")], Value::Gauge(Number::Int(3)));
+                family.push([("instance", "")], Value::Gauge(Number::Float(4.5)));
+                out.push(family);
+                Ok(())
+            }
+        }
+        let metrics = metrics();
+        metrics.register_collect("odd", Odd);
+        let mut table = SeriesTable::new(pairs(&[("instance", "i-1")]));
+        let batch = table.read(&metrics.snapshot().unwrap(), 5);
+        assert_eq!(
+            samples(&batch, "odd"),
+            vec![
+                (
+                    pairs(&[("__name__", "odd"), ("instance", "i-1"), ("x", "1")]),
+                    1.0
+                ),
+                (pairs(&[("__name__", "odd"), ("instance", "i-1")]), 4.5),
+            ]
+        );
+    }
+}

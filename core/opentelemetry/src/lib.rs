@@ -1,6 +1,8 @@
-//! OpenTelemetry's metrics API on this registry (feature `opentelemetry`): instruments made
-//! with the `opentelemetry` crate's meters, collected from the `opentelemetry_sdk` meter
-//! provider at each scrape and served on the same `/metrics` as the HTTP metrics, under the
+//! OpenTelemetry's metrics API on an [`HttpMetrics`] registry (the adapters' feature
+//! `opentelemetry`, as `tower_metrics::opentelemetry` and `actix_metrics::opentelemetry`):
+//! instruments made with the `opentelemetry` crate's meters, collected from the
+//! `opentelemetry_sdk` meter provider at each scrape and served on the same `/metrics` as the
+//! HTTP metrics, under the
 //! names the OpenTelemetry specification gives them in Prometheus ("Prometheus and
 //! OpenMetrics Compatibility"), and pushed by the remote-write sender with everything else.
 //!
@@ -45,10 +47,9 @@
 //! | resource attributes | `target_info` (an info metric); named ones also as labels of every series, with [`PrometheusReaderBuilder::resource_labels`], where a point's own attribute of the same name wins |
 //! | instrumentation scope | `otel_scope_name`, `otel_scope_version`, `otel_scope_schema_url` and `otel_scope_<attribute>` labels, which win over a point's attribute of the same name |
 //! | delta temporality | not offered: the reader asks the SDK for cumulative temporality, which the SDK then keeps for this reader whatever its other readers ask for |
-//! | a name another family writes | the later family is left out (logged once, with the `log` crate): the registry's own families, then the bridge's in name order. Prometheus refuses a scrape that declares one family twice. Seen: the HTTP families, the library's own, and what `HttpMetrics::register*` registered; not seen: `with_registry` and custom collectors |
+//! | a name another family writes | the reader's family is left out of that scrape (logged once, counted in `metrics_collector_failures_total{collector="opentelemetry",reason="clash"}`): Prometheus refuses a scrape that declares one family twice. The registry's families come first, then the reader's in name order |
 //!
-//! Not carried: exemplars (prometheus-client, which encodes the families, has no public way
-//! to build them), traces and logs (this crate is metrics only), and OTLP (the provider's own
+//! Not carried: exemplars, traces and logs (this crate is metrics only), and OTLP (the provider's own
 //! OTLP exporter can run beside this reader).
 //!
 //! The provider must outlive the scrapes: dropping its last handle shuts it down, and each
@@ -59,7 +60,8 @@
 //! re-exported as [`api`] and [`sdk`]: use them, or your own dependencies of the same
 //! versions (0.33).
 //!
-//! Collection runs as the registry's custom collectors do
+//! The reader is a [`Collect`] source of the registry's, and its collection runs as the
+//! registry's custom collectors do
 //! ([`HttpMetrics::register_collector`]): on a thread of its own, against the scrape's
 //! deadline, with a failure counted in
 //! `metrics_collector_failures_total{collector="opentelemetry"}` rather than failing the
@@ -71,6 +73,9 @@
 mod names;
 #[cfg(test)]
 mod tests;
+
+#[cfg(doc)]
+use http_metrics_core::HttpMetrics;
 
 /// The `opentelemetry` crate (the API: meters and instruments) this reader works with.
 pub use ::opentelemetry as api;
@@ -357,58 +362,12 @@ fn translate<'a>(
         } else {
             scope_labels(scope_metrics.scope())
         };
-        let extra = scope_labels.len() + resource_labels.len();
+        let added = Added {
+            scope: &scope_labels,
+            resource: &resource_labels,
+        };
         for metric in scope_metrics.metrics() {
-            let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra, native)
-            else {
-                continue;
-            };
-            let counter = kind == Kind::Counter;
-            let Some((stem, unit)) = metric_name(metric.name(), metric.unit(), counter, otel_gauge)
-            else {
-                out.unnamed.push(metric.name());
-                continue;
-            };
-            let full = match &unit {
-                Some(unit) => format!("{stem}_{unit}"),
-                None => stem.clone(),
-            };
-            let family = match out.families.entry(full) {
-                Entry::Vacant(entry) => entry.insert(Family {
-                    stem,
-                    unit,
-                    help: metric.description(),
-                    kind,
-                    points: Vec::with_capacity(points.len()),
-                    may_repeat: false,
-                }),
-                Entry::Occupied(entry) => {
-                    let family = entry.into_mut();
-                    family.may_repeat = true;
-                    family
-                }
-            };
-            // The same name from another scope with another kind cannot share a family.
-            if family.kind != kind {
-                continue;
-            }
-            family.may_repeat |= renamed;
-            for (mut labels, point) in points {
-                if kind == Kind::Histogram {
-                    // Its buckets' own label.
-                    labels.retain(|(name, _)| name != "le");
-                }
-                if extra > 0 {
-                    // Scope labels win over a point's attribute of their name, which wins
-                    // over a resource label's: the sort is stable, first come first kept.
-                    labels.extend(scope_labels.iter().cloned());
-                    labels.rotate_right(scope_labels.len());
-                    labels.extend(resource_labels.iter().cloned());
-                    labels.sort_by(|a, b| a.0.cmp(&b.0));
-                    labels.dedup_by(|later, first| later.0 == first.0);
-                }
-                family.points.push((labels, point));
-            }
+            out.add(metric, &added, native);
         }
     }
     for family in out.families.values_mut().filter(|f| f.may_repeat) {
@@ -417,6 +376,68 @@ fn translate<'a>(
         family.points.dedup_by(|later, first| later.0 == first.0);
     }
     out
+}
+
+/// The labels every point of a scope gets: the scope's, then the resource's.
+struct Added<'l, 'a> {
+    scope: &'l Labels<'a>,
+    resource: &'l Labels<'a>,
+}
+
+impl<'a> Translated<'a> {
+    /// Adds `metric`'s points to the family of its name.
+    fn add(&mut self, metric: &'a data::Metric, added: &Added<'_, 'a>, native: bool) {
+        let extra = added.scope.len() + added.resource.len();
+        let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra, native) else {
+            return;
+        };
+        let counter = kind == Kind::Counter;
+        let Some((stem, unit)) = metric_name(metric.name(), metric.unit(), counter, otel_gauge)
+        else {
+            self.unnamed.push(metric.name());
+            return;
+        };
+        let full = match &unit {
+            Some(unit) => format!("{stem}_{unit}"),
+            None => stem.clone(),
+        };
+        let family = match self.families.entry(full) {
+            Entry::Vacant(entry) => entry.insert(Family {
+                stem,
+                unit,
+                help: metric.description(),
+                kind,
+                points: Vec::with_capacity(points.len()),
+                may_repeat: false,
+            }),
+            Entry::Occupied(entry) => {
+                let family = entry.into_mut();
+                family.may_repeat = true;
+                family
+            }
+        };
+        // The same name from another scope with another kind cannot share a family.
+        if family.kind != kind {
+            return;
+        }
+        family.may_repeat |= renamed;
+        for (mut labels, point) in points {
+            if kind == Kind::Histogram {
+                // Its buckets' own label.
+                labels.retain(|(name, _)| name != "le");
+            }
+            if extra > 0 {
+                // Scope labels win over a point's attribute of their name, which wins
+                // over a resource label's: the sort is stable, first come first kept.
+                labels.extend(added.scope.iter().cloned());
+                labels.rotate_right(added.scope.len());
+                labels.extend(added.resource.iter().cloned());
+                labels.sort_by(|a, b| a.0.cmp(&b.0));
+                labels.dedup_by(|later, first| later.0 == first.0);
+            }
+            family.points.push((labels, point));
+        }
+    }
 }
 
 /// The labels of a scope: its name, version and schema URL, and its attributes as

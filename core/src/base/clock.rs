@@ -1,7 +1,7 @@
 //! The clock every duration is measured with.
 
 // The request clock. On cloud VMs two reads of `std::time::Instant` are most of the
-// recording path's cost (BENCHMARKS.md has the figures); quanta reads the CPU's invariant
+// recording path's cost; quanta reads the CPU's invariant
 // TSC (calibrated once per process) and falls back to the OS clock where the TSC cannot be
 // trusted. The guard keeps the raw reading and scales only the difference, once, and goes to
 // the clock directly rather than through `quanta::Instant::now()`, which first looks for a

@@ -9,6 +9,8 @@ mod negotiate;
 #[cfg(feature = "native-histograms")]
 pub(crate) mod protobuf;
 mod scrape;
+#[cfg(test)]
+mod tests;
 pub(crate) mod text;
 
 pub use scrape::{Scrape, ScrapeRequest};

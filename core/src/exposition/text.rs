@@ -27,14 +27,18 @@ use crate::Format;
 
 /// Appends every family of `snapshot` in `format` (OpenMetrics or Prometheus text) to `out`.
 pub(crate) fn write(snapshot: &Snapshot<'_>, format: Format, out: &mut String) {
+    write_families(snapshot.families(), format, out);
+}
+
+/// Appends `families` in `format`, `# EOF` last in OpenMetrics.
+pub(crate) fn write_families<'s>(
+    families: impl Iterator<Item = FamilyRef<'s>>,
+    format: Format,
+    out: &mut String,
+) {
     let openmetrics = format == Format::OpenMetrics;
-    for family in snapshot.families() {
-        Writer {
-            out: &mut *out,
-            openmetrics,
-            family,
-        }
-        .family();
+    for family in families {
+        Writer::new(&mut *out, openmetrics, family).family();
     }
     if openmetrics {
         out.push_str("# EOF\n");
@@ -46,12 +50,8 @@ pub(crate) fn write(snapshot: &Snapshot<'_>, format: Format, out: &mut String) {
 pub(crate) fn families_text(families: &[crate::model::Family], format: Format) -> String {
     let mut out = String::new();
     for family in families {
-        Writer {
-            out: &mut out,
-            openmetrics: format == Format::OpenMetrics,
-            family: FamilyRef(FamilyInner::Owned(family)),
-        }
-        .family();
+        let family = FamilyRef(FamilyInner::Owned(family));
+        Writer::new(&mut out, format == Format::OpenMetrics, family).family();
     }
     out
 }
@@ -60,6 +60,26 @@ struct Writer<'o, 's> {
     out: &'o mut String,
     openmetrics: bool,
     family: FamilyRef<'s>,
+    /// The family's name, which every sample line begins with.
+    name: &'s str,
+    /// The HTTP families' constant labels, rendered.
+    const_text: Option<&'s str>,
+}
+
+impl<'o, 's> Writer<'o, 's> {
+    fn new(out: &'o mut String, openmetrics: bool, family: FamilyRef<'s>) -> Self {
+        let const_text = match family.0 {
+            FamilyInner::Http(read, _) => Some(read.families.const_text.as_str()),
+            FamilyInner::Owned(_) => None,
+        };
+        Self {
+            out,
+            openmetrics,
+            family,
+            name: family.name(),
+            const_text,
+        }
+    }
 }
 
 impl Writer<'_, '_> {
@@ -117,12 +137,12 @@ impl Writer<'_, '_> {
     /// `name` `suffix`, the series' labels with `extra` among them, and a space.
     fn sample(&mut self, series: SeriesRef<'_>, suffix: &str, extra: Option<Placed<'_>>) {
         let out = &mut *self.out;
-        out.push_str(self.family.name());
+        out.push_str(self.name);
         out.push_str(suffix);
-        if let (Some(rendered), FamilyInner::Http(read, _)) = (series.rendered(), self.family.0) {
+        if let (Some(rendered), Some(const_text)) = (series.rendered(), self.const_text) {
             // The constant labels and `le` come rendered with their trailing commas.
             out.push('{');
-            out.push_str(&read.families.const_text);
+            out.push_str(const_text);
             match extra.map(|placed| placed.extra) {
                 Some(Extra::Rendered(text)) => out.push_str(text),
                 Some(pair) => {
@@ -170,7 +190,11 @@ impl Writer<'_, '_> {
     }
 
     fn number(&mut self, value: Number) {
-        let _ = write!(self.out, "{value}");
+        match value {
+            Number::Int(n) => self.out.push_str(itoa::Buffer::new().format(n)),
+            Number::UInt(n) => self.out.push_str(itoa::Buffer::new().format(n)),
+            Number::Float(v) => self.out.push_str(float(v, &mut dtoa::Buffer::new())),
+        }
     }
 
     fn counter(&mut self, series: SeriesRef<'_>, total: Number, exemplar: Option<ExemplarRef<'_>>) {

@@ -1,8 +1,8 @@
 //! [`RouteCache`]: how an adapter whose service serves one route turns the route its
 //! framework reports into a [`RouteHandle`] without a lock or a hash per request.
 
-use super::recorder::Recorder;
 use super::guard::RequestGuard;
+use super::recorder::Recorder;
 use crate::{MethodLabel, RouteHandle};
 
 /// A one-entry cache of the last route template resolved through it, for adapters whose

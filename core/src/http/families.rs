@@ -135,7 +135,13 @@ impl HttpFamilies {
 
     /// Whether `family` is exposed.
     pub(crate) fn has(&self, family: HttpFamily) -> bool {
-        self.all().contains(&family)
+        match family {
+            HttpFamily::Requests => self.requests.is_some(),
+            HttpFamily::Duration(which) => which < self.durations.len(),
+            HttpFamily::Size(_) => self.sizes.is_some(),
+            HttpFamily::InFlight => self.in_flight.is_some(),
+            HttpFamily::UpgradesOpen | HttpFamily::UpgradeDurations => self.upgrades.is_some(),
+        }
     }
 
     /// A family's name (its `# TYPE` line's, in OpenMetrics), help, unit and kind.

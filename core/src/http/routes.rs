@@ -5,7 +5,7 @@
 //! seen. No label set is hashed and nothing is allocated once a series exists.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use super::cell::{DurationCell, UpgradeCell};
@@ -13,11 +13,53 @@ use super::settings::{CellShape, SeriesLimit, Settings};
 use super::shards::Counters;
 use crate::MethodLabel;
 
-/// Status keys are 100..=999: nine classes of a hundred codes each. A cell is boxed: a
-/// class's table is then 1.6 KB however many features a cell has (inline, a hundred cells
-/// were 6 to 10 KB for the one or two codes a route answers in a class), and a scrape
-/// walks that much less memory.
-type StatusTable = [OnceLock<Box<DurationCell>>; 100];
+/// The statuses of one class (status keys are 100..=999: nine classes of a hundred codes
+/// each). Each cell is boxed, so that a class's table stays small whatever a cell holds:
+/// a route answers one or two codes of a class, and a scrape walks the table.
+#[derive(Debug)]
+struct StatusTable {
+    cells: [OnceLock<Box<DurationCell>>; 100],
+    /// A bit for each cell that exists, so that a scrape reads only those.
+    present: Bits<2>,
+}
+
+impl StatusTable {
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            cells: [const { OnceLock::new() }; 100],
+            present: Bits::new(),
+        })
+    }
+}
+
+/// A set of up to `64 × N` indexes, set once each and read by scrapes: which cells, tables
+/// and slots exist, so that a scrape walks those and no others.
+#[derive(Debug)]
+struct Bits<const N: usize>([AtomicU64; N]);
+
+impl<const N: usize> Bits<N> {
+    const fn new() -> Self {
+        Self([const { AtomicU64::new(0) }; N])
+    }
+
+    /// Marks `i`; called once the thing it stands for exists.
+    fn insert(&self, i: usize) {
+        self.0[i / 64].fetch_or(1 << (i % 64), Ordering::Release);
+    }
+
+    /// Calls `f` with every index marked, ascending.
+    #[inline]
+    fn for_each<E>(&self, mut f: impl FnMut(usize) -> Result<(), E>) -> Result<(), E> {
+        for (word, bits) in self.0.iter().enumerate() {
+            let mut bits = bits.load(Ordering::Acquire);
+            while bits != 0 {
+                f(word * 64 + bits.trailing_zeros() as usize)?;
+                bits &= bits - 1;
+            }
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug)]
 struct MethodSlot {
@@ -28,6 +70,8 @@ struct MethodSlot {
     /// on.
     in_flight: OnceLock<Counters>,
     classes: [OnceLock<Box<StatusTable>>; 9],
+    /// The classes whose table exists.
+    present: Bits<1>,
     /// The in-flight series' labels as the text formats write them, rendered by the first
     /// scrape.
     labels: OnceLock<Box<str>>,
@@ -38,48 +82,102 @@ impl MethodSlot {
         Self {
             in_flight: OnceLock::new(),
             classes: [const { OnceLock::new() }; 9],
+            present: Bits::new(),
             labels: OnceLock::new(),
         }
     }
 
     #[inline]
-    fn cell<'a>(&'a self, key: u16, limit: &'a SeriesLimit, shape: CellShape) -> &'a DurationCell {
+    /// The cell of status key `key`, created (within the series cap) the first time; `used`
+    /// is the set this slot's method is marked in when its first series is.
+    fn cell<'a>(
+        &'a self,
+        key: u16,
+        limit: &'a SeriesLimit,
+        shape: CellShape,
+        used: (&Bits<1>, MethodLabel),
+    ) -> &'a DurationCell {
         let (class, code) = (usize::from(key / 100 - 1), usize::from(key % 100));
-        let table = self.classes[class].get_or_init(|| Box::new([const { OnceLock::new() }; 100]));
-        if let Some(cell) = table[code].get() {
+        let table = match self.classes[class].get() {
+            Some(table) => table,
+            None => self.new_table(class, used),
+        };
+        if let Some(cell) = table.cells[code].get() {
             return cell;
         }
         if !limit.reserve() {
             return &limit.overflow;
         }
         let mut created = false;
-        let cell = table[code].get_or_init(|| {
+        let cell = table.cells[code].get_or_init(|| {
             created = true;
             Box::new(DurationCell::new(shape))
         });
-        if !created {
+        if created {
+            table.present.insert(code);
+        } else {
             // Another request created the same series first: give the budget back.
             limit.release();
         }
         cell
     }
 
-    /// Existing status series in ascending key order.
-    /// Calls `f` with each existing status series in ascending key order. Plain loops: a
-    /// scrape walks every table of every route, and nested iterator adapters cost more.
+    #[cold]
+    fn new_table(&self, class: usize, (used, method): (&Bits<1>, MethodLabel)) -> &StatusTable {
+        let table = self.classes[class].get_or_init(StatusTable::new);
+        self.present.insert(class);
+        used.insert(method.index());
+        table
+    }
+
+    /// Calls `f` with each existing status series in ascending key order, reading only the
+    /// tables and cells that exist.
+    #[inline]
     fn for_each_cell<'a, E>(
         &'a self,
         mut f: impl FnMut(u16, &'a DurationCell) -> Result<(), E>,
     ) -> Result<(), E> {
-        for (class, table) in (1u16..).zip(&self.classes) {
-            let Some(table) = table.get() else { continue };
-            for (code, cell) in (0u16..).zip(table.iter()) {
-                if let Some(cell) = cell.get() {
-                    f(class * 100 + code, cell)?;
-                }
-            }
+        self.present.for_each(|class| {
+            let Some(table) = self.classes[class].get() else {
+                return Ok(());
+            };
+            table
+                .present
+                .for_each(|code| match table.cells[code].get() {
+                    Some(cell) => f(100 * (class as u16 + 1) + code as u16, cell),
+                    None => Ok(()),
+                })
+        })
+    }
+}
+
+/// The series of one request-label value, by method.
+#[derive(Debug)]
+struct Methods {
+    slots: [MethodSlot; 10],
+    /// The methods that have seen a request.
+    used: Bits<1>,
+}
+
+impl Methods {
+    fn new() -> Self {
+        Self {
+            slots: std::array::from_fn(|_| MethodSlot::new()),
+            used: Bits::new(),
         }
-        Ok(())
+    }
+
+    /// Every method that has seen a request, with its slot.
+    fn used(&self) -> impl Iterator<Item = (MethodLabel, &MethodSlot)> {
+        let mut bits = self.used.0[0].load(Ordering::Acquire);
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some((MethodLabel::ALL[i], &self.slots[i]))
+        })
     }
 }
 
@@ -89,10 +187,10 @@ pub(crate) struct RouteEntry {
     template: Box<str>,
     excluded: bool,
     /// The series of request-label value 0 (all of them without a request label).
-    methods: [MethodSlot; 10],
+    methods: Methods,
     /// Those of the request label's other values, 1 and up, each
     /// allocated when a request first has that value.
-    labelled: Box<[OnceLock<Box<[MethodSlot; 10]>>]>,
+    labelled: Box<[OnceLock<Box<Methods>>]>,
     /// The upgraded connections by method, allocated by the first one.
     upgrades: OnceLock<Box<[UpgradeCell; 10]>>,
     settings: Arc<Settings>,
@@ -104,7 +202,7 @@ impl RouteEntry {
         Self {
             template: template.into(),
             excluded,
-            methods: std::array::from_fn(|_| MethodSlot::new()),
+            methods: Methods::new(),
             labelled: (1..values).map(|_| OnceLock::new()).collect(),
             upgrades: OnceLock::new(),
             settings,
@@ -112,13 +210,16 @@ impl RouteEntry {
     }
 
     #[inline]
-    fn slot(&self, method: MethodLabel, label: u8) -> &MethodSlot {
-        let methods = match label {
+    fn methods(&self, label: u8) -> &Methods {
+        match label {
             0 => &self.methods,
-            i => self.labelled[usize::from(i) - 1]
-                .get_or_init(|| Box::new(std::array::from_fn(|_| MethodSlot::new()))),
-        };
-        &methods[method.index()]
+            i => self.labelled[usize::from(i) - 1].get_or_init(|| Box::new(Methods::new())),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, method: MethodLabel, label: u8) -> &MethodSlot {
+        &self.methods(label).slots[method.index()]
     }
 
     pub(crate) fn template(&self) -> &str {
@@ -146,9 +247,22 @@ impl RouteEntry {
     #[inline]
     pub(crate) fn enter(&self, method: MethodLabel, label: u8, shard: u8) {
         let slot = self.slot(method, label);
-        slot.in_flight
-            .get_or_init(|| Counters::new(1))
-            .add(usize::from(shard), 0, 1);
+        let in_flight = match slot.in_flight.get() {
+            Some(in_flight) => in_flight,
+            None => self.first_request(method, label),
+        };
+        in_flight.add(usize::from(shard), 0, 1);
+    }
+
+    /// The in-flight gauge of a (method, request-label value) that sees its first request.
+    #[cold]
+    fn first_request(&self, method: MethodLabel, label: u8) -> &Counters {
+        let methods = self.methods(label);
+        let in_flight = methods.slots[method.index()]
+            .in_flight
+            .get_or_init(|| Counters::new(1));
+        methods.used.insert(method.index());
+        in_flight
     }
 
     /// Records one request with `code` and `nanos` on this route's series.
@@ -178,8 +292,8 @@ impl RouteEntry {
     }
 
     /// The series a request with `code` records into, and the bucket of `nanos`; `None` for
-    /// an excluded status. Always inlined: out of line (it has two callers) it cost about 45
-    /// instructions a request more (BENCHMARKS.md, section 1b).
+    /// an excluded status. Always inlined into its two callers: it is the request's path to its
+    /// series, and a call would cost each request more than the inlined copy.
     #[inline(always)]
     fn cell_for(
         &self,
@@ -192,9 +306,15 @@ impl RouteEntry {
         if settings.excluded_statuses.contains(code) {
             return None;
         }
-        let slot = self.slot(method, label);
+        let methods = self.methods(label);
+        let slot = &methods.slots[method.index()];
         let key = settings.status.key(code);
-        let cell = slot.cell(key, &settings.limit, settings.shape);
+        let cell = slot.cell(
+            key,
+            &settings.limit,
+            settings.shape,
+            (&methods.used, method),
+        );
         Some((cell, settings.buckets.index(nanos)))
     }
 
@@ -232,7 +352,7 @@ impl RouteEntry {
     }
 
     /// Every request-label value's series, with its index.
-    fn groups(&self) -> impl Iterator<Item = (u8, &[MethodSlot; 10])> {
+    fn groups(&self) -> impl Iterator<Item = (u8, &Methods)> {
         let labelled = self.labelled.iter().map(|slots| slots.get().map(|b| &**b));
         std::iter::once(Some(&self.methods))
             .chain(labelled)
@@ -247,7 +367,7 @@ impl RouteEntry {
         mut f: impl FnMut(MethodLabel, u8, u16, &'a DurationCell) -> Result<(), E>,
     ) -> Result<(), E> {
         for (label, methods) in self.groups() {
-            for (method, slot) in MethodLabel::ALL.into_iter().zip(methods) {
+            for (method, slot) in methods.used() {
                 slot.for_each_cell(|key, cell| f(method, label, key, cell))?;
             }
         }
@@ -260,23 +380,20 @@ impl RouteEntry {
     ) -> impl Iterator<Item = (MethodLabel, u8, i64, &OnceLock<Box<str>>)> + '_ {
         let labelled = self.settings.request_label.is_some();
         self.groups().flat_map(move |(label, methods)| {
-            MethodLabel::ALL
-                .into_iter()
-                .zip(methods)
-                .filter_map(move |(m, slot)| {
-                    let n = slot.in_flight.get()?.get_wrapping(0) as i64;
-                    if labelled && label == 0 && n == 0 {
-                        let mut recorded = false;
-                        let _ = slot.for_each_cell(|_, _| {
-                            recorded = true;
-                            Err(())
-                        });
-                        if !recorded {
-                            return None;
-                        }
+            methods.used().filter_map(move |(m, slot)| {
+                let n = slot.in_flight.get()?.get_wrapping(0) as i64;
+                if labelled && label == 0 && n == 0 {
+                    let mut recorded = false;
+                    let _ = slot.for_each_cell(|_, _| {
+                        recorded = true;
+                        Err(())
+                    });
+                    if !recorded {
+                        return None;
                     }
-                    Some((m, label, n, &slot.labels))
-                })
+                }
+                Some((m, label, n, &slot.labels))
+            })
         })
     }
 }

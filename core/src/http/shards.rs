@@ -1,10 +1,10 @@
 //! Counters kept once per shard, so that threads recording into one series at the same time
 //! do not all write the same cache lines.
 //!
-//! On one series, two threads each adding to the same atomics took 127 ns a request against
-//! 40 ns alone (core/benches/recording.rs, group `contention`): every add waits for the line
-//! to come back from the other core. Each thread now adds to the copy of its shard, on lines
-//! of its own, and a scrape adds the copies up. A thread takes the next shard the first time
+//! Threads adding to the same atomics of one series wait for each other: every add waits
+//! for the cache line to come back from the other core (core/benches/recording.rs, group
+//! `contention`, measures it). Each thread adds to the copy of its shard, on lines of its
+//! own, and a scrape adds the copies up. A thread takes the next shard the first time
 //! it records; there are as many shards as the machine runs threads at once, rounded up to a
 //! power of two and at most [`MAX_SHARDS`], so the workers of a runtime (one per core) rarely
 //! share one.

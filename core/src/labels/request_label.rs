@@ -218,7 +218,7 @@ impl RequestLabel {
 }
 
 /// Where an adapter reads a request's [`RequestLabel`] value:
-/// [`HttpMetrics::request_label_source`](crate::HttpMetrics::request_label_source).
+/// [`Recorder::request_label_source`](crate::adapter::Recorder::request_label_source).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestLabelSource {
     /// The request header of this name.

@@ -7,7 +7,7 @@
 //! OpenTelemetry reader, an exporter of another library's metrics) implements [`Collect`] and
 //! is registered with [`HttpMetrics::register_collect`](crate::HttpMetrics::register_collect).
 //!
-//! Uses only [`crate::base`].
+//! The plain data of the model uses nothing of the crate but its name rules.
 //!
 //! ```
 //! use http_metrics_core::model::{Collect, CollectError, Collection, Family, Kind, Number, Value};

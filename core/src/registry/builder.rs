@@ -143,12 +143,9 @@ impl HttpMetricsBuilder {
     /// application metrics already on it appear next to them, and the registry's own prefix
     /// and labels apply to the HTTP metrics too.
     ///
-    /// The HTTP metrics are then encoded through prometheus-client, as the registry's other
-    /// metrics are. With the builder's own registry (no call to this method; set a prefix and
-    /// labels with [`prefix`](Self::prefix) and [`const_label`](Self::const_label)) they are
-    /// written directly instead: about six times faster, from one reading of every series per
-    /// scrape (so `http_requests_total` always equals the histogram's `_count`), and with
-    /// exemplars.
+    /// The HTTP families stand where they would have been registered, after the families
+    /// already on it. Exemplars need the builder's own registry (set a prefix and labels with
+    /// [`prefix`](Self::prefix) and [`const_label`](Self::const_label) instead).
     pub fn registry(mut self, registry: Registry) -> Self {
         self.registry = Some(registry);
         self
@@ -217,10 +214,9 @@ impl HttpMetricsBuilder {
 
     /// How hard `/metrics` compresses its answer to a scraper that accepts gzip: a level
     /// from 1 (fastest) to 9 (smallest), or 0 not to compress at all. The default,
-    /// [`DEFAULT_GZIP_LEVEL`](crate::DEFAULT_GZIP_LEVEL), is 1: on 10,000 series of
-    /// OpenMetrics text (about 1 MB) it takes about as long as encoding them and gives 25
-    /// times fewer bytes, where level 2 takes five times as long for 5 % fewer bytes, and 6
-    /// (zlib's usual default) ten times as long for 22 % fewer (BENCHMARKS.md, section 4).
+    /// [`DEFAULT_GZIP_LEVEL`](crate::DEFAULT_GZIP_LEVEL), is 1: it takes about as long as
+    /// encoding the text, where higher levels take several times as long for few fewer
+    /// bytes (BENCHMARKS.md has the figures).
     /// Prometheus accepts gzip and nothing else; over a loopback or a fast private network,
     /// 0 saves the CPU.
     ///

@@ -52,6 +52,8 @@ pub(crate) fn count_failure(failures: &FailureFamily, name: &str, reason: &str) 
 pub(crate) struct Guarded {
     name: String,
     source: Arc<dyn Collect>,
+    /// The family registered for it (a callback's), whose names are its own.
+    family: Option<String>,
     /// Evaluations that missed their scrape's deadline and are still running: while there
     /// is one, no new evaluation starts. (Scrapes that merely overlap, two Prometheus
     /// replicas say, each run their own.)
@@ -74,12 +76,19 @@ const ABANDONED: u8 = 2;
 type Evaluation = std::thread::Result<Result<Vec<Family>, CollectError>>;
 
 impl Guarded {
-    pub(crate) fn new(name: &str, source: Arc<dyn Collect>) -> Self {
+    /// A source, `family` the name registered for it, if one was.
+    pub(crate) fn new(name: &str, source: Arc<dyn Collect>, family: Option<&str>) -> Self {
         Self {
             name: name.to_owned(),
             source,
+            family: family.map(str::to_owned),
             stuck: Arc::default(),
         }
+    }
+
+    /// The family registered for it, whose names it may write.
+    pub(crate) fn family(&self) -> Option<&str> {
+        self.family.as_deref()
     }
 
     /// The name it is counted under.

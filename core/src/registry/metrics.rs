@@ -4,9 +4,9 @@
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use super::builder::{Options, ScrapeSettings};
@@ -92,18 +92,21 @@ pub(crate) struct Inner {
 /// The name of the marker family: where the HTTP families stand among the registry's.
 pub(crate) const MARKER: &str = "__http_metrics_families";
 
-/// A family of one series without labels, registered where the HTTP families go: reading
-/// the registry, its position is theirs, and its name and labels are the prefix and the
+/// A family of one series without labels, registered (as a metric: prometheus-client writes
+/// its metrics before its collectors) where the HTTP families go: reading the registry, its
+/// position is theirs, and its name and labels are the prefix and the
 /// constant labels the registry gives its families (the application's registry has its
 /// own, which it does not tell otherwise).
 #[derive(Debug)]
 pub(crate) struct HttpMarker;
 
-impl Collector for HttpMarker {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> fmt::Result {
-        let gauge = ConstGauge::new(0i64);
-        let metric = encoder.encode_descriptor(MARKER, "", None, gauge.metric_type())?;
-        gauge.encode(metric)
+impl EncodeMetric for HttpMarker {
+    fn encode(&self, encoder: MetricEncoder<'_>) -> fmt::Result {
+        ConstGauge::new(0i64).encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Gauge
     }
 }
 
@@ -132,7 +135,7 @@ impl HttpMetrics {
         let recorder = Recorder::new(routes);
         let taken = TakenNames::default();
         let mut registry = options.registry.unwrap_or_default();
-        registry.register_collector(Box::new(HttpMarker));
+        registry.register(MARKER, "", HttpMarker);
         let (registry_prefix, registry_labels) = read_registry(&registry, &taken);
         let prefix = [registry_prefix.as_deref(), options.prefix.as_deref()]
             .into_iter()

@@ -9,6 +9,8 @@ pub(crate) mod global;
 pub(crate) mod metrics;
 mod register;
 pub(crate) mod taken;
+#[cfg(test)]
+mod tests;
 
 pub use builder::{
     HttpMetricsBuilder, DEFAULT_CANCELLED_STATUS, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SERIES,

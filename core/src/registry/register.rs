@@ -193,7 +193,7 @@ impl HttpMetrics {
             kind,
             callback,
         };
-        self.push_collector(name, Arc::new(collector));
+        self.push_collector(name, Arc::new(collector), Some(name));
         Ok(())
     }
 
@@ -258,7 +258,11 @@ impl HttpMetrics {
         name: &str,
         collector: impl prometheus_client::collector::Collector,
     ) {
-        self.push_collector(name, Arc::new(PrometheusCollector(Arc::new(collector))));
+        self.push_collector(
+            name,
+            Arc::new(PrometheusCollector(Arc::new(collector))),
+            None,
+        );
     }
 
     /// Registers a source of families computed when they are read (see
@@ -267,7 +271,7 @@ impl HttpMetrics {
     /// `metrics_collector_failures_total`. A family of it whose name another family already
     /// writes is left out of that scrape, and counted with `reason="clash"`.
     pub fn register_collect(&self, name: &str, source: impl Collect) {
-        self.push_collector(name, Arc::new(source));
+        self.push_collector(name, Arc::new(source), None);
     }
 
     /// Serves the instruments of an OpenTelemetry meter provider on this registry's
@@ -279,8 +283,8 @@ impl HttpMetrics {
         self.register_collect("opentelemetry", reader.clone());
     }
 
-    fn push_collector(&self, name: &str, source: Arc<dyn Collect>) {
-        let guarded = Guarded::new(name, source);
+    fn push_collector(&self, name: &str, source: Arc<dyn Collect>, family: Option<&str>) {
+        let guarded = Guarded::new(name, source, family);
         let mut collectors = self
             .inner
             .collectors

@@ -26,6 +26,12 @@ impl TakenNames {
         }
     }
 
+    /// The family that writes `name`, if one does.
+    pub(crate) fn holder(&self, name: &str) -> Option<String> {
+        let taken = self.0.read().unwrap_or_else(|e| e.into_inner());
+        taken.get(name).cloned()
+    }
+
     /// Records family `name` of `kind` unless its name is not a metric name, or a name it
     /// would write is another family's.
     pub(crate) fn take(&self, name: &str, kind: Kind) -> Result<(), RegisterError> {

@@ -1,6 +1,6 @@
 //! A snapshot: every family of a registry read once, what every encoding writes from.
 //!
-//! [`HttpMetrics::snapshot`] reads the HTTP series from their cells, the application's
+//! [`HttpMetrics::snapshot`](crate::HttpMetrics::snapshot) reads the HTTP series from their cells, the application's
 //! metrics from prometheus-client's registry (through its OpenMetrics data model: no text is
 //! parsed), the summaries, and the callbacks, custom collectors and
 //! [`Collect`](crate::model::Collect) sources (each on a thread of its own, against the
@@ -14,7 +14,7 @@
 //! family writes is left out — Prometheus refuses a scrape that declares one family twice —
 //! and counted in `metrics_collector_failures_total{collector, reason="clash"}` (the
 //! collector's name, or `registry` for families added through
-//! [`HttpMetrics::with_registry`]).
+//! [`HttpMetrics::with_registry`](crate::HttpMetrics::with_registry)).
 //!
 //! ```
 //! use http_metrics_core::adapter::{MethodLabel, RouteHandle};

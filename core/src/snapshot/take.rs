@@ -28,6 +28,8 @@ impl HttpMetrics {
     /// A snapshot, with native buckets when `native`: the text formats show none.
     pub(crate) fn take_snapshot(&self, native: bool) -> Result<Snapshot<'_>, std::fmt::Error> {
         let inner = &*self.inner;
+        // Collectors first, their clashes with the names the registry knows counted before
+        // the registry is read: a failure shows in the scrape it happens in.
         let collected = collect(inner, native);
         let summaries = (inner
             .summaries
@@ -39,47 +41,77 @@ impl HttpMetrics {
         let routes = inner.recorder.routes();
         let http = HttpRead::read(&inner.families, routes, native, &inner.last_values);
         let mut owned = read_registry(inner, native)?;
-        let http_at = owned
-            .iter()
-            .position(|f| f.name.ends_with(MARKER))
-            .unwrap_or(0);
-        if http_at < owned.len() && owned[http_at].name.ends_with(MARKER) {
-            owned.remove(http_at);
+        let http_at = owned.iter().position(|f| f.name.ends_with(MARKER));
+        if let Some(at) = http_at {
+            owned.remove(at);
         }
         let registry = owned.len();
         owned.extend(summaries);
         let mut snapshot = Snapshot {
             http,
             owned,
-            http_at,
+            http_at: http_at.unwrap_or(0),
         };
+        // The families added through `with_registry` are only known now: one that clashes
+        // is counted from the next scrape on.
         let mut written = written_names(&snapshot);
-        snapshot.keep_unique(inner, &mut written, 0, registry, |_| "registry");
-        let mut at = snapshot.owned.len();
+        snapshot.keep_unique(inner, &mut written, 0, registry, "registry");
+        let summaries_end = snapshot.owned.len();
+        snapshot.keep_unique(inner, &mut written, registry, summaries_end, "summaries");
         for (name, families) in collected {
+            let from = snapshot.owned.len();
             snapshot.owned.extend(families);
-            let end = snapshot.owned.len();
-            snapshot.keep_unique(inner, &mut written, at, end, |_| name.as_str());
-            at = snapshot.owned.len();
+            let to = snapshot.owned.len();
+            snapshot.keep_unique(inner, &mut written, from, to, &name);
         }
         Ok(snapshot)
     }
 }
 
-/// Runs every collector at once, against one deadline: slow collectors do not add up.
+/// Runs every collector at once, against one deadline (slow collectors do not add up), and
+/// leaves out each family of theirs that would write a name the registry knows another
+/// family writes, or an earlier collector's family wrote.
 fn collect(inner: &Inner, native: bool) -> Vec<(String, Vec<Family>)> {
     let collectors = inner.collectors.read().unwrap_or_else(|e| e.into_inner());
     let pending: Vec<_> = collectors.iter().map(|c| c.start(native)).collect();
     // A timeout too large to add (`Duration::MAX` for "no timeout") waits without one.
     let deadline = std::time::Instant::now().checked_add(inner.scrape.collector_timeout);
-    collectors
-        .iter()
-        .zip(pending)
-        .filter_map(|(collector, pending)| {
-            let families = collector.finish(pending, deadline, &inner.failures)?;
-            Some((collector.name().to_owned(), families))
-        })
-        .collect()
+    let mut written = HashSet::new();
+    let mut out = Vec::with_capacity(collectors.len());
+    for (collector, pending) in collectors.iter().zip(pending) {
+        let Some(mut families) = collector.finish(pending, deadline, &inner.failures) else {
+            continue;
+        };
+        families.retain(|family| {
+            let names = names(&family.name, family.kind);
+            let clash = names.iter().find(|name| {
+                let holder = inner.taken.holder(name);
+                let foreign = holder.is_some_and(|h| Some(h.as_str()) != collector.family());
+                foreign || written.contains(*name)
+            });
+            match clash {
+                Some(clash) => {
+                    left_out(inner, family, clash, collector.name());
+                    false
+                }
+                None => {
+                    written.extend(names);
+                    true
+                }
+            }
+        });
+        out.push((collector.name().to_owned(), families));
+    }
+    out
+}
+
+/// Counts and logs (once) a family of `source` left out for writing `clash`.
+fn left_out(inner: &Inner, family: &Family, clash: &str, source: &str) {
+    inner.log_once(format!(
+        "left out the family {:?} of {source}: the name {clash:?} is another family's",
+        family.name
+    ));
+    count_failure(&inner.failures, source, "clash");
 }
 
 /// prometheus-client's registry, its families each told how many of their labels are its
@@ -108,14 +140,14 @@ fn written_names(snapshot: &Snapshot<'_>) -> HashSet<String> {
 
 impl Snapshot<'_> {
     /// Leaves out each of `owned[from..to]` that writes a name already in `written`, counting
-    /// it for the collector `source` names; adds the names of the others to `written`.
-    fn keep_unique<'n>(
+    /// it for `source`; adds the names of the others to `written`.
+    fn keep_unique(
         &mut self,
         inner: &Inner,
         written: &mut HashSet<String>,
         from: usize,
         to: usize,
-        source: impl Fn(&Family) -> &'n str,
+        source: &str,
     ) {
         let mut i = from;
         let mut end = to;
@@ -124,12 +156,7 @@ impl Snapshot<'_> {
             let family_names = names(&family.name, family.kind);
             match family_names.iter().find(|n| written.contains(*n)) {
                 Some(clash) => {
-                    let source = source(family);
-                    inner.log_once(format!(
-                        "left out the family {:?} of {source}: the name {clash:?} is another family's",
-                        family.name
-                    ));
-                    count_failure(&inner.failures, source, "clash");
+                    left_out(inner, family, clash, source);
                     self.owned.remove(i);
                     if i < self.http_at {
                         self.http_at -= 1;

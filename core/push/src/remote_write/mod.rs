@@ -596,6 +596,13 @@ impl RemoteWriteEncoder {
     }
 }
 
+/// One request's body, the samples it carries and whether it carries the metadata.
+struct Request {
+    payload: bytes::Bytes,
+    count: u64,
+    metadata: bool,
+}
+
 /// How one request ended.
 enum Outcome {
     Sent,
@@ -733,18 +740,7 @@ impl Sender {
                 self.give_up(0);
                 return;
             }
-            let (batch, metadata) = {
-                let mut queue = self.shared.queue();
-                let take = queue.samples.len().min(self.config.max_samples_per_send);
-                let batch: Vec<Sample> = queue.samples.drain(..take).collect();
-                queue.in_flight = batch.len();
-                let metadata = if batch.is_empty() {
-                    None
-                } else {
-                    queue.metadata.take()
-                };
-                (batch, metadata)
-            };
+            let (batch, metadata) = self.next_batch();
             if batch.is_empty() {
                 if self.shared.collector_done.load(Ordering::Acquire) {
                     return;
@@ -758,55 +754,88 @@ impl Sender {
             let payload = buffers.request(&batch, metadata.as_deref().unwrap_or(&[]));
             let count = batch.len() as u64;
             drop(batch);
-            let mut attempt = 0u32;
-            loop {
-                let Some(outcome) = self
-                    .post_until(payload.clone(), &mut stopped, &mut deadline)
-                    .await
-                else {
-                    self.give_up(count);
-                    return;
-                };
-                match outcome {
-                    Outcome::Sent => {
-                        self.shared.health.sent(count);
-                        self.shared.recovered();
-                        break;
-                    }
-                    Outcome::Refused { kind, error } => {
-                        self.shared.health.failed(count);
-                        self.shared.failed(&kind, error);
-                        if metadata.is_some() {
-                            self.shared.metadata_lost.store(true, Ordering::Release);
-                        }
-                        break;
-                    }
-                    Outcome::Retry {
-                        kind,
-                        error,
-                        retry_after,
-                    } => {
-                        self.shared.failed(&kind, error);
-                        // The receiver's `Retry-After` is a floor under the backoff, never a
-                        // licence to retry at once.
-                        let wait = self
-                            .backoff(attempt)
-                            .max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER));
-                        attempt = attempt.saturating_add(1);
-                        if !self.wait(wait, &mut stopped, &mut deadline).await {
-                            if metadata.is_some() {
-                                self.shared.metadata_lost.store(true, Ordering::Release);
-                            }
-                            self.give_up(count);
-                            return;
-                        }
-                        self.shared.health.retried(count);
-                    }
-                }
+            let request = Request {
+                payload,
+                count,
+                metadata: metadata.is_some(),
+            };
+            if !self.deliver(request, &mut stopped, &mut deadline).await {
+                return;
             }
             let mut queue = self.shared.queue();
             queue.in_flight = 0;
             self.shared.set_pending(&queue);
+        }
+    }
+
+    /// The oldest samples, at most a request's worth, and the metadata to send with them.
+    fn next_batch(&self) -> (Vec<Sample>, Option<Vec<Metadata>>) {
+        let mut queue = self.shared.queue();
+        let take = queue.samples.len().min(self.config.max_samples_per_send);
+        let batch: Vec<Sample> = queue.samples.drain(..take).collect();
+        queue.in_flight = batch.len();
+        let metadata = if batch.is_empty() {
+            None
+        } else {
+            queue.metadata.take()
+        };
+        (batch, metadata)
+    }
+
+    /// Sends `request` until the receiver takes or refuses it, retrying with backoff; `false`
+    /// when shutting down ran out of time (what was left is dropped, and counted).
+    async fn deliver(
+        &self,
+        request: Request,
+        stopped: &mut watch::Receiver<bool>,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) -> bool {
+        let Request {
+            payload,
+            count,
+            metadata,
+        } = request;
+        let mut attempt = 0u32;
+        loop {
+            let Some(outcome) = self.post_until(payload.clone(), stopped, deadline).await else {
+                self.give_up(count);
+                return false;
+            };
+            let (kind, error, retry_after) = match outcome {
+                Outcome::Sent => {
+                    self.shared.health.sent(count);
+                    self.shared.recovered();
+                    return true;
+                }
+                Outcome::Refused { kind, error } => {
+                    self.shared.health.failed(count);
+                    self.shared.failed(&kind, error);
+                    if metadata {
+                        self.shared.metadata_lost.store(true, Ordering::Release);
+                    }
+                    return true;
+                }
+                Outcome::Retry {
+                    kind,
+                    error,
+                    retry_after,
+                } => (kind, error, retry_after),
+            };
+            self.shared.failed(&kind, error);
+            // The receiver's `Retry-After` is a floor under the backoff, never a licence to
+            // retry at once.
+            let wait = self
+                .backoff(attempt)
+                .max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER));
+            attempt = attempt.saturating_add(1);
+            if !self.wait(wait, stopped, deadline).await {
+                if metadata {
+                    self.shared.metadata_lost.store(true, Ordering::Release);
+                }
+                self.give_up(count);
+                return false;
+            }
+            self.shared.health.retried(count);
         }
     }
 

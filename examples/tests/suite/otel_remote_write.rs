@@ -2,7 +2,7 @@
 //! `/metrics` while a real VictoriaMetrics receives its pushes, and both hold the same
 //! series with the same values.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::BufRead;

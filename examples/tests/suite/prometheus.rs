@@ -2,7 +2,7 @@
 //! `scripts/test.sh` installs it): every family stored, with the exact values their input
 //! implies.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, Write};
 

@@ -1,8 +1,5 @@
 //! What the example binaries' tests share.
 
-// Each test binary compiles this module and uses a part of it.
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 
 /// `GET /metrics` on `address` over a plain socket: the body of a `200`.

@@ -1,6 +1,6 @@
 //! The `worker` binary: the deterministic batch's exact figures on `/metrics`.
 
-mod common;
+use crate::common;
 
 use common::scrape;
 

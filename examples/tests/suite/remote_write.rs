@@ -1,7 +1,7 @@
 //! The `remote-write` binary, run as the README says, against a real VictoriaMetrics and a
 //! real Prometheus receiving its pushes.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! The `repl` binary as the OpenCensus guide runs it: lines piped in, upper-cased lines out,
 //! and the three views on `/metrics` with exact counts and buckets.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, Write};
 

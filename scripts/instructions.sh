@@ -11,7 +11,8 @@
 # options on one at a time (tests/src/bin/request-loop.rs, OPTIONS) and gives each one's cost
 # over the default configuration, on one path; body sizes, exemplars and native histograms
 # from a second build, with their features (the `default` row is the build without them,
-# `default+features` the default configuration in the build with them).
+# `default+features` the default configuration in the build with them). Between the two, the
+# instructions of the first 100 requests of a process, all told: what a process pays once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools.sh
@@ -25,16 +26,20 @@ loop=$(mktemp -d)/request-loop
 cp "$target_dir/release/request-loop" "$loop"
 trap 'rm -rf "$(dirname "$loop")"' EXIT
 
-count() { # variant paths [option [binary]]
+count() { # variant paths [option [binary [function]]]
     local collected
-    collected=$(valgrind --tool=callgrind --toggle-collect='request_loop::measured' \
+    collected=$(valgrind --tool=callgrind --toggle-collect="request_loop::${5:-measured}" \
         --callgrind-out-file=/dev/null "${4:-$loop}" "$1" "$requests" "$2" "${3:-default}" 2>&1 |
         awk '/Collected :/ {print $NF}')
     if [ -z "$collected" ]; then
         echo "error: callgrind reported no count for $1 ($2 paths)" >&2
         exit 1
     fi
-    echo $((collected / requests))
+    if [ "${5:-measured}" = measured ]; then
+        echo $((collected / requests))
+    else
+        echo "$collected"
+    fi
 }
 
 echo "| variant | paths | instructions / request | over bare | over route-reading |"
@@ -52,6 +57,17 @@ for run in "axum one" "actix one" "actix many"; do
         [ "$variant" = route-reading ] && floor=$per
         over_floor=${floor:+$(printf '%+d' $((per - floor)))}
         echo "| $framework-$variant | $paths | $per | +$((per - bare)) | $over_floor |"
+    done
+done
+
+echo
+echo "| first 100 requests of a process | framework | instructions in all | over bare |"
+echo "|---|---|---|---|"
+for framework in axum actix; do
+    bare=$(count "$framework-bare" one default "$loop" first)
+    for variant in bare metrics; do
+        all=$(count "$framework-$variant" one default "$loop" first)
+        echo "| $framework-$variant | $framework | $all | +$((all - bare)) |"
     done
 done
 

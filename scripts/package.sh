@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-crates=(http-metrics-core http-metrics-macros tower-metrics actix-metrics)
+crates=(http-metrics-core http-metrics-macros http-metrics-push http-metrics-opentelemetry tower-metrics actix-metrics)
 registry_src="${CARGO_HOME:-$HOME/.cargo}/registry/src"
 for crate in "${crates[@]}"; do
     rm -rf "$registry_src"/-*/"$crate"-*

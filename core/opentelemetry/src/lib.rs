@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ---
+//!
 //! OpenTelemetry's metrics API on an [`HttpMetrics`] registry (the adapters' feature
 //! `opentelemetry`, as `tower_metrics::opentelemetry` and `actix_metrics::opentelemetry`):
 //! instruments made with the `opentelemetry` crate's meters, collected from the

@@ -1,3 +1,7 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ---
+//!
 //! Metrics that leave by push, on the same registry as `/metrics`: to a
 //! [Prometheus Pushgateway](https://github.com/prometheus/pushgateway) for batch jobs, and by
 //! Prometheus remote-write to Prometheus, VictoriaMetrics, Mimir, Thanos Receive or any

@@ -3,16 +3,21 @@
 use super::*;
 
 #[cfg(feature = "body-sizes")]
-#[test]
-fn body_sizes_are_observed_once_per_request_however_it_ends() {
-    let metrics = HttpMetrics::builder()
+fn sized_metrics() -> HttpMetrics {
+    HttpMetrics::builder()
         .body_sizes(true)
         .body_size_buckets([10.0, 1000.0])
         .exclude_status(418)
         .max_series(3)
         .process_metrics(false)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[cfg(feature = "body-sizes")]
+#[test]
+fn body_sizes_are_observed_once_per_request_however_it_ends() {
+    let metrics = sized_metrics();
     let route = RouteHandle::resolve(&metrics, "/files");
     let sizes = |method, request: u64, response: u64, status: Option<u16>| {
         let mut active = crate::adapter::ActiveRequest::from(route.start(method));
@@ -77,7 +82,12 @@ fn body_sizes_are_observed_once_per_request_however_it_ends() {
         );
     }
     assert!(!text.contains("418"), "{text}");
-    let open = metrics.encode(Format::OpenMetrics).unwrap();
+}
+
+#[cfg(feature = "body-sizes")]
+#[test]
+fn body_size_families_carry_their_unit_in_openmetrics() {
+    let open = sized_metrics().encode(Format::OpenMetrics).unwrap();
     assert!(
         open.contains(
             "# TYPE http_response_size_bytes histogram\n# UNIT http_response_size_bytes bytes\n"

@@ -17,8 +17,9 @@
 //! the route the way the framework offers it (see `tests::pass_through`), the least any
 //! middleware labelling by route pays; `unrecorded` is this workspace's middleware with the
 //! route excluded, so everything but the recording itself.
-//! 200 requests warm up first (series, caches, the clock's calibration); only the calls
-//! inside [`measured`] are to be counted (`--toggle-collect=request_loop::measured`).
+//! The first 100 requests of the process go through [`first`], counted apart; then 200 more
+//! warm up (series, caches); the per-request counts are of the calls inside [`measured`]
+//! (`--toggle-collect=request_loop::measured`).
 
 use std::process::ExitCode;
 
@@ -158,6 +159,7 @@ fn main() -> ExitCode {
             .build()
             .expect("a runtime");
         let run = |n| axum_get_with(&rt, &app, n, headers);
+        first(&run);
         warm_up(&run);
         measured(&run, requests);
     } else {
@@ -186,10 +188,11 @@ fn main() -> ExitCode {
                     init_service(app().wrap(actix_metrics::Metrics::with_metrics(&metrics))).await,
                 ),
             };
+            let run = |n| complete_now(service.get_each_with(&paths, n, headers));
+            first(&run);
             // Warm-up: every path once, so that the path memo's buffers have grown; the
             // measured requests then start again from the first path.
             complete_now(service.get_each_with(&paths, paths.len() as u64, headers));
-            let run = |n| complete_now(service.get_each_with(&paths, n, headers));
             warm_up(&run);
             measured(&run, requests);
         });
@@ -202,6 +205,16 @@ fn main() -> ExitCode {
 fn complete_now<F: std::future::Future>(future: F) -> F::Output {
     futures_util::FutureExt::now_or_never(future).expect("an in-process request completes at once")
 }
+
+/// The first requests of the process, counted apart (`--toggle-collect=request_loop::first`):
+/// what a process pays once, on its first requests, for the metrics.
+#[inline(never)]
+fn first(run: &dyn Fn(u64)) {
+    run(FIRST);
+}
+
+/// How many requests [`first`] makes.
+const FIRST: u64 = 100;
 
 #[inline(never)]
 fn warm_up(run: &dyn Fn(u64)) {

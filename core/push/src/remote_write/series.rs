@@ -61,6 +61,8 @@ pub(crate) struct SeriesTable {
     entries: HashTable<Entry>,
     hasher: foldhash::fast::FixedState,
     generation: u64,
+    /// The samples of the series being read, kept from one series to the next.
+    lines: Vec<Line>,
 }
 
 /// What one push of the registry holds.
@@ -70,12 +72,31 @@ pub(crate) struct Batch {
     pub(crate) metadata: Vec<Metadata>,
 }
 
-/// One sample a series writes: the suffix of its name, a label it adds (a bucket's `le`, a
-/// quantile), and its value.
+/// One sample a series writes: the suffix of its name, a label it adds, and its value.
 struct Line {
     suffix: &'static str,
-    extra: Option<(&'static str, String)>,
+    extra: Extra,
     value: f64,
+}
+
+/// The label a sample adds to its series': a bucket's upper bound, a summary's quantile.
+#[derive(Clone, Copy)]
+enum Extra {
+    None,
+    Le(f64),
+    Quantile(f64),
+}
+
+impl Extra {
+    /// The label, as the text formats write it.
+    fn label(self) -> Option<(&'static str, String)> {
+        match self {
+            Extra::None => None,
+            Extra::Le(bound) if bound == f64::INFINITY => Some(("le", "+Inf".to_owned())),
+            Extra::Le(bound) => Some(("le", dtoa::Buffer::new().format(bound).to_owned())),
+            Extra::Quantile(quantile) => Some(("quantile", quantile.to_string())),
+        }
+    }
 }
 
 impl SeriesTable {
@@ -88,6 +109,7 @@ impl SeriesTable {
             entries: HashTable::new(),
             hasher: foldhash::fast::FixedState::default(),
             generation: 0,
+            lines: Vec::new(),
         }
     }
 
@@ -124,7 +146,21 @@ impl SeriesTable {
         timestamp_ms: i64,
         out: &mut Vec<Sample>,
     ) {
-        let lines = lines(series.value());
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        push_lines(series.value(), &mut lines);
+        self.write_samples(family, series, &lines, timestamp_ms, out);
+        self.lines = lines;
+    }
+
+    fn write_samples(
+        &mut self,
+        family: FamilyRef<'_>,
+        series: SeriesRef<'_>,
+        lines: &[Line],
+        timestamp_ms: i64,
+        out: &mut Vec<Sample>,
+    ) {
         let hash = self.hash(family.name(), series);
         let generation = self.generation;
         let found = self.entries.find_mut(hash, |entry| {
@@ -147,7 +183,7 @@ impl SeriesTable {
                 entry
             }
             _ => {
-                let entry = self.entry(hash, family.name(), series, &lines);
+                let entry = self.entry(hash, family.name(), series, lines);
                 self.insert(entry)
             }
         };
@@ -155,7 +191,7 @@ impl SeriesTable {
         let Some(samples) = &entry.samples else {
             return;
         };
-        for (labels, line) in samples.iter().zip(&lines) {
+        for (labels, line) in samples.iter().zip(lines) {
             out.push(Sample {
                 labels: labels.clone(),
                 value: line.value,
@@ -219,8 +255,8 @@ impl SeriesTable {
                 .filter(|(_, value)| !value.is_empty())
                 .map(|(n, v)| (&**n, Cow::Borrowed(&**v))),
         );
-        if let Some((name, value)) = &line.extra {
-            all.push((name, Cow::Borrowed(value.as_str())));
+        if let Some((name, value)) = line.extra.label() {
+            all.push((name, Cow::Owned(value)));
         }
         for (external, value) in &self.external {
             // A label the series has keeps its value (Prometheus' external_labels rule).
@@ -260,51 +296,36 @@ impl SeriesTable {
     }
 }
 
-/// The samples a series writes, in the order the text formats write them.
-fn lines(value: ValueRef<'_>) -> Vec<Line> {
+/// Appends the samples a series writes to `out`, in the order the text formats write them.
+fn push_lines(value: ValueRef<'_>, out: &mut Vec<Line>) {
     let line = |suffix, value| Line {
         suffix,
-        extra: None,
+        extra: Extra::None,
         value,
     };
     match value {
-        ValueRef::Counter(total, _) => vec![line("_total", total.as_f64())],
-        ValueRef::Gauge(value) => vec![line("", value.as_f64())],
-        ValueRef::Info => vec![line("_info", 1.0)],
+        ValueRef::Counter(total, _) => out.push(line("_total", total.as_f64())),
+        ValueRef::Gauge(value) => out.push(line("", value.as_f64())),
+        ValueRef::Info => out.push(line("_info", 1.0)),
         ValueRef::Histogram(histogram) => {
-            let mut lines = vec![
-                line("_sum", histogram.sum()),
-                line("_count", histogram.count() as f64),
-            ];
-            lines.extend(histogram.buckets().map(|bucket| Line {
+            out.push(line("_sum", histogram.sum()));
+            out.push(line("_count", histogram.count() as f64));
+            out.extend(histogram.buckets().map(|bucket| Line {
                 suffix: "_bucket",
-                extra: Some(("le", le(bucket.upper_bound))),
+                extra: Extra::Le(bucket.upper_bound),
                 value: bucket.count as f64,
             }));
-            lines
         }
         ValueRef::Summary(summary) => {
-            let mut lines: Vec<Line> = (summary.quantiles.iter())
-                .map(|&(quantile, value)| Line {
-                    suffix: "",
-                    extra: Some(("quantile", quantile.to_string())),
-                    value,
-                })
-                .collect();
-            lines.push(line("_sum", summary.sum));
-            lines.push(line("_count", summary.count as f64));
-            lines
+            out.extend(summary.quantiles.iter().map(|&(quantile, value)| Line {
+                suffix: "",
+                extra: Extra::Quantile(quantile),
+                value,
+            }));
+            out.push(line("_sum", summary.sum));
+            out.push(line("_count", summary.count as f64));
         }
-        _ => Vec::new(),
-    }
-}
-
-/// A bucket's `le` as the text formats write it.
-fn le(bound: f64) -> String {
-    if bound == f64::INFINITY {
-        "+Inf".to_owned()
-    } else {
-        dtoa::Buffer::new().format(bound).to_owned()
+        _ => {}
     }
 }
 

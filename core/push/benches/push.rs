@@ -1,6 +1,6 @@
 //! One remote-write push (snapshot, protobuf, snappy) of registries of 1,000 to 100,000
 //! series, beside an OpenMetrics scrape of the same registry: what the sender costs against
-//! what `/metrics` costs. A series is one sample line, as Prometheus counts them; each route
+//! what `/metrics` costs, and what compressing the push alone costs. A series is one sample line, as Prometheus counts them; each route
 //! recorded here adds 19.
 //!
 //! `cargo bench -p http-metrics-push --bench push`
@@ -49,6 +49,18 @@ fn push(c: &mut Criterion) {
             b.iter(|| {
                 timestamp += 15_000;
                 encoder.encode(&metrics, timestamp).unwrap()
+            })
+        });
+        // The floor under a push: compressing its bodies, which a scrape does not do.
+        let raw: Vec<Vec<u8>> = (encoder.encode(&metrics, timestamp).unwrap().iter())
+            .map(|body| snap::raw::Decoder::new().decompress_vec(body).unwrap())
+            .collect();
+        group.bench_function(format!("{series} series, snappy of the push alone"), |b| {
+            let mut snappy = snap::raw::Encoder::new();
+            b.iter(|| {
+                (raw.iter())
+                    .map(|body| snappy.compress_vec(body).unwrap().len())
+                    .sum::<usize>()
             })
         });
         group.bench_function(format!("{series} series, remote-write first push"), |b| {

@@ -12,7 +12,7 @@ use crate::model::{Collect, CollectError, Collection, Family, Kind, Number, Valu
 /// metrics.register_gauge_fn("db_pool_size", "Database connection pool size", |out| {
 ///     out.observe(&[("pool_name", "primary")], 10.0);
 ///     out.observe(&[("pool_name", "replica")], 4.0);
-/// });
+/// }).unwrap();
 /// let text = metrics.encode(Format::Prometheus).unwrap();
 /// assert!(text.contains("db_pool_size{pool_name=\"replica\"} 4.0\n"));
 /// ```

@@ -57,9 +57,9 @@ impl<S: EncodeLabelSet> EncodeLabelSet for Capped<S> {
 ///
 /// let metrics = HttpMetrics::new();
 /// let by_user: CappedFamily<Vec<(String, String)>, Counter> = CappedFamily::new(2);
-/// metrics.register_capped("logins", "Logins by user", &by_user);
+/// metrics.register_capped("logins", "Logins by user", &by_user).unwrap();
 /// let stock: CappedFamily<Vec<(String, String)>, Gauge> = CappedFamily::new(1);
-/// metrics.register_capped("stock", "Items in stock", &stock);
+/// metrics.register_capped("stock", "Items in stock", &stock).unwrap();
 /// for user in ["ada", "bob", "cy", "di"] {
 ///     by_user.get_or_create(&vec![("user".into(), user.into())]).inc();
 ///     stock.get_or_create(&vec![("sku".into(), user.into())]).set(7);

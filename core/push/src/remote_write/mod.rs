@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{watch, Notify};
 
 use self::health::Health;
-use self::series::{Metadata, Sample, SeriesTable};
+use self::series::{Batch, Metadata, SeriesTable};
 use super::{Auth, PushError};
 use http_metrics_core::HttpMetrics;
 
@@ -27,9 +27,9 @@ pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(15);
 pub const DEFAULT_REMOTE_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many samples the sender holds for a receiver that is not taking them, by default:
-/// 500,000, which keeps 12 minutes of a 10,000-series service at 15 s. A buffered sample
-/// takes 24 bytes (about 12 MB for the cap; its series' labels are shared, and kept while a
-/// sample of a series since gone waits). Past it the oldest are dropped, and counted.
+/// 500,000, which keeps 12 minutes of a 10,000-series service at 15 s. Samples wait as the
+/// compressed requests that will carry them (about 12 bytes a sample for the HTTP
+/// families). Past the cap the oldest requests are dropped, and their samples counted.
 pub const DEFAULT_MAX_BUFFERED_SAMPLES: usize = 500_000;
 
 /// How many samples one request carries at most by default (Prometheus' own default).
@@ -425,13 +425,13 @@ impl Drop for RemoteWriter {
     }
 }
 
-/// Samples waiting to be sent, oldest first, and what is in flight.
+/// Requests waiting to be sent, oldest first, and what is in flight.
 #[derive(Default)]
 struct Queue {
-    samples: VecDeque<Sample>,
+    requests: VecDeque<Request>,
+    /// The samples the waiting requests carry.
+    samples: usize,
     in_flight: usize,
-    /// Metadata to send with the next request.
-    metadata: Option<Vec<Metadata>>,
 }
 
 struct Shared {
@@ -463,7 +463,7 @@ impl Shared {
 
     fn set_pending(&self, queue: &Queue) {
         self.health
-            .set_pending((queue.samples.len() + queue.in_flight) as i64);
+            .set_pending((queue.samples + queue.in_flight) as i64);
     }
 
     /// Records a failure of `kind` (a status, "unreachable"); logs it when the kind differs
@@ -507,15 +507,79 @@ impl Default for Buffers {
 }
 
 impl Buffers {
-    /// One `WriteRequest` of `samples` and `metadata`, snappy-compressed.
-    fn request(&mut self, samples: &[Sample], metadata: &[Metadata]) -> bytes::Bytes {
+    /// The requests that carry `batch`: at most `per_request` samples each, the first with
+    /// the metadata when `metadata` (and alone with it when there are no samples).
+    fn requests(&mut self, batch: &Batch, metadata: bool, per_request: usize) -> Vec<Request> {
+        let total = batch.samples.len();
+        let mut requests = Vec::with_capacity(total.div_ceil(per_request).max(1));
+        let mut start = 0;
+        while start < total || (start == 0 && metadata) {
+            let end = total.min(start + per_request);
+            let with_metadata = metadata && start == 0;
+            let meta: &[Metadata] = if with_metadata { &batch.metadata } else { &[] };
+            requests.push(Request {
+                payload: self.request(batch.samples.messages(start..end), meta),
+                count: (end - start) as u64,
+                metadata: with_metadata,
+            });
+            if end == total {
+                break;
+            }
+            start = end;
+        }
+        requests
+    }
+
+    /// One request of everything `requests` carry: a receiver that fell behind gets
+    /// what waited in fewer, larger requests. (`WriteRequest`s concatenated are one
+    /// `WriteRequest` of all their series and metadata.)
+    fn merge(&mut self, requests: Vec<Request>) -> Request {
+        if requests.len() == 1 {
+            return requests.into_iter().next().expect("one request");
+        }
         self.body.clear();
-        wire::write_request(&mut self.body, samples, metadata);
+        let mut decoder = snap::raw::Decoder::new();
+        for request in &requests {
+            let start = self.body.len();
+            let len = snap::raw::decompress_len(&request.payload)
+                .expect("a request this sender compressed");
+            self.body.resize(start + len, 0);
+            let written = decoder
+                .decompress(&request.payload, &mut self.body[start..])
+                .expect("a request this sender compressed");
+            self.body.truncate(start + written);
+        }
+        let body = std::mem::take(&mut self.body);
+        let payload = self.compress(&body);
+        self.body = body;
+        Request {
+            payload,
+            count: requests.iter().map(|r| r.count).sum(),
+            metadata: requests.iter().any(|r| r.metadata),
+        }
+    }
+
+    /// One `WriteRequest` of `series` (encoded `TimeSeries`) and `metadata`,
+    /// snappy-compressed.
+    fn request(&mut self, series: &[u8], metadata: &[Metadata]) -> bytes::Bytes {
+        // The series already are a `WriteRequest`'s bytes: copied only to add metadata.
+        if metadata.is_empty() {
+            return self.compress(series);
+        }
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        wire::write_request(&mut body, series, metadata);
+        let payload = self.compress(&body);
+        self.body = body;
+        payload
+    }
+
+    fn compress(&mut self, body: &[u8]) -> bytes::Bytes {
         self.compressed
-            .resize(snap::raw::max_compress_len(self.body.len()), 0);
+            .resize(snap::raw::max_compress_len(body.len()), 0);
         let len = self
             .snappy
-            .compress(&self.body, &mut self.compressed)
+            .compress(body, &mut self.compressed)
             .expect("the buffer has the maximum compressed length");
         bytes::Bytes::copy_from_slice(&self.compressed[..len])
     }
@@ -582,17 +646,13 @@ impl RemoteWriteEncoder {
         timestamp_ms: i64,
     ) -> Result<Vec<bytes::Bytes>, PushError> {
         let snapshot = metrics.snapshot().map_err(|_| PushError::Encode)?;
-        let snapshot = self.table.read(&snapshot, timestamp_ms);
-        let mut metadata = snapshot.metadata.as_slice();
-        let mut bodies = Vec::new();
-        for chunk in snapshot.samples.chunks(self.max_samples_per_send) {
-            bodies.push(self.buffers.request(chunk, metadata));
-            metadata = &[];
-        }
-        if bodies.is_empty() && !metadata.is_empty() {
-            bodies.push(self.buffers.request(&[], metadata));
-        }
-        Ok(bodies)
+        let batch = self.table.read(&snapshot, timestamp_ms);
+        let metadata = !batch.metadata.is_empty();
+        let requests = self
+            .buffers
+            .requests(&batch, metadata, self.max_samples_per_send);
+        self.table.recycle(batch);
+        Ok(requests.into_iter().map(|r| r.payload).collect())
     }
 }
 
@@ -618,6 +678,61 @@ enum Outcome {
     },
 }
 
+/// What the collecting loop keeps from one snapshot to the next.
+struct Collecting {
+    table: SeriesTable,
+    buffers: Buffers,
+    per_request: usize,
+    /// When the metadata was last queued, and what it was.
+    last_metadata: Option<(Instant, Vec<Metadata>)>,
+    last_timestamp: i64,
+}
+
+impl Collecting {
+    fn new(config: &RemoteWrite) -> Self {
+        Self {
+            table: SeriesTable::new(config.external_labels.clone()),
+            buffers: Buffers::default(),
+            per_request: config.max_samples_per_send,
+            last_metadata: None,
+            last_timestamp: i64::MIN,
+        }
+    }
+
+    /// Snapshots `metrics` into the requests that will carry it, the first with the
+    /// metadata when it changed, was last sent long ago, or was `lost` on the way.
+    fn snapshot(
+        &mut self,
+        metrics: &HttpMetrics,
+        lost: &AtomicBool,
+    ) -> Result<Vec<Request>, String> {
+        // Each snapshot later than the last, by a millisecond at least, even when the wall
+        // clock steps back or two snapshots fall in one millisecond: a receiver refuses a
+        // second sample of a series at the same time.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let timestamp_ms = now.max(self.last_timestamp.saturating_add(1));
+        let snapshot = metrics
+            .snapshot()
+            .map_err(|_| "a metric of the registry failed to encode".to_owned())?;
+        let batch = self.table.read(&snapshot, timestamp_ms);
+        self.last_timestamp = timestamp_ms;
+        // Metadata rides with samples: a snapshot without any keeps it due.
+        let due = batch.samples.len() > 0
+            && (lost.swap(false, Ordering::AcqRel)
+                || self.last_metadata.as_ref().is_none_or(|(at, sent)| {
+                    *sent != batch.metadata || at.elapsed() >= METADATA_INTERVAL
+                }));
+        let requests = self.buffers.requests(&batch, due, self.per_request);
+        if due {
+            self.last_metadata = Some((Instant::now(), batch.metadata.clone()));
+        }
+        self.table.recycle(batch);
+        Ok(requests)
+    }
+}
+
 struct Sender {
     config: RemoteWrite,
     client: reqwest::Client,
@@ -637,11 +752,9 @@ impl Sender {
 
     /// Snapshots the registry every interval, and once more when stopped.
     async fn collect(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
-        let mut table = Some(SeriesTable::new(self.config.external_labels.clone()));
+        let mut collecting = Some(Collecting::new(&self.config));
         let mut ticker = tokio::time::interval(self.config.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_metadata: Option<(Instant, Vec<Metadata>)> = None;
-        let mut last_timestamp = i64::MIN;
         loop {
             let woken_by_stop = tokio::select! {
                 _ = ticker.tick() => false,
@@ -650,52 +763,26 @@ impl Sender {
             let last = woken_by_stop || *stopped.borrow();
             // Encoding runs the registry's collectors, which may block up to their deadline:
             // on the blocking pool, so that sending goes on meanwhile.
-            let metrics = self.metrics.clone();
-            let mut owned = table.take().expect("the table is returned each time");
-            let snapshot = tokio::task::spawn_blocking(move || {
-                // Each snapshot later than the last, by a millisecond at least, even when the
-                // wall clock steps back or two snapshots fall in one millisecond: a receiver
-                // refuses a second sample of a series at the same time.
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
-                let timestamp_ms = now.max(last_timestamp.saturating_add(1));
-                let snapshot = match metrics.snapshot() {
-                    Ok(snapshot) => Ok(owned.read(&snapshot, timestamp_ms)),
-                    Err(_) => Err("a metric of the registry failed to encode".to_owned()),
-                };
-                (owned, snapshot, timestamp_ms)
+            let this = self.clone();
+            let mut owned = collecting.take().expect("returned each time");
+            let requests = tokio::task::spawn_blocking(move || {
+                let requests = owned.snapshot(&this.metrics, &this.shared.metadata_lost);
+                (owned, requests)
             })
             .await;
-            let snapshot = match snapshot {
-                Ok((owned, snapshot, timestamp_ms)) => {
-                    table = Some(owned);
-                    last_timestamp = timestamp_ms;
-                    snapshot
+            let requests = match requests {
+                Ok((owned, requests)) => {
+                    collecting = Some(owned);
+                    requests
                 }
                 Err(_) => {
                     // A collector panicked through encode: start afresh next time.
-                    table = Some(SeriesTable::new(self.config.external_labels.clone()));
+                    collecting = Some(Collecting::new(&self.config));
                     Err("encoding the registry panicked".to_owned())
                 }
             };
-            match snapshot {
-                Ok(snapshot) => {
-                    let lost = self.shared.metadata_lost.swap(false, Ordering::AcqRel);
-                    let metadata_due = match &last_metadata {
-                        Some((at, sent)) => {
-                            lost || *sent != snapshot.metadata || at.elapsed() >= METADATA_INTERVAL
-                        }
-                        None => true,
-                    };
-                    self.enqueue(
-                        snapshot.samples,
-                        metadata_due.then(|| snapshot.metadata.clone()),
-                    );
-                    if metadata_due {
-                        last_metadata = Some((Instant::now(), snapshot.metadata));
-                    }
-                }
+            match requests {
+                Ok(requests) => self.enqueue(requests),
                 Err(error) => self.shared.failed("snapshot", error),
             }
             if last {
@@ -706,19 +793,23 @@ impl Sender {
         }
     }
 
-    /// Adds a snapshot's samples, dropping the oldest past the cap.
-    fn enqueue(&self, samples: Vec<Sample>, metadata: Option<Vec<Metadata>>) {
+    /// Adds a snapshot's requests, dropping the oldest past the cap.
+    fn enqueue(&self, requests: Vec<Request>) {
         let mut queue = self.shared.queue();
-        queue.samples.extend(samples);
-        if metadata.is_some() {
-            queue.metadata = metadata;
+        for request in requests {
+            queue.samples += request.count as usize;
+            queue.requests.push_back(request);
         }
         let mut dropped = 0u64;
-        while queue.samples.len() + queue.in_flight > self.config.max_buffered_samples {
-            if queue.samples.pop_front().is_none() {
+        while queue.samples + queue.in_flight > self.config.max_buffered_samples {
+            let Some(oldest) = queue.requests.pop_front() else {
                 break;
+            };
+            queue.samples -= oldest.count as usize;
+            dropped += oldest.count;
+            if oldest.metadata {
+                self.shared.metadata_lost.store(true, Ordering::Release);
             }
-            dropped += 1;
         }
         self.shared.health.snapshot();
         self.shared.health.dropped(dropped);
@@ -727,8 +818,8 @@ impl Sender {
         self.shared.wake.notify_one();
     }
 
-    /// Sends the queue's samples, oldest first, one request at a time, until stopped and
-    /// drained (or out of time).
+    /// Sends the queue's requests, oldest first, one at a time, until stopped and drained
+    /// (or out of time).
     async fn send(&self, mut stopped: watch::Receiver<bool>) {
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut buffers = Buffers::default();
@@ -740,8 +831,7 @@ impl Sender {
                 self.give_up(0);
                 return;
             }
-            let (batch, metadata) = self.next_batch();
-            if batch.is_empty() {
+            let Some(request) = self.next_request(&mut buffers) else {
                 if self.shared.collector_done.load(Ordering::Acquire) {
                     return;
                 }
@@ -750,14 +840,6 @@ impl Sender {
                     _ = stopped.wait_for(|stop| *stop), if deadline.is_none() => {}
                 }
                 continue;
-            }
-            let payload = buffers.request(&batch, metadata.as_deref().unwrap_or(&[]));
-            let count = batch.len() as u64;
-            drop(batch);
-            let request = Request {
-                payload,
-                count,
-                metadata: metadata.is_some(),
             };
             if !self.deliver(request, &mut stopped, &mut deadline).await {
                 return;
@@ -768,18 +850,23 @@ impl Sender {
         }
     }
 
-    /// The oldest samples, at most a request's worth, and the metadata to send with them.
-    fn next_batch(&self) -> (Vec<Sample>, Option<Vec<Metadata>>) {
+    /// The oldest requests, as one of at most a request's worth of samples, now in flight.
+    fn next_request(&self, buffers: &mut Buffers) -> Option<Request> {
         let mut queue = self.shared.queue();
-        let take = queue.samples.len().min(self.config.max_samples_per_send);
-        let batch: Vec<Sample> = queue.samples.drain(..take).collect();
-        queue.in_flight = batch.len();
-        let metadata = if batch.is_empty() {
-            None
-        } else {
-            queue.metadata.take()
-        };
-        (batch, metadata)
+        let first = queue.requests.pop_front()?;
+        let mut count = first.count as usize;
+        let mut taken = vec![first];
+        while let Some(next) = queue.requests.front() {
+            if count + next.count as usize > self.config.max_samples_per_send {
+                break;
+            }
+            count += next.count as usize;
+            taken.extend(queue.requests.pop_front());
+        }
+        queue.samples -= count;
+        queue.in_flight = count;
+        drop(queue);
+        Some(buffers.merge(taken))
     }
 
     /// Sends `request` until the receiver takes or refuses it, retrying with backoff; `false`
@@ -869,8 +956,9 @@ impl Sender {
     /// dropped, and counted.
     fn give_up(&self, in_flight: u64) {
         let mut queue = self.shared.queue();
-        let left = in_flight + queue.samples.len() as u64;
-        queue.samples.clear();
+        let left = in_flight + queue.samples as u64;
+        queue.requests.clear();
+        queue.samples = 0;
         queue.in_flight = 0;
         self.shared.health.dropped(left);
         self.shared.set_pending(&queue);

@@ -6,12 +6,12 @@
 //!
 //! A series of the snapshot is looked up by its family and labels, without building a key:
 //! its samples' labels are sorted and encoded as protobuf once, the first time it appears,
-//! and shared by every push that holds it. A series that disappears gets a staleness marker
-//! on each of its samples, as a scrape would write.
+//! and each push writes its samples as whole `TimeSeries` messages from them. A series that
+//! disappears gets a staleness marker on each of its samples, as a scrape would write.
 
 use std::borrow::Cow;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::Arc;
+use std::ops::Range;
 
 use hashbrown::HashTable;
 use http_metrics_core::snapshot::{FamilyRef, SeriesRef, Snapshot, ValueRef};
@@ -21,18 +21,39 @@ use super::wire;
 /// Prometheus' staleness marker: a NaN no arithmetic produces.
 pub(crate) const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
 
-/// One sample series' labels, encoded once as `Label` messages, sorted by name.
-#[derive(Debug)]
-pub(crate) struct Labels {
-    pub(crate) encoded: Box<[u8]>,
+/// Samples as the `TimeSeries` messages of a `WriteRequest` (one sample each), one after the
+/// other: what a request body copies.
+#[derive(Debug, Default)]
+pub(crate) struct Encoded {
+    bytes: Vec<u8>,
+    /// Where each sample's message ends in `bytes`.
+    ends: Vec<usize>,
 }
 
-/// One sample of one series.
-#[derive(Debug, Clone)]
-pub(crate) struct Sample {
-    pub(crate) labels: Arc<Labels>,
-    pub(crate) value: f64,
-    pub(crate) timestamp_ms: i64,
+impl Encoded {
+    /// How many samples there are.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn push(&mut self, labels: &[u8], value: f64, timestamp_ms: i64) {
+        wire::time_series(&mut self.bytes, labels, value, timestamp_ms);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The messages of the samples in `range`.
+    pub(crate) fn messages(&self, range: Range<usize>) -> &[u8] {
+        let end = |i: usize| if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[end(range.start)..end(range.end)]
+    }
+
+    /// Each sample, read back: labels, value and timestamp (for tests).
+    #[cfg(test)]
+    pub(crate) fn decoded(&self) -> Vec<wire::Decoded> {
+        (0..self.len())
+            .map(|i| wire::decode_time_series(self.messages(i..i + 1)))
+            .collect()
+    }
 }
 
 /// The metadata of one family, as remote-write's `MetricMetadata` carries it.
@@ -49,10 +70,30 @@ struct Entry {
     hash: u64,
     family: Box<str>,
     labels: Box<[(Box<str>, Box<str>)]>,
-    /// Each sample's encoded labels, in the order the series' samples are written; `None`
-    /// for a series no receiver would store (a label named twice).
-    samples: Option<Vec<Arc<Labels>>>,
+    /// Each sample's labels as sorted, encoded `Label` messages, in the order the series'
+    /// samples are written; `None` for a series no receiver would store (a label named
+    /// twice).
+    samples: Option<SampleLabels>,
     generation: u64,
+}
+
+/// The encoded labels of each sample of one series, one after the other in one allocation.
+struct SampleLabels {
+    bytes: Box<[u8]>,
+    /// Where each sample's labels end in `bytes`.
+    ends: Box<[u32]>,
+}
+
+impl SampleLabels {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        (starts.zip(self.ends.iter().copied()))
+            .map(|(start, end)| &self.bytes[start as usize..end as usize])
+    }
 }
 
 /// The series of a registry, kept from one push to the next.
@@ -63,12 +104,14 @@ pub(crate) struct SeriesTable {
     generation: u64,
     /// The samples of the series being read, kept from one series to the next.
     lines: Vec<Line>,
+    /// The samples' buffer of a batch done with, for the next read.
+    spare: Encoded,
 }
 
 /// What one push of the registry holds.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
-    pub(crate) samples: Vec<Sample>,
+    pub(crate) samples: Encoded,
     pub(crate) metadata: Vec<Metadata>,
 }
 
@@ -110,6 +153,7 @@ impl SeriesTable {
             hasher: foldhash::fast::FixedState::default(),
             generation: 0,
             lines: Vec::new(),
+            spare: Encoded::default(),
         }
     }
 
@@ -123,7 +167,13 @@ impl SeriesTable {
     /// from this one get a staleness marker.
     pub(crate) fn read(&mut self, snapshot: &Snapshot<'_>, timestamp_ms: i64) -> Batch {
         self.generation += 1;
-        let mut batch = Batch::default();
+        let mut samples = std::mem::take(&mut self.spare);
+        samples.bytes.clear();
+        samples.ends.clear();
+        let mut batch = Batch {
+            samples,
+            metadata: Vec::new(),
+        };
         for family in snapshot.families() {
             batch.metadata.push(Metadata {
                 kind: wire::metric_type(family.kind()),
@@ -139,12 +189,18 @@ impl SeriesTable {
         batch
     }
 
+    /// Takes back a batch done with: the next read writes into its buffers, which have the
+    /// size a push needs.
+    pub(crate) fn recycle(&mut self, batch: Batch) {
+        self.spare = batch.samples;
+    }
+
     fn read_series(
         &mut self,
         family: FamilyRef<'_>,
         series: SeriesRef<'_>,
         timestamp_ms: i64,
-        out: &mut Vec<Sample>,
+        out: &mut Encoded,
     ) {
         let mut lines = std::mem::take(&mut self.lines);
         lines.clear();
@@ -159,7 +215,7 @@ impl SeriesTable {
         series: SeriesRef<'_>,
         lines: &[Line],
         timestamp_ms: i64,
-        out: &mut Vec<Sample>,
+        out: &mut Encoded,
     ) {
         let hash = self.hash(family.name(), series);
         let generation = self.generation;
@@ -192,11 +248,7 @@ impl SeriesTable {
             return;
         };
         for (labels, line) in samples.iter().zip(lines) {
-            out.push(Sample {
-                labels: labels.clone(),
-                value: line.value,
-                timestamp_ms,
-            });
+            out.push(labels, line.value, timestamp_ms);
         }
     }
 
@@ -229,10 +281,17 @@ impl SeriesTable {
             .iter()
             .map(|(n, v)| (n.into(), v.into()))
             .collect();
-        let samples = lines
-            .iter()
-            .map(|line| self.encode(family, &labels, line).map(Arc::new))
-            .collect();
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(lines.len());
+        let mut valid = true;
+        for line in lines {
+            valid &= self.encode(family, &labels, line, &mut bytes);
+            ends.push(bytes.len() as u32);
+        }
+        let samples = valid.then(|| SampleLabels {
+            bytes: bytes.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+        });
         Entry {
             hash,
             family: family.into(),
@@ -242,9 +301,16 @@ impl SeriesTable {
         }
     }
 
-    /// A sample's labels as sorted, encoded `Label` messages: `__name__`, the series' own,
-    /// the sample's extra label, and the external labels the series does not have.
-    fn encode(&self, family: &str, labels: &[(Box<str>, Box<str>)], line: &Line) -> Option<Labels> {
+    /// Appends a sample's labels to `out` as sorted, encoded `Label` messages: `__name__`, the series' own,
+    /// the sample's extra label, and the external labels the series does not have; `false`
+    /// (and nothing appended) when a label name would appear twice.
+    fn encode(
+        &self,
+        family: &str,
+        labels: &[(Box<str>, Box<str>)],
+        line: &Line,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let name = format!("{family}{}", line.suffix);
         let mut all: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(labels.len() + 4);
         all.push(("__name__", name.into()));
@@ -266,30 +332,23 @@ impl SeriesTable {
         }
         all.sort_by(|a, b| a.0.cmp(b.0));
         if all.windows(2).any(|pair| pair[0].0 == pair[1].0) {
-            return None;
+            return false;
         }
-        let mut encoded = Vec::new();
         for (name, value) in &all {
-            wire::label(&mut encoded, name, value);
+            wire::label(out, name, value);
         }
-        Some(Labels {
-            encoded: encoded.into_boxed_slice(),
-        })
+        true
     }
 
     /// What was there last time and is gone now is stale, once; then forgotten.
-    fn mark_stale(&mut self, timestamp_ms: i64, out: &mut Vec<Sample>) {
+    fn mark_stale(&mut self, timestamp_ms: i64, out: &mut Encoded) {
         let generation = self.generation;
         self.entries.retain(|entry| {
             if entry.generation == generation {
                 return true;
             }
-            for labels in entry.samples.iter().flatten() {
-                out.push(Sample {
-                    labels: labels.clone(),
-                    value: f64::from_bits(STALE_NAN),
-                    timestamp_ms,
-                });
+            for labels in entry.samples.iter().flat_map(SampleLabels::iter) {
+                out.push(labels, f64::from_bits(STALE_NAN), timestamp_ms);
             }
             false
         });
@@ -341,10 +400,6 @@ mod tests {
 
     use super::*;
 
-    fn decoded(labels: &Labels) -> Vec<(String, String)> {
-        wire::decode_labels(&labels.encoded)
-    }
-
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -361,8 +416,8 @@ mod tests {
 
     /// The samples of `batch` whose `__name__` starts with `prefix`: labels and value.
     fn samples(batch: &Batch, prefix: &str) -> Vec<(Vec<(String, String)>, f64)> {
-        (batch.samples.iter())
-            .map(|s| (decoded(&s.labels), s.value))
+        (batch.samples.decoded().into_iter())
+            .map(|(labels, value, _)| (labels, value))
             .filter(|(labels, _)| labels[0].1.starts_with(prefix))
             .collect()
     }
@@ -463,25 +518,21 @@ mod tests {
         jobs.inc();
         let second = table.read(&metrics.snapshot().unwrap(), 20);
         let find = |batch: &Batch, name: &str| {
-            (batch.samples.iter())
-                .find(|s| decoded(&s.labels)[0].1 == name)
-                .cloned()
+            (batch.samples.decoded().into_iter())
+                .find(|(labels, _, _)| labels[0].1 == name)
                 .unwrap()
         };
         let (a1, a2) = (find(&first, "a_total"), find(&second, "a_total"));
-        assert!(Arc::ptr_eq(&a1.labels, &a2.labels));
-        assert_eq!((a1.value, a2.value), (0.0, 1.0));
-        let stale = find(&second, "b");
-        assert_eq!(stale.value.to_bits(), STALE_NAN);
-        assert_eq!(stale.timestamp_ms, 20);
-        assert_eq!(
-            decoded(&stale.labels),
-            pairs(&[("__name__", "b"), ("x", "1")])
-        );
+        assert_eq!(a1.0, a2.0);
+        assert_eq!((a1.1, a2.1), (0.0, 1.0));
+        let (labels, value, timestamp) = find(&second, "b");
+        assert_eq!(value.to_bits(), STALE_NAN);
+        assert_eq!(timestamp, 20);
+        assert_eq!(labels, pairs(&[("__name__", "b"), ("x", "1")]));
         let before = table.len();
         let third = table.read(&metrics.snapshot().unwrap(), 30);
         assert!(
-            !third.samples.iter().any(|s| decoded(&s.labels)[0].1 == "b"),
+            !(third.samples.decoded().iter()).any(|(labels, _, _)| labels[0].1 == "b"),
             "a stale marker is written once"
         );
         assert_eq!(table.len(), before);

@@ -13,7 +13,7 @@
 
 use http_metrics_core::model::Kind;
 
-use super::series::{Metadata, Sample};
+use super::series::Metadata;
 
 /// The `MetricType` enum's number for a family's kind.
 pub(crate) fn metric_type(kind: Kind) -> u8 {
@@ -55,24 +55,28 @@ pub(crate) fn label(out: &mut Vec<u8>, name: &str, value: &str) {
     bytes_field(out, 0x12, value.as_bytes());
 }
 
-/// Encodes a `WriteRequest` of `samples` (one `TimeSeries` each) and `metadata`.
-pub(crate) fn write_request(out: &mut Vec<u8>, samples: &[Sample], metadata: &[Metadata]) {
-    for sample in samples {
-        // int64 travels as its two's complement.
-        let timestamp = sample.timestamp_ms as u64;
-        let sample_len = 9 + 1 + varint_len(timestamp);
-        let series_len =
-            sample.labels.encoded.len() + 1 + varint_len(sample_len as u64) + sample_len;
-        out.push(0x0a);
-        varint(out, series_len as u64);
-        out.extend_from_slice(&sample.labels.encoded);
-        out.push(0x12);
-        varint(out, sample_len as u64);
-        out.push(0x09);
-        out.extend_from_slice(&sample.value.to_bits().to_le_bytes());
-        out.push(0x10);
-        varint(out, timestamp);
-    }
+/// Appends one `TimeSeries` message of one sample, as field 1 of a `WriteRequest`: `labels`
+/// are the series' encoded `Label` messages.
+pub(crate) fn time_series(out: &mut Vec<u8>, labels: &[u8], value: f64, timestamp_ms: i64) {
+    // int64 travels as its two's complement.
+    let timestamp = timestamp_ms as u64;
+    let sample_len = 9 + 1 + varint_len(timestamp);
+    let series_len = labels.len() + 1 + varint_len(sample_len as u64) + sample_len;
+    out.push(0x0a);
+    varint(out, series_len as u64);
+    out.extend_from_slice(labels);
+    out.push(0x12);
+    varint(out, sample_len as u64);
+    out.push(0x09);
+    out.extend_from_slice(&value.to_bits().to_le_bytes());
+    out.push(0x10);
+    varint(out, timestamp);
+}
+
+/// Encodes a `WriteRequest` of `series` (encoded `TimeSeries` messages, as
+/// [`time_series`] writes them) and `metadata`.
+pub(crate) fn write_request(out: &mut Vec<u8>, series: &[u8], metadata: &[Metadata]) {
+    out.extend_from_slice(series);
     for meta in metadata {
         let string_len = |s: &str| {
             if s.is_empty() {
@@ -94,33 +98,44 @@ pub(crate) fn write_request(out: &mut Vec<u8>, samples: &[Sample], metadata: &[M
     }
 }
 
-/// Reads back encoded `Label` messages (for tests).
 #[cfg(test)]
-pub(crate) fn decode_labels(mut bytes: &[u8]) -> Vec<(String, String)> {
-    fn read_varint(bytes: &mut &[u8]) -> u64 {
-        let mut value = 0;
-        let mut shift = 0;
-        loop {
-            let b = bytes[0];
-            *bytes = &bytes[1..];
-            value |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return value;
-            }
-            shift += 7;
-        }
-    }
-    fn read_bytes<'a>(bytes: &mut &'a [u8], tag: u8) -> &'a [u8] {
-        assert_eq!(bytes[0], tag);
+fn read_varint(bytes: &mut &[u8]) -> u64 {
+    let mut value = 0;
+    let mut shift = 0;
+    loop {
+        let b = bytes[0];
         *bytes = &bytes[1..];
-        let len = read_varint(bytes) as usize;
-        let (field, rest) = bytes.split_at(len);
-        *bytes = rest;
-        field
+        value |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return value;
+        }
+        shift += 7;
     }
+}
+
+#[cfg(test)]
+fn read_bytes<'a>(bytes: &mut &'a [u8], tag: u8) -> &'a [u8] {
+    assert_eq!(bytes[0], tag);
+    *bytes = &bytes[1..];
+    let len = read_varint(bytes) as usize;
+    let (field, rest) = bytes.split_at(len);
+    *bytes = rest;
+    field
+}
+
+/// One sample read back: its labels, value and timestamp.
+#[cfg(test)]
+pub(crate) type Decoded = (Vec<(String, String)>, f64, i64);
+
+/// Reads back one `TimeSeries` message of one sample, as [`time_series`] writes it: labels,
+/// value and timestamp (for tests).
+#[cfg(test)]
+pub(crate) fn decode_time_series(mut bytes: &[u8]) -> Decoded {
+    let mut series = read_bytes(&mut bytes, 0x0a);
+    assert!(bytes.is_empty());
     let mut labels = Vec::new();
-    while !bytes.is_empty() {
-        let mut label = read_bytes(&mut bytes, 0x0a);
+    while series[0] == 0x0a {
+        let mut label = read_bytes(&mut series, 0x0a);
         let name = read_bytes(&mut label, 0x0a);
         let value = read_bytes(&mut label, 0x12);
         labels.push((
@@ -128,7 +143,14 @@ pub(crate) fn decode_labels(mut bytes: &[u8]) -> Vec<(String, String)> {
             String::from_utf8(value.to_vec()).unwrap(),
         ));
     }
-    labels
+    let mut sample = read_bytes(&mut series, 0x12);
+    assert_eq!(sample[0], 0x09);
+    let value = f64::from_le_bytes(sample[1..9].try_into().unwrap());
+    sample = &sample[9..];
+    assert_eq!(sample[0], 0x10);
+    sample = &sample[1..];
+    let timestamp = read_varint(&mut sample) as i64;
+    (labels, value, timestamp)
 }
 
 #[cfg(test)]

@@ -334,7 +334,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 ///
 /// let metrics = HttpMetrics::new();
 /// let payload = Summary::builder().build().unwrap();
-/// metrics.register_summary("payload_bytes", "Payload sizes", &payload);
+/// metrics.register_summary("payload_bytes", "Payload sizes", &payload).unwrap();
 /// for size in [512.0, 1024.0, 4096.0] {
 ///     payload.observe(size);
 /// }
@@ -377,7 +377,7 @@ impl AsRef<SummaryFamily> for Summary {
 ///
 /// let metrics = HttpMetrics::new();
 /// let sizes = Summary::builder().build_family(["content_type"]).unwrap();
-/// metrics.register_summary("response_size_bytes", "Response size in bytes", &sizes);
+/// metrics.register_summary("response_size_bytes", "Response size in bytes", &sizes).unwrap();
 /// sizes.with_label_values(&["application/json"]).observe(1024.0);
 /// sizes.with_label_values(&["text/html"]).observe(4096.0);
 /// let text = metrics.encode(Format::Prometheus).unwrap();

@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_metrics_core::prometheus_client::collector::Collector;
-use http_metrics_core::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use http_metrics_core::prometheus_client::metrics::counter::ConstCounter;
-use http_metrics_core::prometheus_client::metrics::gauge::ConstGauge;
-use http_metrics_core::prometheus_client::metrics::MetricType;
-use http_metrics_core::HttpMetrics;
+use tower_metrics::prometheus_client::collector::Collector;
+use tower_metrics::prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use tower_metrics::prometheus_client::metrics::counter::ConstCounter;
+use tower_metrics::prometheus_client::metrics::gauge::ConstGauge;
+use tower_metrics::prometheus_client::metrics::MetricType;
+use tower_metrics::HttpMetrics;
 
 /// Connections in the simulated pool.
 pub const POOL_SIZE: i64 = 10;

@@ -51,3 +51,81 @@ pub fn listen_addr_from(
     };
     Ok((host, port))
 }
+
+/// The usage of a program: what it is, and each environment variable it reads with its
+/// default. [`Usage::handle_help`] prints it for `--help`.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// The program's name.
+    pub program: &'static str,
+    /// One line on what it does.
+    pub about: &'static str,
+    /// Each variable: its name and what it sets (with its default).
+    pub variables: &'static [(&'static str, &'static str)],
+}
+
+/// The variables every example service reads.
+pub const SERVICE_VARIABLES: &[(&str, &str)] = &[
+    ("HOST", "address to listen on (default 127.0.0.1)"),
+    ("PORT", "the service's port; 0: any free port"),
+    (
+        "METRICS_PORT",
+        "serve /metrics only on this port, not on PORT (default unset)",
+    ),
+    (
+        "METRICS_TOKEN",
+        "require `Authorization: Bearer <token>` on /metrics (default unset)",
+    ),
+    (
+        "REMOTE_WRITE_URL",
+        "also push the metrics to this remote-write endpoint (default unset)",
+    ),
+    (
+        "REMOTE_WRITE_TOKEN",
+        "bearer token for the pushes (default unset)",
+    ),
+    (
+        "PUSH_INTERVAL_SECONDS",
+        "seconds between pushes (default 15)",
+    ),
+];
+
+impl Usage {
+    /// The usage text.
+    ///
+    /// ```
+    /// let usage = examples::env::Usage {
+    ///     program: "repl",
+    ///     about: "a REPL",
+    ///     variables: &[("PORT", "port of /metrics (default 8002)")],
+    /// };
+    /// assert_eq!(
+    ///     usage.text(),
+    ///     "repl: a REPL\n\nEnvironment variables:\n  PORT  port of /metrics (default 8002)\n"
+    /// );
+    /// ```
+    pub fn text(&self) -> String {
+        let width = self
+            .variables
+            .iter()
+            .map(|(n, _)| n.len())
+            .max()
+            .unwrap_or(0);
+        let mut text = format!(
+            "{}: {}\n\nEnvironment variables:\n",
+            self.program, self.about
+        );
+        for (name, meaning) in self.variables {
+            text.push_str(&format!("  {name:width$}  {meaning}\n"));
+        }
+        text
+    }
+
+    /// Prints the usage and exits when the program's first argument is `--help` or `-h`.
+    pub fn handle_help(&self) {
+        if matches!(std::env::args().nth(1).as_deref(), Some("--help" | "-h")) {
+            print!("{}", self.text());
+            std::process::exit(0);
+        }
+    }
+}

@@ -21,10 +21,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// time it is asked for (once per `HttpMetrics`, however many workers ask): every response
 /// the services send is observed into it, its `content_type` the media type alone
 /// (`application/json`), which the services' own responses bound.
-pub fn response_sizes(
-    metrics: &http_metrics_core::HttpMetrics,
-) -> http_metrics_core::SummaryFamily {
-    use http_metrics_core::{HttpMetrics, Summary, SummaryFamily};
+pub fn response_sizes(metrics: &tower_metrics::HttpMetrics) -> tower_metrics::SummaryFamily {
+    use tower_metrics::{HttpMetrics, Summary, SummaryFamily};
     static REGISTERED: std::sync::Mutex<Vec<(HttpMetrics, SummaryFamily)>> =
         std::sync::Mutex::new(Vec::new());
     let mut registered = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
@@ -43,7 +41,7 @@ pub fn response_sizes(
 
 /// Observes a response of `size` bytes with this `Content-Type` into `sizes`.
 pub fn observe_response_size(
-    sizes: &http_metrics_core::SummaryFamily,
+    sizes: &tower_metrics::SummaryFamily,
     content_type: Option<&str>,
     size: u64,
 ) {
@@ -59,7 +57,7 @@ pub fn observe_response_size(
 /// [`tower_metrics::MetricsLayer`] over them, and `/metrics` unless it is served elsewhere
 /// (`metrics_endpoint: false`).
 pub fn axum_app(
-    metrics: &http_metrics_core::HttpMetrics,
+    metrics: &tower_metrics::HttpMetrics,
     metrics_endpoint: bool,
     routes: axum::Router,
 ) -> axum::Router {
@@ -92,14 +90,14 @@ pub fn axum_app(
 /// worker.
 ///
 /// ```
-/// use http_metrics_core::HttpMetrics;
+/// use tower_metrics::HttpMetrics;
 ///
 /// let metrics = HttpMetrics::new();
 /// let state = examples::users::actix::state(&metrics);
 /// let app = examples::actix_app(&metrics, true, &|cfg| examples::users::actix::configure(cfg, &state));
 /// ```
 pub fn actix_app(
-    metrics: &http_metrics_core::HttpMetrics,
+    metrics: &tower_metrics::HttpMetrics,
     metrics_endpoint: bool,
     configure: &dyn Fn(&mut actix_web::web::ServiceConfig),
 ) -> actix_web::App<

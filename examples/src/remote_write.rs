@@ -9,9 +9,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http_metrics_core::exporter::Exporter;
-use http_metrics_core::HttpMetrics;
-use http_metrics_push::{PushError, RemoteWrite, RemoteWriteStats, RemoteWriter};
+use tower_metrics::exporter::Exporter;
+use tower_metrics::push::{PushError, RemoteWrite, RemoteWriteStats, RemoteWriter};
+use tower_metrics::HttpMetrics;
 
 use crate::env::EnvError;
 
@@ -72,7 +72,7 @@ impl RemoteWriteSettings {
             });
         }
         let interval = match var("PUSH_INTERVAL_SECONDS").filter(|v| !v.is_empty()) {
-            None => http_metrics_push::DEFAULT_PUSH_INTERVAL,
+            None => tower_metrics::push::DEFAULT_PUSH_INTERVAL,
             Some(value) => value
                 .trim()
                 .parse::<f64>()
@@ -146,16 +146,38 @@ pub fn summary(url: &str, stats: &RemoteWriteStats) -> String {
     line
 }
 
+/// The variables the remote-write programs read.
+pub const VARIABLES: &[(&str, &str)] = &[
+    (
+        "REMOTE_WRITE_URL",
+        "the receiver's remote-write endpoint (required)",
+    ),
+    (
+        "REMOTE_WRITE_TOKEN",
+        "bearer token for the pushes (default unset)",
+    ),
+    (
+        "PUSH_INTERVAL_SECONDS",
+        "seconds between pushes (default 15)",
+    ),
+    ("HOST", "address of /metrics (default 127.0.0.1)"),
+    ("PORT", "port of /metrics; 0: any free port"),
+    (
+        "RUN_SECONDS",
+        "stop after this many seconds (default: at Ctrl-C)",
+    ),
+];
+
 /// The life of the guide's remote-write programs (`remote-write` and `otel-remote-write`)
 /// once their instruments are on `metrics`: read the settings (`REMOTE_WRITE_*` and
 /// `PUSH_INTERVAL_SECONDS` as [`RemoteWriteSettings`], `HOST`/`PORT` for `/metrics`, default
-/// `127.0.0.1:9464`, the OpenTelemetry Prometheus exporter's port, and `RUN_SECONDS`), serve
+/// `127.0.0.1:default_port`, and `RUN_SECONDS`), serve
 /// `/metrics`, push as job `program`, run until Ctrl-C or for `RUN_SECONDS`, push once more
 /// and print what was sent.
 ///
 /// Exit status: 0 done, 1 cannot listen, 2 a bad setting, 3 nothing could be sent; errors go
 /// to standard error after `program: `.
-pub fn serve_and_push(program: &str, metrics: &HttpMetrics) -> ExitCode {
+pub fn serve_and_push(program: &str, default_port: u16, metrics: &HttpMetrics) -> ExitCode {
     let fail = |error: &dyn std::fmt::Display, code: u8| {
         eprintln!("{program}: {error}");
         ExitCode::from(code)
@@ -172,7 +194,7 @@ pub fn serve_and_push(program: &str, metrics: &HttpMetrics) -> ExitCode {
         }
         Err(e) => return fail(&e, 2),
     };
-    let (host, port) = match crate::env::listen_addr_from(var, 9464) {
+    let (host, port) = match crate::env::listen_addr_from(var, default_port) {
         Ok(addr) => addr,
         Err(e) => return fail(&e, 2),
     };

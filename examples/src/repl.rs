@@ -1,6 +1,6 @@
 //! The OpenCensus quickstart's REPL: reads lines from standard input, prints each one
 //! upper-cased, and records the guide's three views, served on `/metrics` by the
-//! standalone exporter (`PORT`, default 8000) while it runs.
+//! standalone exporter (`PORT`, default 8002) while it runs.
 //!
 //! | view (guide) | metric | type | labels |
 //! |---|---|---|---|
@@ -16,12 +16,12 @@
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
 
-use http_metrics_core::prometheus_client::encoding::EncodeLabelSet;
-use http_metrics_core::prometheus_client::metrics::counter::Counter;
-use http_metrics_core::prometheus_client::metrics::family::Family;
-use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
-use http_metrics_core::prometheus_client::registry::Unit;
-use http_metrics_core::HttpMetrics;
+use tower_metrics::prometheus_client::encoding::EncodeLabelSet;
+use tower_metrics::prometheus_client::metrics::counter::Counter;
+use tower_metrics::prometheus_client::metrics::family::Family;
+use tower_metrics::prometheus_client::metrics::histogram::Histogram;
+use tower_metrics::prometheus_client::registry::Unit;
+use tower_metrics::HttpMetrics;
 
 /// The guide's latency bounds, in milliseconds, as seconds.
 pub const LATENCY_BUCKETS: [f64; 13] = [

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpServer};
-use http_metrics_core::HttpMetrics;
+use tower_metrics::HttpMetrics;
 
 use crate::env::EnvError;
 use crate::remote_write::RemoteWriteSettings;
@@ -74,10 +74,10 @@ impl Settings {
 
     /// The HTTP metrics these settings ask for, with exemplars from each request's
     /// `traceparent` header (in the OpenMetrics exposition).
-    pub fn metrics(&self) -> Result<HttpMetrics, http_metrics_core::ConfigError> {
+    pub fn metrics(&self) -> Result<HttpMetrics, tower_metrics::ConfigError> {
         let builder = HttpMetrics::builder();
         #[cfg(feature = "exemplars")]
-        let builder = builder.exemplars(http_metrics_core::Exemplars::traceparent());
+        let builder = builder.exemplars(tower_metrics::Exemplars::traceparent());
         match &self.metrics_token {
             Some(token) => builder.bearer_token(token.clone()).build(),
             None => builder.build(),
@@ -94,7 +94,7 @@ pub fn environment() -> String {
 }
 
 /// A started service's pusher, if `REMOTE_WRITE_URL` asked for one.
-struct Pusher(Option<(String, http_metrics_push::RemoteWriter)>);
+struct Pusher(Option<(String, tower_metrics::push::RemoteWriter)>);
 
 impl Pusher {
     /// Sends the last figures, and says what was sent in all.

@@ -29,12 +29,12 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_metrics_core::prometheus_client::metrics::counter::Counter;
-use http_metrics_core::prometheus_client::metrics::family::Family;
-use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
-use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
-use http_metrics_core::prometheus_client::registry::Unit;
-use http_metrics_core::{measured, HttpMetrics, TimerExt};
+use tower_metrics::prometheus_client::metrics::counter::Counter;
+use tower_metrics::prometheus_client::metrics::family::Family;
+use tower_metrics::prometheus_client::metrics::gauge::Gauge;
+use tower_metrics::prometheus_client::metrics::histogram::Histogram;
+use tower_metrics::prometheus_client::registry::Unit;
+use tower_metrics::{measured, HttpMetrics, TimerExt};
 
 /// Jobs in the batch.
 pub const JOBS: usize = 24;

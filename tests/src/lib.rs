@@ -248,6 +248,31 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The guides under `docs/`: every Rust block in them compiled and run as a doctest.
+#[cfg(doctest)]
+pub mod guides {
+    #[doc = include_str!("../../docs/configuration.md")]
+    pub struct Configuration;
+    #[doc = include_str!("../../docs/recording.md")]
+    pub struct Recording;
+    #[doc = include_str!("../../docs/cardinality.md")]
+    pub struct Cardinality;
+    #[doc = include_str!("../../docs/push.md")]
+    pub struct Push;
+    #[doc = include_str!("../../docs/opentelemetry.md")]
+    pub struct Opentelemetry;
+    #[doc = include_str!("../../docs/exposition.md")]
+    pub struct Exposition;
+    #[doc = include_str!("../../docs/migrating.md")]
+    pub struct Migrating;
+    #[doc = include_str!("../../docs/dashboards-and-alerts.md")]
+    pub struct DashboardsAndAlerts;
+    #[doc = include_str!("../../docs/troubleshooting.md")]
+    pub struct Troubleshooting;
+    #[doc = include_str!("../../docs/performance.md")]
+    pub struct Performance;
+}
+
 /// Parses `text` with Python's `prometheus_client` (`format`: `prometheus` or
 /// `openmetrics`), returning its JSON rendering (see `tests/python/parse_exposition.py`),
 /// or `Err` with the parser's complaint. Panics with how to install it when Python or the

@@ -215,7 +215,7 @@ impl Inner {
         let _ = process_metrics;
         registry.register(
             "metrics_collector_failures",
-            "Scrapes that left out a callback metric or custom collector, by collector and reason (panic, timeout, busy)",
+            "Scrapes that left out a callback metric or custom collector, by collector and reason (panic, timeout, busy, clash)",
             self.failures.clone(),
         );
         self.add_registry_name("metrics_collector_failures", Kind::Counter);

@@ -17,12 +17,25 @@
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use http_metrics_core::prometheus_client::metrics::counter::Counter;
-use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
-use http_metrics_core::HttpMetrics;
-use http_metrics_push::Pushgateway;
+use tower_metrics::prometheus_client::metrics::counter::Counter;
+use tower_metrics::prometheus_client::metrics::gauge::Gauge;
+use tower_metrics::push::Pushgateway;
+use tower_metrics::HttpMetrics;
 
 fn main() -> ExitCode {
+    examples::env::Usage {
+        program: "batch-job",
+        about: "the batch job: processes records, then pushes its metrics to a Pushgateway",
+        variables: &[
+            (
+                "PUSHGATEWAY_URL",
+                "the Pushgateway (default http://127.0.0.1:9091)",
+            ),
+            ("BATCH_RECORDS", "records to process (default 1000)"),
+            ("FAIL_AT", "fail at this record (default unset)"),
+        ],
+    }
+    .handle_help();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let url = var("PUSHGATEWAY_URL").unwrap_or_else(|| "http://127.0.0.1:9091".into());
     let number = |name: &str, default: Option<u64>| match var(name) {

@@ -5,7 +5,7 @@
 //! OpenTelemetry specification gives them there: pushed by remote-write to
 //! `REMOTE_WRITE_URL` (required) with `REMOTE_WRITE_TOKEN` as bearer token every
 //! `PUSH_INTERVAL_SECONDS` (default 15), and served on `/metrics` at `HOST:PORT` (default
-//! `127.0.0.1:9464`). It runs until Ctrl-C, or for `RUN_SECONDS` when set, then pushes once
+//! `127.0.0.1:9465`). It runs until Ctrl-C, or for `RUN_SECONDS` when set, then pushes once
 //! more and says what it sent.
 //!
 //! | guide instrument | OpenTelemetry (Rust) | in Prometheus |
@@ -30,13 +30,19 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use http_metrics_core::HttpMetrics;
-use http_metrics_opentelemetry::PrometheusReader;
 use opentelemetry::{global, KeyValue};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::Resource;
+use tower_metrics::opentelemetry::PrometheusReader;
+use tower_metrics::HttpMetrics;
 
 fn main() -> ExitCode {
+    examples::env::Usage {
+        program: "otel-remote-write",
+        about: "the remote-write program on OpenTelemetry's API (/metrics on 9465)",
+        variables: examples::remote_write::VARIABLES,
+    }
+    .handle_help();
     // The program's own instruments only: no process figures beyond its observers.
     let metrics = HttpMetrics::builder()
         .process_metrics(false)
@@ -121,7 +127,7 @@ fn main() -> ExitCode {
         })
         .build();
 
-    let code = examples::remote_write::serve_and_push("otel-remote-write", &metrics);
+    let code = examples::remote_write::serve_and_push("otel-remote-write", 9465, &metrics);
     // Past the last push: the provider's instruments are no longer read.
     let _ = provider.shutdown();
     code

@@ -22,12 +22,12 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use http_metrics_core::prometheus_client::encoding::EncodeLabelSet;
-use http_metrics_core::prometheus_client::metrics::counter::Counter;
-use http_metrics_core::prometheus_client::metrics::family::Family;
-use http_metrics_core::prometheus_client::metrics::gauge::Gauge;
-use http_metrics_core::prometheus_client::metrics::histogram::Histogram;
-use http_metrics_core::HttpMetrics;
+use tower_metrics::prometheus_client::encoding::EncodeLabelSet;
+use tower_metrics::prometheus_client::metrics::counter::Counter;
+use tower_metrics::prometheus_client::metrics::family::Family;
+use tower_metrics::prometheus_client::metrics::gauge::Gauge;
+use tower_metrics::prometheus_client::metrics::histogram::Histogram;
+use tower_metrics::HttpMetrics;
 
 /// The OpenTelemetry SDK's default explicit bucket boundaries.
 const OTEL_BUCKETS: [f64; 15] = [
@@ -41,6 +41,12 @@ struct Labels {
 }
 
 fn main() -> ExitCode {
+    examples::env::Usage {
+        program: "remote-write",
+        about: "the OpenTelemetry guide's remote-write program, in Prometheus naming (/metrics on 9464)",
+        variables: examples::remote_write::VARIABLES,
+    }
+    .handle_help();
     // The program's own instruments only: no process figures beyond its observers.
     let metrics = HttpMetrics::builder()
         .process_metrics(false)
@@ -98,5 +104,5 @@ fn main() -> ExitCode {
     requests_active.get_or_create(&labels).dec_by(2);
     requests_size.get_or_create(&labels).observe(85.0);
 
-    examples::remote_write::serve_and_push("remote-write", &metrics)
+    examples::remote_write::serve_and_push("remote-write", 9464, &metrics)
 }

@@ -1,13 +1,22 @@
 //! The OpenCensus guide's REPL: upper-cases standard input, `/metrics` on `PORT` (default
-//! 8000, `HOST` default 127.0.0.1). See `examples::repl`.
+//! 8002, `HOST` default 127.0.0.1). See `examples::repl`.
 
 use std::process::ExitCode;
 
-use http_metrics_core::exporter::Exporter;
-use http_metrics_core::HttpMetrics;
+use tower_metrics::exporter::Exporter;
+use tower_metrics::HttpMetrics;
 
 fn main() -> ExitCode {
-    let (host, port) = match examples::env::listen_addr_from(|n| std::env::var(n).ok(), 8000) {
+    examples::env::Usage {
+        program: "repl",
+        about: "the OpenCensus guide's REPL: each line of standard input, measured",
+        variables: &[
+            ("HOST", "address of /metrics (default 127.0.0.1)"),
+            ("PORT", "port of /metrics (default 8002); 0: any free port"),
+        ],
+    }
+    .handle_help();
+    let (host, port) = match examples::env::listen_addr_from(|n| std::env::var(n).ok(), 8002) {
         Ok(addr) => addr,
         Err(e) => {
             eprintln!("repl: {e}");

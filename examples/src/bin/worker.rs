@@ -6,10 +6,23 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http_metrics_core::exporter::Exporter;
-use http_metrics_core::HttpMetrics;
+use tower_metrics::exporter::Exporter;
+use tower_metrics::HttpMetrics;
 
 fn main() -> ExitCode {
+    examples::env::Usage {
+        program: "worker",
+        about: "the queue worker and its payment calls",
+        variables: &[
+            ("HOST", "address of /metrics (default 127.0.0.1)"),
+            ("PORT", "port of /metrics (default 8003); 0: any free port"),
+            (
+                "LINGER_SECONDS",
+                "keep serving /metrics this long after the queue is done (default unset)",
+            ),
+        ],
+    }
+    .handle_help();
     let var = |n: &str| std::env::var(n).ok();
     let (host, port) = match examples::env::listen_addr_from(var, 8003) {
         Ok(addr) => addr,

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::routing::{post, put};
 use axum::Router;
 use bytes::Bytes;
-use http_metrics_core::HttpMetrics;
+use tower_metrics::HttpMetrics;
 
 use super::OrdersService;
 use crate::ApiResponse;

@@ -14,7 +14,6 @@ pub mod axum;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use http_metrics_core::{CappedFamily, HttpMetrics};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -23,6 +22,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use serde::Deserialize;
 use serde_json::json;
+use tower_metrics::{CappedFamily, HttpMetrics};
 
 use crate::ApiResponse;
 
@@ -321,9 +321,7 @@ mod tests {
             let answer = service.update_inventory(&format!("sku-{product}"), "quantity=5");
             assert_eq!(answer.status, 200);
         }
-        let text = metrics
-            .encode(http_metrics_core::Format::Prometheus)
-            .unwrap();
+        let text = metrics.encode(tower_metrics::Format::Prometheus).unwrap();
         let series = text
             .lines()
             .filter(|l| l.starts_with("inventory_level{"))

@@ -1,8 +1,8 @@
 //! The users service on actix-web.
 
+use actix_metrics::HttpMetrics;
 use actix_web::web::{self, Bytes, Data};
 use actix_web::HttpRequest;
-use http_metrics_core::HttpMetrics;
 
 use super::UsersService;
 use crate::actix_support::resource;
@@ -18,7 +18,7 @@ pub fn state(metrics: &HttpMetrics) -> Data<UsersService> {
 ///
 /// ```
 /// use actix_web::App;
-/// use http_metrics_core::HttpMetrics;
+/// use actix_metrics::HttpMetrics;
 ///
 /// let metrics = HttpMetrics::new();
 /// let state = examples::users::actix::state(&metrics);

@@ -20,9 +20,9 @@ pub use base::{ConfigError, RegisterError};
 
 /// The rules of metric and label names, as the builder and registration check them.
 pub mod names {
-    pub use crate::base::{is_label_name, is_metric_name};
+    pub use crate::base::{is_label_name, is_metric_name, Escaping};
 }
-pub use exposition::Format;
+pub use exposition::{Exposition, Format};
 pub use http::UpgradedConnection;
 #[cfg(feature = "exemplars")]
 pub use http::{Exemplars, TraceContext};

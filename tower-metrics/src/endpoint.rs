@@ -23,7 +23,7 @@ use http_metrics_core::HttpMetrics;
 /// assert_eq!(response.status(), 200);
 /// assert_eq!(
 ///     response.headers()[header::CONTENT_TYPE],
-///     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+///     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
 /// );
 /// ```
 pub fn scrape_response(metrics: &HttpMetrics, headers: &HeaderMap) -> Response<Full<Bytes>> {

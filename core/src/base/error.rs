@@ -72,7 +72,7 @@ impl std::error::Error for ConfigError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegisterError {
-    /// The name is not a metric name.
+    /// The name is empty.
     InvalidName {
         /// The name given.
         name: String,

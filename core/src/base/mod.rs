@@ -4,12 +4,14 @@
 
 mod clock;
 mod error;
+mod escaping;
 mod names;
 
 pub(crate) use clock::clock;
 #[cfg(test)]
 pub(crate) use clock::test_clock;
 pub use error::{ConfigError, RegisterError};
+pub use escaping::Escaping;
 pub use names::Kind;
 pub(crate) use names::{escape_into, names};
 pub use names::{is_label_name, is_metric_name};

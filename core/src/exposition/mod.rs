@@ -20,15 +20,118 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::HttpMetrics;
 
-/// `Content-Type` of OpenMetrics 1.0 text.
-const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-/// `Content-Type` of the Prometheus text format 0.0.4.
-const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use crate::base::Escaping;
+use negotiate::Media;
 
-/// `Content-Type` of the Prometheus protobuf format.
-#[cfg(feature = "native-histograms")]
-const PROTOBUF_CONTENT_TYPE: &str =
-    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+/// The `Content-Type` of each media type `/metrics` serves, with each escaping scheme.
+const fn content_type(media: Media, escaping: Escaping) -> &'static str {
+    macro_rules! each {
+        ($prefix:literal) => {
+            match escaping {
+                Escaping::AllowUtf8 => concat!($prefix, "; escaping=allow-utf-8"),
+                Escaping::Underscores => concat!($prefix, "; escaping=underscores"),
+                Escaping::Dots => concat!($prefix, "; escaping=dots"),
+                Escaping::Values => concat!($prefix, "; escaping=values"),
+            }
+        };
+    }
+    match media {
+        Media::OpenMetrics1 => each!("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        Media::OpenMetrics0 => "application/openmetrics-text; version=0.0.1; charset=utf-8",
+        Media::Text1 => each!("text/plain; version=1.0.0; charset=utf-8"),
+        Media::Text0 => "text/plain; version=0.0.4; charset=utf-8",
+        Media::Protobuf => each!(
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+        ),
+    }
+}
+
+/// What a scraper gets, as Prometheus 3 negotiates it: the format, how names outside the
+/// classic character set are written ([`Escaping`]), and the `Content-Type` that says both.
+///
+/// Every format of the Prometheus documentation is served: OpenMetrics 1.0.0 and 0.0.1, the
+/// Prometheus text format 1.0.0 and 0.0.4, and with the `native-histograms` feature the
+/// protobuf format. The element of `Accept` with the highest quality wins (at equal
+/// quality protobuf, then OpenMetrics, then the text format, the newer version first); a
+/// header that lists nothing servable gets the text format 0.0.4, which every scraper
+/// reads. The 1.0.0 formats and protobuf are written in the escaping the chosen element
+/// asks for (`escaping=allow-utf-8`, also spelled `allow-utf8`, `underscores`, `dots` or
+/// `values`; `underscores` when it asks for none) and say it in their `Content-Type`; the
+/// older versions know only classic names, and get `underscores`.
+///
+/// ```
+/// use http_metrics_core::names::Escaping;
+/// use http_metrics_core::{Exposition, Format};
+///
+/// // Prometheus 3's scrape.
+/// let accept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,\
+///     application/openmetrics-text;version=0.0.1;q=0.4,\
+///     text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+/// let exposition = Exposition::negotiate(Some(accept));
+/// assert_eq!(exposition.format(), Format::OpenMetrics);
+/// assert_eq!(exposition.escaping(), Escaping::AllowUtf8);
+/// assert_eq!(
+///     exposition.content_type(),
+///     "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+/// );
+/// // PrometheusText 1.0.0, no scheme asked: underscores.
+/// assert_eq!(
+///     Exposition::negotiate(Some("text/plain;version=1.0.0")).content_type(),
+///     "text/plain; version=1.0.0; charset=utf-8; escaping=underscores"
+/// );
+/// // curl: the text format 0.0.4.
+/// assert_eq!(
+///     Exposition::negotiate(Some("*/*")).content_type(),
+///     "text/plain; version=0.0.4; charset=utf-8"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exposition {
+    media: Media,
+    escaping: Escaping,
+}
+
+impl Exposition {
+    /// The exposition for an `Accept` header value (none: the text format 0.0.4).
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        let (media, escaping) = negotiate::negotiate(accept.unwrap_or(""));
+        Self { media, escaping }
+    }
+
+    /// `format` in its newest version, its names written in `escaping` (the text format
+    /// 0.0.4's syntax is 1.0.0's, and OpenMetrics 0.0.1's 1.0.0's).
+    pub const fn new(format: Format, escaping: Escaping) -> Self {
+        let media = match format {
+            Format::OpenMetrics => Media::OpenMetrics1,
+            Format::Prometheus => Media::Text1,
+            #[cfg(feature = "native-histograms")]
+            Format::Protobuf => Media::Protobuf,
+        };
+        Self { media, escaping }
+    }
+
+    /// The format.
+    pub const fn format(&self) -> Format {
+        match self.media {
+            Media::OpenMetrics1 | Media::OpenMetrics0 => Format::OpenMetrics,
+            Media::Text1 | Media::Text0 => Format::Prometheus,
+            #[cfg(feature = "native-histograms")]
+            Media::Protobuf => Format::Protobuf,
+            #[cfg(not(feature = "native-histograms"))]
+            Media::Protobuf => Format::Prometheus,
+        }
+    }
+
+    /// How names are written.
+    pub const fn escaping(&self) -> Escaping {
+        self.escaping
+    }
+
+    /// The `Content-Type` of the response.
+    pub const fn content_type(&self) -> &'static str {
+        content_type(self.media, self.escaping)
+    }
+}
 
 /// An exposition format.
 ///
@@ -78,17 +181,19 @@ impl Format {
     /// `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
     /// `encoding=delimited` at a quality at least as high as any other it accepts.
     pub fn negotiate(accept: Option<&str>) -> Self {
-        negotiate::format(accept.unwrap_or(""))
+        Exposition::negotiate(accept).format()
     }
 
-    /// The `Content-Type` header value for this format.
+    /// The `Content-Type` of this format with classic names: OpenMetrics 1.0.0 and protobuf
+    /// with `escaping=underscores`, the Prometheus text format 0.0.4.
     pub const fn content_type(self) -> &'static str {
-        match self {
-            Self::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
-            Self::Prometheus => PROMETHEUS_CONTENT_TYPE,
+        let media = match self {
+            Self::OpenMetrics => Media::OpenMetrics1,
+            Self::Prometheus => Media::Text0,
             #[cfg(feature = "native-histograms")]
-            Self::Protobuf => PROTOBUF_CONTENT_TYPE,
-        }
+            Self::Protobuf => Media::Protobuf,
+        };
+        content_type(media, Escaping::Underscores)
     }
 }
 
@@ -102,6 +207,30 @@ impl HttpMetrics {
     /// When a metric's own `encode` fails (prometheus-client's error carries no detail), and
     /// for [`Format::Protobuf`], which is not text: see [`HttpMetrics::encode_to_vec`].
     pub fn encode(&self, format: Format) -> Result<String, fmt::Error> {
+        self.encode_escaped(format, Escaping::Underscores)
+    }
+
+    /// [`HttpMetrics::encode`] with names written in `escaping`.
+    ///
+    /// ```
+    /// use http_metrics_core::names::Escaping;
+    /// use http_metrics_core::prometheus_client::metrics::counter::Counter;
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder().process_metrics(false).build().unwrap();
+    /// let payments: Counter = Counter::default();
+    /// metrics.register("payments.processed", "Payments", payments.clone()).unwrap();
+    /// payments.inc();
+    /// let utf8 = metrics.encode_escaped(Format::OpenMetrics, Escaping::AllowUtf8).unwrap();
+    /// assert!(utf8.contains("{\"payments.processed_total\"} 1\n"));
+    /// let classic = metrics.encode(Format::OpenMetrics).unwrap();
+    /// assert!(classic.contains("\npayments_processed_total 1\n"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`HttpMetrics::encode`].
+    pub fn encode_escaped(&self, format: Format, escaping: Escaping) -> Result<String, fmt::Error> {
         #[cfg(feature = "native-histograms")]
         if format == Format::Protobuf {
             return Err(fmt::Error);
@@ -111,7 +240,7 @@ impl HttpMetrics {
         // last size, plus room for what was added since.
         let expected = self.inner.last_len.load(Relaxed);
         let mut out = String::with_capacity(expected + expected / 8 + 4096);
-        text::write(&snapshot, format, &mut out);
+        text::write(&snapshot, format, escaping, &mut out);
         self.inner.last_len.store(out.len(), Relaxed);
         Ok(out)
     }
@@ -132,10 +261,21 @@ impl HttpMetrics {
     ///
     /// When a metric's own `encode` fails.
     pub fn encode_to_vec(&self, format: Format) -> Result<Vec<u8>, fmt::Error> {
-        match format {
+        self.expose(Exposition::new(format, Escaping::Underscores))
+    }
+
+    /// Encodes every metric of the registry as `exposition` has it: the body of a
+    /// `/metrics` response whose `Content-Type` is [`Exposition::content_type`].
+    ///
+    /// # Errors
+    ///
+    /// When a metric's own `encode` fails.
+    pub fn expose(&self, exposition: Exposition) -> Result<Vec<u8>, fmt::Error> {
+        let escaping = exposition.escaping();
+        match exposition.format() {
             #[cfg(feature = "native-histograms")]
-            Format::Protobuf => Ok(protobuf::write(&self.take_snapshot(true)?)),
-            text => self.encode(text).map(String::into_bytes),
+            Format::Protobuf => Ok(protobuf::write(&self.take_snapshot(true)?, escaping)),
+            text => self.encode_escaped(text, escaping).map(String::into_bytes),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `Accept` and `Accept-Encoding` parsing (RFC 9110 §12.5).
 
-use super::Format;
+use crate::base::Escaping;
 
 /// One element of a comma-separated header: the token, its quality (`q`, default 1), and
 /// the parameters a media type of `/metrics` is told by.
@@ -10,6 +10,7 @@ struct Element<'a> {
     version: Option<&'a str>,
     proto: Option<&'a str>,
     encoding: Option<&'a str>,
+    escaping: Option<&'a str>,
 }
 
 fn elements(header: &str) -> impl Iterator<Item = Element<'_>> {
@@ -22,6 +23,7 @@ fn elements(header: &str) -> impl Iterator<Item = Element<'_>> {
             version: None,
             proto: None,
             encoding: None,
+            escaping: None,
         };
         for param in parts {
             let Some((name, value)) = param.split_once('=') else {
@@ -40,6 +42,7 @@ fn elements(header: &str) -> impl Iterator<Item = Element<'_>> {
                 "version" => out.version = Some(value),
                 "proto" => out.proto = Some(value),
                 "encoding" => out.encoding = Some(value),
+                "escaping" => out.escaping = Some(value),
                 _ => {}
             }
         }
@@ -47,44 +50,77 @@ fn elements(header: &str) -> impl Iterator<Item = Element<'_>> {
     })
 }
 
-pub(super) fn format(accept: &str) -> Format {
-    let (mut openmetrics, mut text, mut protobuf) = (0.0_f32, 0.0_f32, 0.0_f32);
-    for Element {
-        token: media,
-        q,
-        version,
-        proto,
-        encoding,
-    } in elements(accept)
+/// The media types `/metrics` serves, in the order it prefers them at equal quality.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Media {
+    Protobuf,
+    OpenMetrics1,
+    OpenMetrics0,
+    Text1,
+    Text0,
+}
+
+/// The media type of one `Accept` element `/metrics` can serve, if any.
+fn media(element: &Element<'_>) -> Option<Media> {
+    let token = element.token;
+    if token.eq_ignore_ascii_case("application/openmetrics-text") {
+        match element.version {
+            None | Some("1.0.0") => Some(Media::OpenMetrics1),
+            Some("0.0.1") => Some(Media::OpenMetrics0),
+            _ => None,
+        }
+    } else if token.eq_ignore_ascii_case("text/plain") {
+        match element.version {
+            None | Some("0.0.4") => Some(Media::Text0),
+            Some("1.0.0") => Some(Media::Text1),
+            _ => None,
+        }
+    } else if token == "*/*" || token.eq_ignore_ascii_case("text/*") {
+        Some(Media::Text0)
+    } else if cfg!(feature = "native-histograms")
+        && token.eq_ignore_ascii_case("application/vnd.google.protobuf")
+        && element.proto == Some("io.prometheus.client.MetricFamily")
+        && element
+            .encoding
+            .is_some_and(|e| e.eq_ignore_ascii_case("delimited"))
     {
-        if media.eq_ignore_ascii_case("application/openmetrics-text") {
-            if matches!(version, None | Some("1.0.0") | Some("0.0.1")) {
-                openmetrics = openmetrics.max(q);
+        Some(Media::Protobuf)
+    } else {
+        None
+    }
+}
+
+/// The media type and escaping an `Accept` value gets: the acceptable element of the highest
+/// quality (at equal quality, protobuf, then OpenMetrics 1.0.0 and 0.0.1, then the
+/// Prometheus text 1.0.0 and 0.0.4), with the escaping it asks for (`underscores` when it
+/// names none, or none known); the Prometheus text format 0.0.4 when nothing is acceptable.
+pub(super) fn negotiate(accept: &str) -> (Media, Escaping) {
+    let mut best: Option<(f32, Media, Escaping)> = None;
+    for element in elements(accept) {
+        let Some(media) = media(&element).filter(|_| element.q > 0.0) else {
+            continue;
+        };
+        let escaping = element
+            .escaping
+            .and_then(Escaping::parse)
+            .unwrap_or_default();
+        let better = match best {
+            None => true,
+            Some((q, chosen, _)) => {
+                element.q > q || (element.q == q && (media as u8) < (chosen as u8))
             }
-        } else if media.eq_ignore_ascii_case("text/plain") {
-            if matches!(version, None | Some("0.0.4")) {
-                text = text.max(q);
-            }
-        } else if media == "*/*" || media.eq_ignore_ascii_case("text/*") {
-            text = text.max(q);
-        } else if media.eq_ignore_ascii_case("application/vnd.google.protobuf")
-            && proto == Some("io.prometheus.client.MetricFamily")
-            && encoding.is_some_and(|e| e.eq_ignore_ascii_case("delimited"))
-        {
-            protobuf = protobuf.max(q);
+        };
+        if better {
+            best = Some((element.q, media, escaping));
         }
     }
-    // Only with native histograms is the protobuf format served.
-    #[cfg(feature = "native-histograms")]
-    if protobuf > 0.0 && protobuf >= openmetrics && protobuf >= text {
-        return Format::Protobuf;
-    }
-    #[cfg(not(feature = "native-histograms"))]
-    let _ = protobuf;
-    if openmetrics > 0.0 && openmetrics >= text {
-        Format::OpenMetrics
-    } else {
-        Format::Prometheus
+    match best {
+        // The formats before 1.0.0 know only the classic names.
+        Some((_, media @ (Media::OpenMetrics0 | Media::Text0), _)) => {
+            (media, Escaping::Underscores)
+        }
+        Some((_, media, escaping)) => (media, escaping),
+        None => (Media::Text0, Escaping::Underscores),
     }
 }
 
@@ -108,6 +144,11 @@ pub(crate) fn accepts_gzip(accept_encoding: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exposition::{Exposition, Format};
+
+    fn format(accept: &str) -> Format {
+        Exposition::negotiate(Some(accept)).format()
+    }
 
     #[test]
     fn prometheus_scrape_headers_get_openmetrics() {

@@ -13,12 +13,13 @@ pub(crate) use prometheus_client::encoding::prometheus_protobuf::prometheus_data
     MetricType, Quantile, Summary, Untyped,
 };
 
+use crate::base::Escaping;
 use crate::model::{Kind, NativeHistogram};
 use crate::snapshot::{ExemplarRef, FamilyRef, HistogramRef, SeriesRef, Snapshot, ValueRef};
 
-/// Every family of `snapshot` as one `/metrics` body.
-pub(crate) fn write(snapshot: &Snapshot<'_>) -> Vec<u8> {
-    let families: Vec<MetricFamily> = snapshot.families().map(family).collect();
+/// Every family of `snapshot` as one `/metrics` body, names written in `escaping`.
+pub(crate) fn write(snapshot: &Snapshot<'_>, escaping: Escaping) -> Vec<u8> {
+    let families: Vec<MetricFamily> = (snapshot.families()).map(|f| family(f, escaping)).collect();
     let mut out = Vec::with_capacity(families.iter().map(|f| f.encoded_len() + 4).sum());
     for family in &families {
         // Writing to a Vec cannot run out of space.
@@ -29,8 +30,8 @@ pub(crate) fn write(snapshot: &Snapshot<'_>) -> Vec<u8> {
     out
 }
 
-/// `family` as a message.
-pub(crate) fn family(family: FamilyRef<'_>) -> MetricFamily {
+/// `family` as a message, names written in `escaping` (which never quotes).
+pub(crate) fn family(family: FamilyRef<'_>, escaping: Escaping) -> MetricFamily {
     let (suffix, kind) = match family.kind() {
         Kind::Counter => ("_total", MetricType::Counter),
         Kind::Gauge => ("", MetricType::Gauge),
@@ -40,23 +41,27 @@ pub(crate) fn family(family: FamilyRef<'_>) -> MetricFamily {
         _ => ("", MetricType::Untyped),
     };
     MetricFamily {
-        name: format!("{}{suffix}", family.name()),
+        name: escaping.metric_name(&format!("{}{suffix}", family.name())),
         help: family.help().to_owned(),
         r#type: kind as i32,
         metric: family
             .series()
-            .map(|series| metric(series, family.kind()))
+            .map(|series| metric(series, family.kind(), escaping))
             .collect(),
         unit: family.unit().to_owned(),
     }
 }
 
-fn metric(series: SeriesRef<'_>, kind: Kind) -> Metric {
+fn metric(series: SeriesRef<'_>, kind: Kind, escaping: Escaping) -> Metric {
     let label = series
         .labels()
         .iter()
         .map(|(name, value)| LabelPair {
-            name: name.to_owned(),
+            name: if escaping.keeps(name, false) {
+                name.to_owned()
+            } else {
+                escaping.label_name(name)
+            },
             value: value.to_owned(),
         })
         .collect();

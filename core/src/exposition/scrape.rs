@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 
-use super::{negotiate, Format};
+use super::{negotiate, Exposition, Format};
 
 /// What a scraper sent: the request headers that shape the `/metrics` response.
 ///
@@ -113,7 +113,12 @@ impl ScrapeRequest {
 
     /// The negotiated format.
     pub fn format(&self) -> Format {
-        Format::negotiate(Some(&self.accept))
+        self.exposition().format()
+    }
+
+    /// The negotiated exposition: format, escaping and `Content-Type`.
+    pub fn exposition(&self) -> Exposition {
+        Exposition::negotiate(Some(&self.accept))
     }
 
     /// Whether the client accepts gzip: the response is compressed unless the metrics' gzip
@@ -149,7 +154,7 @@ impl Scrape {
     /// assert_eq!(scrape.status, 200);
     /// assert_eq!(
     ///     scrape.header("content-type"),
-    ///     Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    ///     Some("application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores")
     /// );
     /// assert!(scrape.body.ends_with(b"# EOF\n"));
     /// ```
@@ -166,7 +171,8 @@ impl Scrape {
         } else {
             0
         };
-        Self::new(request, metrics.encode_to_vec(request.format()), gzip)
+        let exposition = request.exposition();
+        Self::new(exposition, metrics.expose(exposition), gzip)
     }
 
     fn repeated_authorization() -> Self {
@@ -196,8 +202,7 @@ impl Scrape {
     }
 
     /// The answer with `encoded` as its body, compressed at `gzip` (0: not).
-    fn new(request: &ScrapeRequest, encoded: Result<Vec<u8>, std::fmt::Error>, gzip: u32) -> Self {
-        let format = request.format();
+    fn new(exposition: Exposition, encoded: Result<Vec<u8>, std::fmt::Error>, gzip: u32) -> Self {
         let body = match encoded {
             Ok(body) => body,
             Err(_) => {
@@ -210,7 +215,7 @@ impl Scrape {
             }
         };
         let mut headers = vec![
-            ("content-type", format.content_type()),
+            ("content-type", exposition.content_type()),
             ("vary", "accept, accept-encoding"),
             ("cache-control", "no-store"),
         ];

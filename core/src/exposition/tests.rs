@@ -299,7 +299,12 @@ fn the_writers_write_what_prometheus_client_writes_of_the_same_values() {
         let snapshot = metrics.take_snapshot(false).unwrap();
         let registry = replay(&snapshot, const_labels);
         let mut ours = String::new();
-        super::text::write_families(http_families(&snapshot), Format::OpenMetrics, &mut ours);
+        super::text::write_families(
+            http_families(&snapshot),
+            Format::OpenMetrics,
+            crate::base::Escaping::Underscores,
+            &mut ours,
+        );
         let mut theirs = String::new();
         prometheus_client::encoding::text::encode(&mut theirs, &registry).unwrap();
         assert_eq!(
@@ -312,7 +317,7 @@ fn the_writers_write_what_prometheus_client_writes_of_the_same_values() {
             let snapshot = metrics.take_snapshot(true).unwrap();
             let registry = replay(&snapshot, const_labels);
             let ours: Vec<_> = http_families(&snapshot)
-                .map(super::protobuf::family)
+                .map(|f| super::protobuf::family(f, crate::base::Escaping::Underscores))
                 .collect();
             let theirs =
                 prometheus_client::encoding::prometheus_protobuf::encode(&registry).unwrap();

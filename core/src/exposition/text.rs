@@ -17,7 +17,7 @@
 
 use std::fmt::Write as _;
 
-use crate::base::escape_into;
+use crate::base::{escape_into, is_metric_name, Escaping};
 use crate::model::{float, Kind, Number};
 #[cfg(feature = "exemplars")]
 use crate::snapshot::view::ExemplarInner;
@@ -25,20 +25,22 @@ use crate::snapshot::view::{FamilyInner, SeriesInner};
 use crate::snapshot::{ExemplarRef, FamilyRef, HistogramRef, SeriesRef, Snapshot, ValueRef};
 use crate::Format;
 
-/// Appends every family of `snapshot` in `format` (OpenMetrics or Prometheus text) to `out`.
-pub(crate) fn write(snapshot: &Snapshot<'_>, format: Format, out: &mut String) {
-    write_families(snapshot.families(), format, out);
+/// Appends every family of `snapshot` in `format` (OpenMetrics or Prometheus text) to `out`,
+/// its names written as `escaping` has them.
+pub(crate) fn write(snapshot: &Snapshot<'_>, format: Format, escaping: Escaping, out: &mut String) {
+    write_families(snapshot.families(), format, escaping, out);
 }
 
 /// Appends `families` in `format`, `# EOF` last in OpenMetrics.
 pub(crate) fn write_families<'s>(
     families: impl Iterator<Item = FamilyRef<'s>>,
     format: Format,
+    escaping: Escaping,
     out: &mut String,
 ) {
     let openmetrics = format == Format::OpenMetrics;
     for family in families {
-        Writer::new(&mut *out, openmetrics, family).family();
+        Writer::new(&mut *out, openmetrics, escaping, family).family();
     }
     if openmetrics {
         out.push_str("# EOF\n");
@@ -51,7 +53,13 @@ pub(crate) fn families_text(families: &[crate::model::Family], format: Format) -
     let mut out = String::new();
     for family in families {
         let family = FamilyRef(FamilyInner::Owned(family));
-        Writer::new(&mut out, format == Format::OpenMetrics, family).family();
+        Writer::new(
+            &mut out,
+            format == Format::OpenMetrics,
+            Escaping::Underscores,
+            family,
+        )
+        .family();
     }
     out
 }
@@ -59,26 +67,71 @@ pub(crate) fn families_text(families: &[crate::model::Family], format: Format) -
 struct Writer<'o, 's> {
     out: &'o mut String,
     openmetrics: bool,
+    escaping: Escaping,
     family: FamilyRef<'s>,
     /// The family's name, which every sample line begins with.
     name: &'s str,
-    /// The HTTP families' constant labels, rendered.
+    /// Whether the name goes inside the braces, quoted (`allow-utf-8`, a name outside the
+    /// classic set).
+    quoted: bool,
+    /// The HTTP families' constant labels, rendered: `None` when the label names must be
+    /// escaped one by one.
     const_text: Option<&'s str>,
 }
 
 impl<'o, 's> Writer<'o, 's> {
-    fn new(out: &'o mut String, openmetrics: bool, family: FamilyRef<'s>) -> Self {
+    fn new(
+        out: &'o mut String,
+        openmetrics: bool,
+        escaping: Escaping,
+        family: FamilyRef<'s>,
+    ) -> Self {
         let const_text = match family.0 {
-            FamilyInner::Http(read, _) => Some(read.families.const_text.as_str()),
-            FamilyInner::Owned(_) => None,
+            FamilyInner::Http(read, _) if escaping != Escaping::Dots => {
+                Some(read.families.const_text.as_str())
+            }
+            _ => None,
         };
+        let name = family.name();
         Self {
             out,
             openmetrics,
+            escaping,
             family,
-            name: family.name(),
+            name,
+            quoted: escaping == Escaping::AllowUtf8 && !is_metric_name(name),
             const_text,
         }
+    }
+}
+
+/// Appends metric name `name` `suffix` as `escaping` writes it, quoted when `allow-utf-8`
+/// keeps a name outside the classic set.
+fn push_metric_name(out: &mut String, escaping: Escaping, name: &str, suffix: &str) {
+    if escaping.keeps(name, true) && (suffix.is_empty() || escaping != Escaping::Dots) {
+        out.push_str(name);
+        out.push_str(suffix);
+    } else if escaping == Escaping::AllowUtf8 {
+        out.push('"');
+        escape_into(name, out);
+        out.push_str(suffix);
+        out.push('"');
+    } else {
+        escaping.write_name(&format!("{name}{suffix}"), true, out);
+    }
+}
+
+/// Appends label name `name` as `escaping` writes it, quoted when `allow-utf-8` keeps a name
+/// outside the classic set.
+fn push_label_name(out: &mut String, escaping: Escaping, name: &str) {
+    if escaping.keeps(name, false) {
+        out.push_str(name);
+    } else if escaping == Escaping::AllowUtf8 {
+        out.push('"');
+        escape_into(name, out);
+        out.push('"');
+    } else {
+        escaping.write_name(name, false, out);
     }
 }
 
@@ -115,8 +168,7 @@ impl Writer<'_, '_> {
         let out = &mut *self.out;
         for (line, text) in [("# HELP ", None), ("# TYPE ", Some(kind))] {
             out.push_str(line);
-            out.push_str(family.name());
-            out.push_str(suffix);
+            push_metric_name(out, self.escaping, family.name(), suffix);
             out.push(' ');
             match text {
                 Some(kind) => out.push_str(kind),
@@ -127,7 +179,7 @@ impl Writer<'_, '_> {
         }
         if self.openmetrics && !family.unit().is_empty() {
             out.push_str("# UNIT ");
-            out.push_str(family.name());
+            push_metric_name(out, self.escaping, family.name(), "");
             out.push(' ');
             out.push_str(family.unit());
             out.push('\n');
@@ -137,8 +189,14 @@ impl Writer<'_, '_> {
     /// `name` `suffix`, the series' labels with `extra` among them, and a space.
     fn sample(&mut self, series: SeriesRef<'_>, suffix: &str, extra: Option<Placed<'_>>) {
         let out = &mut *self.out;
-        out.push_str(self.name);
-        out.push_str(suffix);
+        if self.quoted {
+            out.push_str("{\"");
+            escape_into(self.name, out);
+            out.push_str(suffix);
+            out.push('"');
+        } else {
+            push_metric_name(out, self.escaping, self.name, suffix);
+        }
         if let (Some(rendered), Some(const_text)) = (series.rendered(), self.const_text) {
             // The constant labels and `le` come rendered with their trailing commas.
             out.push('{');
@@ -163,21 +221,24 @@ impl Writer<'_, '_> {
             Some(_) => series.registry_labels().min(len),
         };
         if len == 0 && extra.is_none() {
-            out.push(' ');
+            out.push_str(if self.quoted { "} " } else { " " });
             return;
         }
-        out.push('{');
-        let mut separator = "";
+        let mut separator = if self.quoted { "," } else { "" };
+        if !self.quoted {
+            out.push('{');
+        }
         for (i, (name, value)) in labels.iter().enumerate() {
             if i == extra_at {
                 if let Some(placed) = extra {
+                    out.push_str(separator);
                     placed.extra.write(out);
                     separator = ",";
                 }
             }
             out.push_str(separator);
             separator = ",";
-            out.push_str(name);
+            push_label_name(out, self.escaping, name);
             out.push_str("=\"");
             escape_into(value, out);
             out.push('"');
@@ -214,8 +275,8 @@ impl Writer<'_, '_> {
         self.sample(series, "_count", None);
         self.out
             .push_str(itoa::Buffer::new().format(histogram.count()));
-        let http_le = match (self.family.0, series.0) {
-            (FamilyInner::Http(read, family), SeriesInner::Http(..)) => {
+        let http_le = match (self.family.0, series.0, self.const_text) {
+            (FamilyInner::Http(read, family), SeriesInner::Http(..), Some(_)) => {
                 Some(read.families.le_labels(family))
             }
             _ => None,

@@ -14,16 +14,20 @@ use crate::HttpMetrics;
 impl HttpMetrics {
     /// Registers an application metric on the shared registry; it appears on `/metrics`.
     /// Names follow prometheus-client's rules: a counter gains `_total`, help gains a final
-    /// `.`. The help text may contain any characters; each format escapes it.
+    /// `.`. The help text may contain any characters; each format escapes it. A name may be
+    /// any UTF-8, as Prometheus 3 has it (`payments.processed`): scrapers that allow UTF-8
+    /// names get it as it is, the others escaped (see [`Exposition`](crate::Exposition)).
     ///
     /// # Errors
     ///
-    /// [`RegisterError::InvalidName`] when `name` is not a metric name, and
-    /// [`RegisterError::Taken`] when a name the family would write (`name`, and for a counter
-    /// `name_total`, for a histogram `name_bucket`, `name_sum`, `name_count`, …) is one that
-    /// a family of the registry already writes — the HTTP families, the process metrics, the
-    /// library's own, or anything registered before. Nothing is registered then: a scrape
-    /// never declares one family twice. The same holds for every `register*` method.
+    /// [`RegisterError::InvalidName`] when `name` is empty, and [`RegisterError::Taken`]
+    /// when a name the family would write (`name`, and for a counter `name_total`, for a
+    /// histogram `name_bucket`, `name_sum`, `name_count`, …), as it is or escaped to the
+    /// classic character set (`payments.processed` is `payments_processed` there), is one
+    /// that a family of the registry already writes — the HTTP families, the process
+    /// metrics, the library's own, or anything registered before. Nothing is registered
+    /// then: a scrape never declares one family twice. The same holds for every
+    /// `register*` method.
     ///
     /// ```
     /// use http_metrics_core::prometheus_client::metrics::counter::Counter;

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::base::{is_metric_name, names, Kind, RegisterError};
+use crate::base::{names, Escaping, Kind, RegisterError};
 
 /// Every name the registry's families write, with the family that writes it.
 #[derive(Debug, Default)]
@@ -32,17 +32,21 @@ impl TakenNames {
         taken.get(name).cloned()
     }
 
-    /// Records family `name` of `kind` unless its name is not a metric name, or a name it
-    /// would write is another family's.
+    /// Records family `name` of `kind` unless its name is empty, or a name it would write is
+    /// another family's, as it is or as a scraper of classic names gets it.
     pub(crate) fn take(&self, name: &str, kind: Kind) -> Result<(), RegisterError> {
-        if !is_metric_name(name) {
+        if name.is_empty() {
             return Err(RegisterError::InvalidName {
                 name: name.to_owned(),
-                why: "a metric name is letters, digits, '_' and ':', not starting with a digit"
-                    .into(),
+                why: "a metric name is not empty".into(),
             });
         }
-        let written = names(name, kind);
+        let mut written = names(name, kind);
+        // A scraper of classic names gets it escaped: that name must be free too.
+        let classic = Escaping::Underscores.metric_name(name);
+        if classic != name {
+            written.extend(names(&classic, kind));
+        }
         let mut taken = self.0.write().unwrap_or_else(|e| e.into_inner());
         if let Some((clash, holder)) = written.iter().find_map(|n| Some((n, taken.get(n)?))) {
             return Err(RegisterError::Taken {
@@ -71,8 +75,8 @@ mod tests {
             "cannot register \"jobs_total\": the name \"jobs_total\" is already written by the family \"jobs\""
         );
         assert_eq!(
-            taken.take("9lives", Kind::Gauge).unwrap_err().to_string(),
-            "cannot register \"9lives\": a metric name is letters, digits, '_' and ':', not starting with a digit"
+            taken.take("", Kind::Gauge).unwrap_err().to_string(),
+            "cannot register \"\": a metric name is not empty"
         );
         taken.take("t_seconds", Kind::Histogram).unwrap();
         assert!(matches!(

@@ -96,21 +96,36 @@ fn a_name_registered_before_is_refused_whatever_registered_it() {
 }
 
 #[test]
-fn a_name_that_is_no_metric_name_is_refused() {
+fn an_empty_name_is_refused_and_any_other_utf8_name_taken() {
     let metrics = HttpMetrics::new();
-    for name in ["", "9lives", "a-b", "a b"] {
-        let refused = metrics.register(name, "", Counter::<u64>::default());
-        assert!(
-            matches!(refused, Err(RegisterError::InvalidName { .. })),
-            "{name:?}"
-        );
-        let summary = Summary::builder().build().unwrap();
-        let refused = metrics.register_summary(name, "", &summary);
-        assert!(
-            matches!(refused, Err(RegisterError::InvalidName { .. })),
-            "{name:?}"
-        );
+    let refused = metrics.register("", "", Counter::<u64>::default());
+    assert!(matches!(refused, Err(RegisterError::InvalidName { .. })));
+    let summary = Summary::builder().build().unwrap();
+    let refused = metrics.register_summary("", "", &summary);
+    assert!(matches!(refused, Err(RegisterError::InvalidName { .. })));
+    // Prometheus 3's names: any UTF-8.
+    for name in ["9lives", "a-b", "payments.processed", "é"] {
+        metrics
+            .register(name, "", Counter::<u64>::default())
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"));
     }
+}
+
+#[test]
+fn a_name_that_a_classic_scrape_would_write_as_another_is_refused() {
+    let metrics = HttpMetrics::new();
+    metrics
+        .register("payments.processed", "", Counter::<u64>::default())
+        .unwrap();
+    // Escaped to classic names, both would be `payments_processed`.
+    assert_eq!(
+        holder(metrics.register("payments_processed", "", Counter::<u64>::default())),
+        "payments_processed by payments.processed"
+    );
+    assert_eq!(
+        holder(metrics.register("payments-processed", "", Counter::<u64>::default())),
+        "payments_processed by payments.processed"
+    );
 }
 
 #[test]

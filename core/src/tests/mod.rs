@@ -3,6 +3,7 @@
 
 mod body_sizes;
 mod durations;
+mod escaping;
 #[cfg(feature = "exemplars")]
 mod exemplars;
 #[cfg(feature = "native-histograms")]

@@ -502,7 +502,7 @@ async fn exposition_is_negotiated_and_compressed() {
         .unwrap();
     assert_eq!(
         om.headers()["content-type"],
-        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
     );
     let body = om.into_body().collect().await.unwrap().to_bytes();
     assert!(body.ends_with(b"# EOF\n"));

@@ -76,7 +76,7 @@ fn from_a_plain_thread_it_serves_negotiates_refuses_and_shuts_down() {
     assert_eq!(status, 200);
     assert_eq!(
         content_type,
-        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
     );
     assert_eq!(encoding, "gzip");
     let mut text = String::new();

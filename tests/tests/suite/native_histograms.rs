@@ -51,7 +51,7 @@ async fn scrape(client: &reqwest::Client, base: &str) -> Vec<MetricFamily> {
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],
-        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores"
     );
     let body = response.bytes().await.unwrap();
     let mut buf = &body[..];

@@ -268,7 +268,7 @@ const ORDERS: &[(&str, f64)] = &[
         7.0,
     ),
     (
-        r#"orders_service_info{job="$job",version="0.1.0",environment="e2e"}"#,
+        r#"orders_service_info{job="$job",version="$version",environment="e2e"}"#,
         1.0,
     ),
     // The guide's e-commerce metrics: no order named a category.
@@ -389,7 +389,9 @@ async fn prometheus_stores_exactly_what_the_services_did() {
             ORDERS
         };
         for (query, expected) in expectations {
-            let query = query.replace("$job", job);
+            let query = query
+                .replace("$job", job)
+                .replace("$version", env!("CARGO_PKG_VERSION"));
             assert_eq!(prometheus.value(&query).await, Some(*expected), "{query}");
         }
     }

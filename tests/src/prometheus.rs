@@ -127,6 +127,19 @@ impl Prometheus {
         .await
     }
 
+    /// Starts Prometheus accepting remote-write and storing native histograms and exemplars
+    /// (`--web.enable-remote-write-receiver --enable-feature=native-histograms,exemplar-storage`).
+    pub async fn start_receiver_with_native_histograms_and_exemplars() -> Self {
+        Self::start_flags(
+            &[],
+            &[
+                "--web.enable-remote-write-receiver",
+                "--enable-feature=native-histograms,exemplar-storage",
+            ],
+        )
+        .await
+    }
+
     /// Starts Prometheus scraping `targets` and evaluating the rule files `rules` every
     /// second.
     pub async fn start_with_rules(targets: &[(&str, &str)], rules: &[PathBuf]) -> Self {

@@ -770,3 +770,73 @@ async fn shutdown_does_not_sit_out_a_long_retry_after() {
         Some("the receiver answered 503 Service Unavailable: maintenance")
     );
 }
+
+/// Remote-write carries what a scrape does: a native histogram (its `histogram_count` the
+/// requests, in a Prometheus storing native histograms) beside the classic series, and the
+/// traces as exemplars on the counter, on the bucket each request fell in and on the native
+/// histogram (returned by `query_exemplars`).
+#[cfg(all(feature = "native-histograms", feature = "exemplars"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_histograms_and_exemplars_arrive_as_a_scrape_has_them() {
+    use http_metrics_core::{Exemplars, NativeHistograms};
+    const TRACE: &str = "5b8efff798038103d269b633813fc60c";
+    const SPAN: &str = "eee19b7ec3c1b174";
+    let prometheus = Prometheus::start_receiver_with_native_histograms_and_exemplars().await;
+    let metrics = HttpMetrics::builder()
+        .process_metrics(false)
+        .exemplars(Exemplars::traceparent())
+        .native_histograms(NativeHistograms::new())
+        .build()
+        .unwrap();
+    let app = axum::Router::new()
+        .route("/pay", axum::routing::post(|| async { "paid" }))
+        .layer(tower_metrics::MetricsLayer::with_metrics(&metrics));
+    for _ in 0..5 {
+        let request = http::Request::post("/pay")
+            .header("traceparent", format!("00-{TRACE}-{SPAN}-01"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+    }
+    let writer = sender(&prometheus.write_url()).start(&metrics).unwrap();
+    let count = r#"histogram_count(http_request_duration_seconds{job="t",route="/pay"})"#;
+    prometheus
+        .wait_until("no native histogram", || async {
+            prometheus.value(count).await == Some(5.0)
+        })
+        .await;
+    let classic = r#"http_request_duration_seconds_count{job="t",route="/pay"}"#;
+    assert_eq!(prometheus.value(classic).await, Some(5.0));
+    let mut found = Vec::new();
+    for selector in [
+        "http_request_duration_seconds",
+        "http_request_duration_seconds_bucket",
+        "http_requests_total",
+    ] {
+        for (series, exemplar) in prometheus.exemplars(selector).await {
+            assert_eq!(
+                (exemplar["trace_id"].as_str(), exemplar["span_id"].as_str()),
+                (Some(TRACE), Some(SPAN)),
+                "{selector}"
+            );
+            found.push(series["__name__"].as_str().unwrap().to_owned());
+        }
+    }
+    found.sort();
+    found.dedup();
+    assert_eq!(
+        found,
+        [
+            "http_request_duration_seconds",
+            "http_request_duration_seconds_bucket",
+            "http_requests_total"
+        ],
+        "{}",
+        prometheus.log()
+    );
+    assert_clean(&shutdown(writer).await);
+}

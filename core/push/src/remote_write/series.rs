@@ -14,7 +14,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Range;
 
 use hashbrown::HashTable;
-use http_metrics_core::snapshot::{FamilyRef, SeriesRef, Snapshot, ValueRef};
+use http_metrics_core::snapshot::{ExemplarRef, FamilyRef, SeriesRef, Snapshot, ValueRef};
 
 use super::wire;
 
@@ -36,8 +36,13 @@ impl Encoded {
         self.ends.len()
     }
 
-    fn push(&mut self, labels: &[u8], value: f64, timestamp_ms: i64) {
-        wire::time_series(&mut self.bytes, labels, value, timestamp_ms);
+    fn push(&mut self, labels: &[u8], value: f64, timestamp_ms: i64, exemplar: &[u8]) {
+        wire::time_series(&mut self.bytes, labels, value, timestamp_ms, exemplar);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn push_histogram(&mut self, labels: &[u8], histogram: &[u8]) {
+        wire::histogram_series(&mut self.bytes, labels, histogram);
         self.ends.push(self.bytes.len());
     }
 
@@ -106,6 +111,8 @@ pub(crate) struct SeriesTable {
     lines: Vec<Line>,
     /// The samples' buffer of a batch done with, for the next read.
     spare: Encoded,
+    /// The exemplars and native histograms of the series being read, encoded.
+    scratch: Vec<u8>,
 }
 
 /// What one push of the registry holds.
@@ -115,11 +122,16 @@ pub(crate) struct Batch {
     pub(crate) metadata: Vec<Metadata>,
 }
 
-/// One sample a series writes: the suffix of its name, a label it adds, and its value.
+/// One sample a series writes: the suffix of its name, a label it adds, and its value; or,
+/// for a native histogram, the histogram itself (`native`, under the family's own name).
 struct Line {
     suffix: &'static str,
     extra: Extra,
     value: f64,
+    /// The encoded `Exemplar` (a sample) or `Histogram` (`native`) in the table's scratch
+    /// buffer.
+    payload: std::ops::Range<usize>,
+    native: bool,
 }
 
 /// The label a sample adds to its series': a bucket's upper bound, a summary's quantile.
@@ -154,6 +166,7 @@ impl SeriesTable {
             generation: 0,
             lines: Vec::new(),
             spare: Encoded::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -204,16 +217,19 @@ impl SeriesTable {
     ) {
         let mut lines = std::mem::take(&mut self.lines);
         lines.clear();
-        push_lines(series.value(), &mut lines);
-        self.write_samples(family, series, &lines, timestamp_ms, out);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        push_lines(series.value(), timestamp_ms, &mut lines, &mut scratch);
+        self.write_samples(family, series, (&lines, &scratch), timestamp_ms, out);
         self.lines = lines;
+        self.scratch = scratch;
     }
 
     fn write_samples(
         &mut self,
         family: FamilyRef<'_>,
         series: SeriesRef<'_>,
-        lines: &[Line],
+        (lines, scratch): (&[Line], &[u8]),
         timestamp_ms: i64,
         out: &mut Encoded,
     ) {
@@ -248,7 +264,12 @@ impl SeriesTable {
             return;
         };
         for (labels, line) in samples.iter().zip(lines) {
-            out.push(labels, line.value, timestamp_ms);
+            let payload = &scratch[line.payload.clone()];
+            if line.native {
+                out.push_histogram(labels, payload);
+            } else {
+                out.push(labels, line.value, timestamp_ms, payload);
+            }
         }
     }
 
@@ -348,41 +369,76 @@ impl SeriesTable {
                 return true;
             }
             for labels in entry.samples.iter().flat_map(SampleLabels::iter) {
-                out.push(labels, f64::from_bits(STALE_NAN), timestamp_ms);
+                out.push(labels, f64::from_bits(STALE_NAN), timestamp_ms, &[]);
             }
             false
         });
     }
 }
 
-/// Appends the samples a series writes to `out`, in the order the text formats write them.
-fn push_lines(value: ValueRef<'_>, out: &mut Vec<Line>) {
-    let line = |suffix, value| Line {
-        suffix,
-        extra: Extra::None,
-        value,
+/// Appends the samples a series writes to `out`, in the order the text formats write them,
+/// then its native histogram if it has one; their exemplars and the histogram go encoded
+/// into `scratch`.
+fn push_lines(value: ValueRef<'_>, timestamp_ms: i64, out: &mut Vec<Line>, scratch: &mut Vec<u8>) {
+    let mut line = |suffix, extra, value, exemplar: Option<ExemplarRef<'_>>| {
+        let start = scratch.len();
+        if let Some(exemplar) = exemplar {
+            let labels = exemplar.labels();
+            let at = exemplar
+                .timestamp()
+                .map_or(timestamp_ms, |seconds| (seconds * 1000.0) as i64);
+            let pairs = labels.iter().map(|(n, v)| (&**n, &**v));
+            wire::exemplar(scratch, pairs, exemplar.value(), at);
+        }
+        out.push(Line {
+            suffix,
+            extra,
+            value,
+            payload: start..scratch.len(),
+            native: false,
+        });
     };
     match value {
-        ValueRef::Counter(total, _) => out.push(line("_total", total.as_f64())),
-        ValueRef::Gauge(value) => out.push(line("", value.as_f64())),
-        ValueRef::Info => out.push(line("_info", 1.0)),
+        ValueRef::Counter(total, exemplar) => line("_total", Extra::None, total.as_f64(), exemplar),
+        ValueRef::Gauge(value) => line("", Extra::None, value.as_f64(), None),
+        ValueRef::Info => line("_info", Extra::None, 1.0, None),
         ValueRef::Histogram(histogram) => {
-            out.push(line("_sum", histogram.sum()));
-            out.push(line("_count", histogram.count() as f64));
-            out.extend(histogram.buckets().map(|bucket| Line {
-                suffix: "_bucket",
-                extra: Extra::Le(bucket.upper_bound),
-                value: bucket.count as f64,
-            }));
+            line("_sum", Extra::None, histogram.sum(), None);
+            line("_count", Extra::None, histogram.count() as f64, None);
+            for bucket in histogram.buckets() {
+                let le = Extra::Le(bucket.upper_bound);
+                line("_bucket", le, bucket.count as f64, bucket.exemplar);
+            }
+            if let Some(native) = histogram.native() {
+                // The native histogram carries the buckets' exemplars too, as a scrape
+                // stores them.
+                let exemplars: Vec<std::ops::Range<usize>> = (out.iter())
+                    .filter(|l| l.suffix == "_bucket" && !l.payload.is_empty())
+                    .map(|l| l.payload.clone())
+                    .collect();
+                let mut message = Vec::new();
+                wire::native_histogram(&mut message, native, histogram.sum(), timestamp_ms);
+                let copied: Vec<Vec<u8>> = exemplars
+                    .iter()
+                    .map(|r| scratch[r.clone()].to_vec())
+                    .collect();
+                let start = scratch.len();
+                wire::histogram_fields(scratch, &message, copied.iter().map(Vec::as_slice));
+                out.push(Line {
+                    suffix: "",
+                    extra: Extra::None,
+                    value: 0.0,
+                    payload: start..scratch.len(),
+                    native: true,
+                });
+            }
         }
         ValueRef::Summary(summary) => {
-            out.extend(summary.quantiles.iter().map(|&(quantile, value)| Line {
-                suffix: "",
-                extra: Extra::Quantile(quantile),
-                value,
-            }));
-            out.push(line("_sum", summary.sum));
-            out.push(line("_count", summary.count as f64));
+            for &(quantile, value) in &summary.quantiles {
+                line("", Extra::Quantile(quantile), value, None);
+            }
+            line("_sum", Extra::None, summary.sum, None);
+            line("_count", Extra::None, summary.count as f64, None);
         }
         _ => {}
     }

@@ -56,12 +56,22 @@ pub(crate) fn label(out: &mut Vec<u8>, name: &str, value: &str) {
 }
 
 /// Appends one `TimeSeries` message of one sample, as field 1 of a `WriteRequest`: `labels`
-/// are the series' encoded `Label` messages.
-pub(crate) fn time_series(out: &mut Vec<u8>, labels: &[u8], value: f64, timestamp_ms: i64) {
+/// are the series' encoded `Label` messages, `exemplar` an encoded `Exemplar` message (see
+/// [`exemplar`]) or empty.
+pub(crate) fn time_series(
+    out: &mut Vec<u8>,
+    labels: &[u8],
+    value: f64,
+    timestamp_ms: i64,
+    exemplar: &[u8],
+) {
     // int64 travels as its two's complement.
     let timestamp = timestamp_ms as u64;
     let sample_len = 9 + 1 + varint_len(timestamp);
-    let series_len = labels.len() + 1 + varint_len(sample_len as u64) + sample_len;
+    let mut series_len = labels.len() + 1 + varint_len(sample_len as u64) + sample_len;
+    if !exemplar.is_empty() {
+        series_len += 1 + varint_len(exemplar.len() as u64) + exemplar.len();
+    }
     out.push(0x0a);
     varint(out, series_len as u64);
     out.extend_from_slice(labels);
@@ -71,6 +81,111 @@ pub(crate) fn time_series(out: &mut Vec<u8>, labels: &[u8], value: f64, timestam
     out.extend_from_slice(&value.to_bits().to_le_bytes());
     out.push(0x10);
     varint(out, timestamp);
+    if !exemplar.is_empty() {
+        bytes_field(out, 0x1a, exemplar);
+    }
+}
+
+/// Appends one `TimeSeries` message of one native histogram as field 1 of a `WriteRequest`:
+/// `fields` are its `histograms` and `exemplars` fields, encoded (see [`histogram_fields`]).
+pub(crate) fn histogram_series(out: &mut Vec<u8>, labels: &[u8], fields: &[u8]) {
+    out.push(0x0a);
+    varint(out, (labels.len() + fields.len()) as u64);
+    out.extend_from_slice(labels);
+    out.extend_from_slice(fields);
+}
+
+/// Appends a `TimeSeries`' `histograms` field of `histogram` (an encoded `Histogram`
+/// message) and an `exemplars` field for each of `exemplars` (encoded `Exemplar` messages).
+pub(crate) fn histogram_fields<'a>(
+    out: &mut Vec<u8>,
+    histogram: &[u8],
+    exemplars: impl IntoIterator<Item = &'a [u8]>,
+) {
+    bytes_field(out, 0x22, histogram);
+    for exemplar in exemplars {
+        bytes_field(out, 0x1a, exemplar);
+    }
+}
+
+/// Appends an `Exemplar` message's fields: its labels, value and timestamp.
+pub(crate) fn exemplar<'a>(
+    out: &mut Vec<u8>,
+    labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+    value: f64,
+    timestamp_ms: i64,
+) {
+    for (name, value) in labels {
+        label(out, name, value);
+    }
+    out.push(0x11);
+    out.extend_from_slice(&value.to_bits().to_le_bytes());
+    out.push(0x18);
+    varint(out, timestamp_ms as u64);
+}
+
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+/// Appends the `BucketSpan` messages of `spans` as field `tag`, and their deltas, packed, as
+/// field `tag + 1`.
+fn spans(out: &mut Vec<u8>, tag: u8, spans: &[(i32, u32)], deltas: &[i64]) {
+    for &(offset, length) in spans {
+        let offset = zigzag(i64::from(offset));
+        let len = 2 + varint_len(offset) + varint_len(u64::from(length));
+        out.push(tag);
+        varint(out, len as u64);
+        out.push(0x08);
+        varint(out, offset);
+        out.push(0x10);
+        varint(out, u64::from(length));
+    }
+    if !deltas.is_empty() {
+        let len: usize = deltas.iter().map(|&d| varint_len(zigzag(d))).sum();
+        out.push(tag + 8);
+        varint(out, len as u64);
+        for &delta in deltas {
+            varint(out, zigzag(delta));
+        }
+    }
+}
+
+/// Appends a `Histogram` message's fields for native histogram `native` of `sum`, at
+/// `timestamp_ms`: its count is its buckets' total, as Prometheus requires.
+pub(crate) fn native_histogram(
+    out: &mut Vec<u8>,
+    native: &http_metrics_core::model::NativeHistogram,
+    sum: f64,
+    timestamp_ms: i64,
+) {
+    let total = |deltas: &[i64]| {
+        let mut count = 0i64;
+        deltas
+            .iter()
+            .map(|d| {
+                count += d;
+                count as u64
+            })
+            .sum::<u64>()
+    };
+    let count = native.zero_count + total(&native.positive_deltas) + total(&native.negative_deltas);
+    out.push(0x08);
+    varint(out, count);
+    out.push(0x19);
+    out.extend_from_slice(&sum.to_bits().to_le_bytes());
+    out.push(0x20);
+    varint(out, zigzag(i64::from(native.schema)));
+    out.push(0x29);
+    out.extend_from_slice(&native.zero_threshold.to_bits().to_le_bytes());
+    out.push(0x30);
+    varint(out, native.zero_count);
+    // Negative spans are field 8 (deltas 9), positive 11 (deltas 12): `tag + 8` is the
+    // deltas' tag with wire type 2.
+    spans(out, 0x42, &native.negative_spans, &native.negative_deltas);
+    spans(out, 0x5a, &native.positive_spans, &native.positive_deltas);
+    out.push(0x78);
+    varint(out, timestamp_ms as u64);
 }
 
 /// Encodes a `WriteRequest` of `series` (encoded `TimeSeries` messages, as

@@ -239,6 +239,22 @@ pub struct NativeHistogram {
     pub exemplars: Vec<Exemplar>,
 }
 
+impl NativeHistogram {
+    /// The observations it counts: its zero bucket's and every bucket's.
+    pub fn count(&self) -> u64 {
+        let side = |deltas: &[i64]| {
+            let mut count = 0i64;
+            (deltas.iter())
+                .map(|d| {
+                    count += d;
+                    count as u64
+                })
+                .sum::<u64>()
+        };
+        self.zero_count + side(&self.positive_deltas) + side(&self.negative_deltas)
+    }
+}
+
 /// A summary: its quantiles, sum and count.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {

@@ -370,7 +370,9 @@ impl<'s> HistogramRef<'s> {
     pub fn count(&self) -> u64 {
         match self.0 {
             HistogramInner::Owned(h) => h.count,
-            HistogramInner::Http { native, count, .. } => native.map_or(count, native_total),
+            HistogramInner::Http { native, count, .. } => {
+                native.map_or(count, NativeHistogram::count)
+            }
         }
     }
 
@@ -412,21 +414,6 @@ impl<'s> HistogramRef<'s> {
             HistogramInner::Http { native, .. } => native,
         }
     }
-}
-
-/// The observations a native histogram counts: its zero bucket's and every bucket's.
-fn native_total(native: &NativeHistogram) -> u64 {
-    let side = |deltas: &[i64]| {
-        let mut count = 0i64;
-        deltas
-            .iter()
-            .map(|d| {
-                count += d;
-                count as u64
-            })
-            .sum::<u64>()
-    };
-    native.zero_count + side(&native.positive_deltas) + side(&native.negative_deltas)
 }
 
 /// One classic bucket of a [`HistogramRef`].

@@ -159,17 +159,7 @@ pub(crate) fn native_histogram(
     sum: f64,
     timestamp_ms: i64,
 ) {
-    let total = |deltas: &[i64]| {
-        let mut count = 0i64;
-        deltas
-            .iter()
-            .map(|d| {
-                count += d;
-                count as u64
-            })
-            .sum::<u64>()
-    };
-    let count = native.zero_count + total(&native.positive_deltas) + total(&native.negative_deltas);
+    let count = native.count();
     out.push(0x08);
     varint(out, count);
     out.push(0x19);

@@ -127,6 +127,8 @@ struct Options {
     resource_labels: Vec<String>,
     without_target_info: bool,
     without_scope_labels: bool,
+    /// Metric and label names as OpenTelemetry wrote them, with the unit and type suffixes.
+    utf8_names: bool,
 }
 
 impl Default for PrometheusReader {
@@ -184,6 +186,40 @@ impl PrometheusReaderBuilder {
     /// Leaves out the `otel_scope_name` and `otel_scope_version` labels.
     pub fn without_scope_labels(mut self) -> Self {
         self.options.without_scope_labels = true;
+        self
+    }
+
+    /// Keeps metric and label names as OpenTelemetry wrote them, in UTF-8, with only the
+    /// unit and type suffixes added (`payments.duration` of unit `s` is
+    /// `payments.duration_seconds`, attribute `payment.method` its label): Prometheus' OTLP
+    /// translation strategy `NoUTF8EscapingWithSuffixes`, for Prometheus 3, which scrapes
+    /// them as they are. Scrapers of classic names get them escaped (see
+    /// `http_metrics_core::Exposition`). Without it, names are translated to the classic
+    /// character set (`payments_duration_seconds`, `payment_method`), the default strategy.
+    ///
+    /// ```
+    /// use http_metrics_core::names::Escaping;
+    /// use http_metrics_core::{Format, HttpMetrics};
+    /// use http_metrics_opentelemetry::PrometheusReader;
+    /// use opentelemetry::metrics::MeterProvider as _;
+    /// use opentelemetry::KeyValue;
+    /// use opentelemetry_sdk::metrics::SdkMeterProvider;
+    ///
+    /// let metrics = HttpMetrics::builder().process_metrics(false).build().unwrap();
+    /// let reader = PrometheusReader::builder()
+    ///     .without_name_escaping()
+    ///     .without_target_info()
+    ///     .without_scope_labels()
+    ///     .build();
+    /// metrics.register_opentelemetry(&reader);
+    /// let provider = SdkMeterProvider::builder().with_reader(reader.clone()).build();
+    /// let payments = provider.meter("shop").u64_counter("payments.processed").build();
+    /// payments.add(1, &[KeyValue::new("payment.method", "card")]);
+    /// let text = metrics.encode_escaped(Format::OpenMetrics, Escaping::AllowUtf8).unwrap();
+    /// assert!(text.contains("{\"payments.processed_total\",\"payment.method\"=\"card\"} 1\n"), "{text}");
+    /// ```
+    pub fn without_name_escaping(mut self) -> Self {
+        self.options.utf8_names = true;
         self
     }
 
@@ -338,11 +374,15 @@ fn translate<'a>(
         .filter_map(|key| {
             let value = resource.get(&opentelemetry::Key::from(key.clone()))?;
             let value = value_str(&value).into_owned();
-            (!value.is_empty()).then_some((label_name(key)?, Cow::Owned(value)))
+            (!value.is_empty()).then_some((label_name(key, options.utf8_names)?, Cow::Owned(value)))
         })
         .collect();
     if !options.without_target_info && !resource.is_empty() {
-        let (labels, _) = attributes(resource.iter().map(|(k, v)| (k.as_str(), value_str(v))), 0);
+        let (labels, _) = attributes(
+            resource.iter().map(|(k, v)| (k.as_str(), value_str(v))),
+            0,
+            options.utf8_names,
+        );
         out.families.insert(
             "target".into(),
             Family {
@@ -370,6 +410,7 @@ fn translate<'a>(
         let added = Added {
             scope: &scope_labels,
             resource: &resource_labels,
+            utf8: options.utf8_names,
         };
         for metric in scope_metrics.metrics() {
             out.add(metric, &added, native);
@@ -387,18 +428,27 @@ fn translate<'a>(
 struct Added<'l, 'a> {
     scope: &'l Labels<'a>,
     resource: &'l Labels<'a>,
+    /// Names as OpenTelemetry wrote them (`PrometheusReaderBuilder::without_name_escaping`).
+    utf8: bool,
 }
 
 impl<'a> Translated<'a> {
     /// Adds `metric`'s points to the family of its name.
     fn add(&mut self, metric: &'a data::Metric, added: &Added<'_, 'a>, native: bool) {
         let extra = added.scope.len() + added.resource.len();
-        let Some((kind, otel_gauge, renamed, points)) = points(metric.data(), extra, native) else {
+        let Some((kind, otel_gauge, renamed, points)) =
+            points(metric.data(), extra, native, added.utf8)
+        else {
             return;
         };
         let counter = kind == Kind::Counter;
-        let Some((stem, unit)) = metric_name(metric.name(), metric.unit(), counter, otel_gauge)
-        else {
+        let Some((stem, unit)) = metric_name(
+            metric.name(),
+            metric.unit(),
+            counter,
+            otel_gauge,
+            added.utf8,
+        ) else {
             self.unnamed.push(metric.name());
             return;
         };
@@ -460,6 +510,7 @@ fn scope_labels(scope: &InstrumentationScope) -> Labels<'_> {
             .attributes()
             .map(|kv| (kv.key.as_str(), value_str(&kv.value))),
         0,
+        false,
     );
     for (name, value) in attributes {
         if !matches!(&*name, "name" | "version" | "schema_url") {
@@ -525,6 +576,7 @@ fn json_string(s: &str, out: &mut String) {
 fn attributes<'a>(
     pairs: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
     extra: usize,
+    utf8: bool,
 ) -> (Labels<'a>, bool) {
     let mut labels: Labels<'a> = Vec::with_capacity(pairs.size_hint().0 + extra);
     // An empty value is no label to Prometheus: `{k=""}` is `{}`.
@@ -540,7 +592,7 @@ fn attributes<'a>(
     let mut renamed = false;
     let mut unnamed = false;
     for (name, _) in &mut labels {
-        let clean = match label_name(name) {
+        let clean = match label_name(name, utf8) {
             Some(Cow::Borrowed(_)) => continue,
             Some(Cow::Owned(clean)) => clean,
             None => {
@@ -580,14 +632,19 @@ type Points<'a> = (Kind, bool, bool, Vec<(Labels<'a>, Point)>);
 /// A metric's points, their label sets with room for `extra` more, or `None` for data
 /// Prometheus has no form for (delta, which this reader's cumulative temporality never
 /// produces).
-fn points(data: &AggregatedMetrics, extra: usize, native: bool) -> Option<Points<'_>> {
+fn points(data: &AggregatedMetrics, extra: usize, native: bool, utf8: bool) -> Option<Points<'_>> {
     match data {
-        AggregatedMetrics::F64(data) => {
-            typed(data, extra, native, |v| v, Point::Counter, Point::Gauge)
-        }
+        AggregatedMetrics::F64(data) => typed(
+            data,
+            (extra, utf8),
+            native,
+            |v| v,
+            Point::Counter,
+            Point::Gauge,
+        ),
         AggregatedMetrics::U64(data) => typed(
             data,
-            extra,
+            (extra, utf8),
             native,
             |v| v as f64,
             Point::CounterInt,
@@ -595,7 +652,7 @@ fn points(data: &AggregatedMetrics, extra: usize, native: bool) -> Option<Points
         ),
         AggregatedMetrics::I64(data) => typed(
             data,
-            extra,
+            (extra, utf8),
             native,
             |v| v as f64,
             |v| Point::Counter(v as f64),
@@ -606,7 +663,7 @@ fn points(data: &AggregatedMetrics, extra: usize, native: bool) -> Option<Points
 
 fn typed<T: Copy>(
     data: &MetricData<T>,
-    extra: usize,
+    (extra, utf8): (usize, bool),
     native: bool,
     to_f64: impl Fn(T) -> f64,
     counter: impl Fn(T) -> Point,
@@ -624,7 +681,7 @@ fn typed<T: Copy>(
                     let pairs = $p
                         .attributes()
                         .map(|kv| (kv.key.as_str(), value_str(&kv.value)));
-                    let (labels, point_renamed) = attributes(pairs, extra);
+                    let (labels, point_renamed) = attributes(pairs, extra, utf8);
                     renamed |= point_renamed;
                     Some((labels, value))
                 })

@@ -32,7 +32,11 @@ pub(crate) fn metric_name(
     unit: &str,
     counter: bool,
     gauge: bool,
+    utf8: bool,
 ) -> Option<(String, Option<String>)> {
+    if utf8 {
+        return utf8_metric_name(name, unit, counter, gauge);
+    }
     // Parts between the characters a name cannot have, `_` among them (which collapses its
     // runs); `:` is a name's character.
     let mut parts: Vec<&str> = name
@@ -72,6 +76,46 @@ pub(crate) fn metric_name(
     }
     let unit = (!unit_words.is_empty()).then(|| unit_words.join("_"));
     Some((stem, unit))
+}
+
+/// [`metric_name`] in Prometheus' `NoUTF8EscapingWithSuffixes` strategy: the name as it is,
+/// the unit's words (when the name does not end with them already) and a unit-`1` gauge's
+/// `ratio` after it; a counter's trailing `_total` is left to the exposition.
+fn utf8_metric_name(
+    name: &str,
+    unit: &str,
+    counter: bool,
+    gauge: bool,
+) -> Option<(String, Option<String>)> {
+    let mut stem = name;
+    if counter {
+        stem = stem.strip_suffix("_total").unwrap_or(stem);
+    }
+    if stem.is_empty() {
+        return None;
+    }
+    let unit = unit.trim();
+    let (main, per) = match unit.split_once('/') {
+        Some((main, per)) => (main, Some(per)),
+        None => (unit, None),
+    };
+    let mut words: Vec<String> = Vec::new();
+    if let Some(word) = main_unit(main).map(|w| clean(&w)).filter(|w| !w.is_empty()) {
+        if !stem.ends_with(&word) {
+            words.push(word);
+        }
+    }
+    if let Some(per) = per.and_then(per_unit) {
+        let word = format!("per_{}", clean(&per));
+        if !stem.ends_with(&word) {
+            words.push(word);
+        }
+    }
+    if gauge && unit == "1" && !stem.ends_with("ratio") {
+        words.push("ratio".into());
+    }
+    let unit = (!words.is_empty()).then(|| words.join("_"));
+    Some((stem.to_owned(), unit))
 }
 
 /// The Prometheus word of a unit (UCUM's case-sensitive codes), or `None` for no unit (empty,
@@ -150,7 +194,11 @@ fn clean(word: &str) -> String {
 /// label cannot have (`_` among them) becomes one `_`, and a key starting with a digit gets
 /// `key_` in front. A key that is a label name already is borrowed as it is; `None` for a key
 /// with no character a label can have (or none at all).
-pub(crate) fn label_name(key: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn label_name(key: &str, utf8: bool) -> Option<Cow<'_, str>> {
+    // Kept as it is, but for the reserved `__` names, which are sanitized like any.
+    if utf8 && !key.is_empty() && !key.starts_with("__") {
+        return Some(Cow::Borrowed(key));
+    }
     let valid = http_metrics_core::names::is_label_name(key)
         && key.bytes().any(|b| b != b'_')
         && !key.contains("__");
@@ -181,7 +229,8 @@ mod tests {
     /// The full name as the exposition writes it: the stem, the unit, and a counter's
     /// `_total`.
     fn full(name: &str, unit: &str, kind: &str) -> String {
-        let (stem, unit) = metric_name(name, unit, kind == "counter", kind == "gauge").unwrap();
+        let (stem, unit) =
+            metric_name(name, unit, kind == "counter", kind == "gauge", false).unwrap();
         let mut out = stem;
         if let Some(unit) = unit {
             out.push('_');
@@ -283,19 +332,65 @@ mod tests {
             ("host.name", Some("host_name")),
             ("2 cents", Some("key_2_cents")),
         ] {
-            assert_eq!(label_name(key).as_deref(), expected, "{key}");
+            assert_eq!(label_name(key, false).as_deref(), expected, "{key}");
         }
     }
 
     #[test]
     fn a_valid_key_is_borrowed() {
-        assert!(matches!(label_name("service_name"), Some(Cow::Borrowed(_))));
-        assert!(matches!(label_name("service.name"), Some(Cow::Owned(_))));
+        assert!(matches!(
+            label_name("service_name", false),
+            Some(Cow::Borrowed(_))
+        ));
+        assert!(matches!(
+            label_name("service.name", false),
+            Some(Cow::Owned(_))
+        ));
     }
 
     #[test]
     fn a_name_with_nothing_to_write_is_none() {
-        assert_eq!(metric_name("...", "", false, false), None);
-        assert_eq!(metric_name("ようこそ", "{thing}", true, false), None);
+        assert_eq!(metric_name("...", "", false, false, false), None);
+        assert_eq!(metric_name("ようこそ", "{thing}", true, false, false), None);
+    }
+
+    /// Prometheus' `NoUTF8EscapingWithSuffixes`: names as they are, with the suffixes.
+    #[test]
+    fn utf8_names_keep_the_name_and_add_the_suffixes() {
+        let cases = [
+            (
+                "payments.duration",
+                "s",
+                "histogram",
+                "payments.duration_seconds",
+            ),
+            (
+                "payments.duration_seconds",
+                "s",
+                "histogram",
+                "payments.duration_seconds",
+            ),
+            ("payments.processed", "", "counter", "payments.processed"),
+            (
+                "payments.processed_total",
+                "",
+                "counter",
+                "payments.processed",
+            ),
+            ("cpu.utilization", "1", "gauge", "cpu.utilization_ratio"),
+            ("throughput", "By/s", "gauge", "throughput_bytes_per_second"),
+        ];
+        for (name, unit, kind, expected) in cases {
+            let (stem, word) =
+                metric_name(name, unit, kind == "counter", kind == "gauge", true).unwrap();
+            let full = word.map_or(stem.clone(), |word| format!("{stem}_{word}"));
+            assert_eq!(full, expected, "{name} {unit:?}");
+        }
+        assert_eq!(
+            label_name("payment.method", true).as_deref(),
+            Some("payment.method")
+        );
+        assert_eq!(label_name("__name__", true).as_deref(), Some("_name_"));
+        assert_eq!(label_name("", true), None);
     }
 }

@@ -240,7 +240,8 @@ impl HttpMetrics {
         // last size, plus room for what was added since.
         let expected = self.inner.last_len.load(Relaxed);
         let mut out = String::with_capacity(expected + expected / 8 + 4096);
-        text::write(&snapshot, format, escaping, &mut out);
+        let created = self.inner.scrape.created_lines && format == Format::OpenMetrics;
+        text::write(&snapshot, format, escaping, created, &mut out);
         self.inner.last_len.store(out.len(), Relaxed);
         Ok(out)
     }

@@ -74,7 +74,7 @@ fn metric(series: SeriesRef<'_>, kind: Kind, escaping: Escaping) -> Metric {
             metric.counter = Some(Counter {
                 value: total.as_f64(),
                 exemplar: exemplar.map(self::exemplar),
-                start_timestamp: None,
+                start_timestamp: series.created().map(timestamp),
             })
         }
         ValueRef::Gauge(value) if kind == Kind::Unknown => {
@@ -88,7 +88,11 @@ fn metric(series: SeriesRef<'_>, kind: Kind, escaping: Escaping) -> Metric {
             })
         }
         ValueRef::Info => metric.gauge = Some(Gauge { value: 1.0 }),
-        ValueRef::Histogram(histogram) => metric.histogram = Some(self::histogram(histogram)),
+        ValueRef::Histogram(histogram) => {
+            let mut histogram = self::histogram(histogram);
+            histogram.start_timestamp = series.created().map(timestamp);
+            metric.histogram = Some(histogram);
+        }
         ValueRef::Summary(summary) => {
             metric.summary = Some(Summary {
                 sample_count: summary.count,
@@ -98,7 +102,7 @@ fn metric(series: SeriesRef<'_>, kind: Kind, escaping: Escaping) -> Metric {
                     .iter()
                     .map(|&(quantile, value)| Quantile { quantile, value })
                     .collect(),
-                start_timestamp: None,
+                start_timestamp: series.created().map(timestamp),
             })
         }
     }

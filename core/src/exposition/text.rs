@@ -27,8 +27,15 @@ use crate::Format;
 
 /// Appends every family of `snapshot` in `format` (OpenMetrics or Prometheus text) to `out`,
 /// its names written as `escaping` has them.
-pub(crate) fn write(snapshot: &Snapshot<'_>, format: Format, escaping: Escaping, out: &mut String) {
-    write_families(snapshot.families(), format, escaping, out);
+/// With `created`, each series' start time follows it as a `_created` line (OpenMetrics).
+pub(crate) fn write(
+    snapshot: &Snapshot<'_>,
+    format: Format,
+    escaping: Escaping,
+    created: bool,
+    out: &mut String,
+) {
+    write_families(snapshot.families(), format, escaping, created, out);
 }
 
 /// Appends `families` in `format`, `# EOF` last in OpenMetrics.
@@ -36,11 +43,14 @@ pub(crate) fn write_families<'s>(
     families: impl Iterator<Item = FamilyRef<'s>>,
     format: Format,
     escaping: Escaping,
+    created: bool,
     out: &mut String,
 ) {
     let openmetrics = format == Format::OpenMetrics;
     for family in families {
-        Writer::new(&mut *out, openmetrics, escaping, family).family();
+        let mut writer = Writer::new(&mut *out, openmetrics, escaping, family);
+        writer.created = created && openmetrics;
+        writer.family();
     }
     if openmetrics {
         out.push_str("# EOF\n");
@@ -77,6 +87,8 @@ struct Writer<'o, 's> {
     /// The HTTP families' constant labels, rendered: `None` when the label names must be
     /// escaped one by one.
     const_text: Option<&'s str>,
+    /// Whether start times are written as `_created` lines.
+    created: bool,
 }
 
 impl<'o, 's> Writer<'o, 's> {
@@ -101,6 +113,7 @@ impl<'o, 's> Writer<'o, 's> {
             name,
             quoted: escaping == Escaping::AllowUtf8 && !is_metric_name(name),
             const_text,
+            created: false,
         }
     }
 }
@@ -153,6 +166,11 @@ impl Writer<'_, '_> {
                 }
             }
             self.out.push('\n');
+            if let Some(created) = series.created().filter(|_| self.created) {
+                self.sample(series, "_created", None);
+                self.out.push_str(dtoa::Buffer::new().format(created));
+                self.out.push('\n');
+            }
         }
     }
 

@@ -37,6 +37,8 @@ pub(crate) struct DurationCell {
     native: Option<Box<[crate::http::native::NativeCell]>>,
     /// The series' labels as the text formats write them, rendered by the first scrape.
     labels: OnceLock<Box<str>>,
+    /// When the series was created, in seconds since the epoch: its start timestamp.
+    created: f64,
 }
 
 impl DurationCell {
@@ -58,7 +60,15 @@ impl DurationCell {
                     .collect()
             }),
             labels: OnceLock::new(),
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
         }
+    }
+
+    /// When the series was created, in seconds since the epoch.
+    pub(crate) fn created(&self) -> f64 {
+        self.created
     }
 
     /// The series' rendered labels, rendered by `render` the first time they are asked for.

@@ -55,8 +55,10 @@ fn family(family: om::MetricFamily) -> Family {
 fn series(metric: om::Metric) -> Option<Series> {
     use om::metric_point::Value as Point;
     let mut labels = pairs(metric.labels);
+    let mut created = None;
     let value = match metric.metric_points.into_iter().next()?.value? {
         Point::CounterValue(counter) => {
+            created = counter.created.map(seconds);
             let total = match counter.total? {
                 om::counter_value::Total::IntValue(n) => Number::UInt(n),
                 om::counter_value::Total::DoubleValue(v) => Number::Float(v),
@@ -68,7 +70,10 @@ fn series(metric: om::Metric) -> Option<Series> {
             om::unknown_value::Value::IntValue(n) => Number::Int(n),
             om::unknown_value::Value::DoubleValue(v) => Number::Float(v),
         }),
-        Point::HistogramValue(histogram) => Value::Histogram(classic(histogram)),
+        Point::HistogramValue(histogram) => {
+            created = histogram.created.map(seconds);
+            Value::Histogram(classic(histogram))
+        }
         Point::InfoValue(info) => {
             labels.extend(pairs(info.info));
             Value::Info
@@ -76,7 +81,11 @@ fn series(metric: om::Metric) -> Option<Series> {
         // prometheus-client writes neither.
         Point::StateSetValue(_) | Point::SummaryValue(_) => return None,
     };
-    Some(Series { labels, value })
+    Some(Series {
+        labels,
+        value,
+        created,
+    })
 }
 
 fn gauge_number(value: om::gauge_value::Value) -> Number {

@@ -87,7 +87,29 @@ impl Family {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        self.series.push(Series { labels, value });
+        self.series.push(Series {
+            labels,
+            value,
+            created: None,
+        });
+    }
+
+    /// [`Family::push`] of a series that started counting at `created` (seconds since the
+    /// epoch): the protobuf format carries it as the start timestamp, OpenMetrics (when
+    /// asked) as a `_created` line.
+    pub fn push_started<K, V>(
+        &mut self,
+        labels: impl IntoIterator<Item = (K, V)>,
+        value: Value,
+        created: f64,
+    ) where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.push(labels, value);
+        if let Some(series) = self.series.last_mut() {
+            series.created = Some(created);
+        }
     }
 
     /// The family's name.
@@ -123,6 +145,9 @@ pub struct Series {
     pub labels: Vec<(String, String)>,
     /// The value.
     pub value: Value,
+    /// When a counter, histogram or summary started counting, in seconds since the epoch:
+    /// its start ("created") timestamp, when known.
+    pub created: Option<f64>,
 }
 
 /// A series' value, of its family's kind.

@@ -57,6 +57,7 @@ pub struct HttpMetricsBuilder {
     max_series: usize,
     collector_timeout: std::time::Duration,
     gzip_level: u32,
+    created_lines: bool,
     process_metrics: bool,
     naming: crate::Naming,
     excluded_statuses: Vec<u16>,
@@ -90,6 +91,7 @@ impl Default for HttpMetricsBuilder {
             max_series: DEFAULT_MAX_SERIES,
             collector_timeout: crate::DEFAULT_COLLECTOR_TIMEOUT,
             gzip_level: DEFAULT_GZIP_LEVEL,
+            created_lines: false,
             process_metrics: true,
             naming: crate::Naming::new(),
             excluded_statuses: Vec::new(),
@@ -231,6 +233,33 @@ impl HttpMetricsBuilder {
     /// ```
     pub fn gzip_level(mut self, level: u32) -> Self {
         self.gzip_level = level;
+        self
+    }
+
+    /// Writes each counter's, histogram's and summary's start time as an OpenMetrics
+    /// `<name>_created` line, where it is known (the HTTP series, from their first request;
+    /// application metrics whose type keeps one). Off by default, as client_golang has it: a
+    /// Prometheus without its created-timestamps feature stores each `_created` line as a
+    /// series of its own. The protobuf format carries the start time always, as its
+    /// `created_timestamp` field, which Prometheus reads with
+    /// `--enable-feature=created-timestamp-zero-ingestion`.
+    ///
+    /// ```
+    /// use http_metrics_core::adapter::{MethodLabel, RouteHandle};
+    /// use http_metrics_core::{Format, HttpMetrics};
+    ///
+    /// let metrics = HttpMetrics::builder()
+    ///     .created_lines(true)
+    ///     .process_metrics(false)
+    ///     .build()
+    ///     .unwrap();
+    /// RouteHandle::resolve(&metrics, "/a").record(MethodLabel::Get, 200, std::time::Duration::ZERO);
+    /// let text = metrics.encode(Format::OpenMetrics).unwrap();
+    /// assert!(text.contains("\nhttp_requests_created{method=\"GET\",route=\"/a\",status=\"200\"} 1"));
+    /// assert!(!metrics.encode(Format::Prometheus).unwrap().contains("_created"));
+    /// ```
+    pub fn created_lines(mut self, on: bool) -> Self {
+        self.created_lines = on;
         self
     }
 
@@ -487,6 +516,7 @@ impl HttpMetricsBuilder {
                 metrics_path: self.metrics_path.into(),
                 bearer_token,
                 gzip_level: self.gzip_level,
+                created_lines: self.created_lines,
                 collector_timeout: self.collector_timeout,
             },
             process_metrics: self.process_metrics,
@@ -625,6 +655,8 @@ pub(crate) struct ScrapeSettings {
     pub(crate) bearer_token: Option<BearerToken>,
     /// 0: no compression.
     pub(crate) gzip_level: u32,
+    /// OpenMetrics `_created` lines.
+    pub(crate) created_lines: bool,
     pub(crate) collector_timeout: std::time::Duration,
 }
 

@@ -143,6 +143,20 @@ impl<'s> SeriesRef<'s> {
         }
     }
 
+    /// When the series started counting (a counter, histogram or summary), in seconds since
+    /// the epoch: its start timestamp, when known.
+    pub fn created(&self) -> Option<f64> {
+        match self.0 {
+            SeriesInner::Owned(series, _) => series.created,
+            SeriesInner::Http(read, family, i) => match family {
+                HttpFamily::InFlight | HttpFamily::UpgradesOpen | HttpFamily::UpgradeDurations => {
+                    None
+                }
+                _ => Some(read.reads[i].cell.created()),
+            },
+        }
+    }
+
     /// The labels' text as the text formats write them, when the snapshot rendered it (the
     /// HTTP series), without the constant labels.
     pub(crate) fn rendered(&self) -> Option<&'s str> {

@@ -357,3 +357,58 @@ fn exemplars_travel_in_protobuf_on_the_counter_and_the_classic_buckets() {
     assert_eq!(own, [(expected, 0.005)]);
     assert!(h.exemplars[0].timestamp.is_some());
 }
+
+/// The HTTP series carry their start time (when their first request created them) as the
+/// counter's and the histogram's start timestamp; the in-flight gauge has none.
+#[test]
+fn the_http_series_carry_their_start_time() {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let metrics = HttpMetrics::builder()
+        .process_metrics(false)
+        .build()
+        .unwrap();
+    let before = now();
+    RouteHandle::resolve(&metrics, "/a").record(MethodLabel::Get, 200, Duration::ZERO);
+    let after = now();
+    let first = families(&metrics);
+    let seconds = |t: &prost_types::Timestamp| t.seconds as f64 + f64::from(t.nanos) / 1e9;
+    let counter = &family(&first, "http_requests_total").metric[0];
+    let start = seconds(
+        counter
+            .counter
+            .as_ref()
+            .unwrap()
+            .start_timestamp
+            .as_ref()
+            .unwrap(),
+    );
+    assert!(
+        (before - 1e-6..=after + 1e-6).contains(&start),
+        "{before} <= {start} <= {after}"
+    );
+    let histogram = &family(&first, "http_request_duration_seconds").metric[0];
+    let histogram_start = histogram
+        .histogram
+        .as_ref()
+        .unwrap()
+        .start_timestamp
+        .as_ref();
+    assert_eq!(histogram_start.map(seconds), Some(start));
+    // A later request does not move it.
+    RouteHandle::resolve(&metrics, "/a").record(MethodLabel::Get, 200, Duration::ZERO);
+    let later = families(&metrics);
+    let again = &family(&later, "http_requests_total").metric[0];
+    let again = again
+        .counter
+        .as_ref()
+        .unwrap()
+        .start_timestamp
+        .as_ref()
+        .map(seconds);
+    assert_eq!(again, Some(start));
+}

@@ -18,7 +18,8 @@ mod tests;
 
 pub use base::{ConfigError, RegisterError};
 
-/// The rules of metric and label names, as the builder and registration check them.
+/// The classic rules of metric and label names, as the builder checks them (prefix, naming,
+/// constant and request labels), and Prometheus 3's escaping of the names outside them.
 pub mod names {
     pub use crate::base::{is_label_name, is_metric_name, Escaping};
 }

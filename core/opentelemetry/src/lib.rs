@@ -44,7 +44,7 @@
 //! | UpDownCounter, observable up-down counter (a non-monotonic sum) | gauge |
 //! | Gauge, observable gauge | gauge; unit `1` gives `_ratio` |
 //! | Histogram | histogram, the instrument's buckets |
-//! | exponential histogram (a view's aggregation) | native histogram in the protobuf format (feature `native-histograms`), its scale merged down to schema 8 when finer, and a point of a scale coarser than -4 left out; `_sum`, `_count` and `+Inf` in text and in remote-write |
+//! | exponential histogram (a view's aggregation) | native histogram in the protobuf format (feature `native-histograms`) and in remote-write, its scale merged down to schema 8 when finer, and a point of a scale coarser than -4 left out; `_sum`, `_count` and `+Inf` in text |
 //! | unit | its Prometheus word appended unless the name has it (`s` → `_seconds`, `By` → `_bytes`, `By/s` → `_bytes_per_second`); `{…}` dropped |
 //! | metric names | characters Prometheus does not allow become `_` (runs of them one); a name starting with a digit gets `_` in front |
 //! | attribute keys | the same, and a key starting with a digit gets `key_` in front; keys that become one label have their values joined with `;`, in the order of the keys; a key with nothing left, or an empty value, is left out; `le` is left out of a histogram's points |

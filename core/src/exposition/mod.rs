@@ -149,9 +149,10 @@ impl Exposition {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// OpenMetrics 1.0 text (`application/openmetrics-text; version=1.0.0`).
+    /// OpenMetrics text: 1.0.0, or 0.0.1 when a scraper asks for it.
     OpenMetrics,
-    /// Prometheus text format 0.0.4 (`text/plain; version=0.0.4`).
+    /// The Prometheus text format: 0.0.4, or 1.0.0 (with an `escaping` scheme) when a
+    /// scraper asks for it.
     Prometheus,
     /// The Prometheus protobuf format, length-delimited `io.prometheus.client.MetricFamily`
     /// messages: the one exposition that carries native histograms. With the

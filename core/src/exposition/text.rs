@@ -1,4 +1,6 @@
-//! OpenMetrics 1.0 text and the Prometheus text format 0.0.4, written from a snapshot, line
+//! OpenMetrics text (1.0.0, also served as 0.0.1) and the Prometheus text format (0.0.4, also
+//! served as 1.0.0: one syntax, names outside the classic set quoted under `allow-utf-8`),
+//! written from a snapshot, line
 //! for line as prometheus-client writes its families (the same digits: `itoa` and `dtoa`).
 //!
 //! The two formats share the sample syntax and differ in the metadata:

@@ -1,6 +1,6 @@
 //! Native histograms: Prometheus' sparse exponential buckets, kept beside (or instead of)
-//! the classic buckets of the latency histograms and served in the Prometheus protobuf
-//! format, the one exposition that carries them.
+//! the classic buckets of the latency histograms, served in the Prometheus protobuf format
+//! (the one exposition that carries them) and pushed by remote-write.
 //!
 //! A native histogram of schema `s` has bucket `k` covering `(2^((k-1)/2^s), 2^(k/2^s)]`
 //! seconds: each bucket is `2^(2^-s)` times as wide as the one before, so a quantile read from
@@ -116,8 +116,8 @@ impl NativeHistograms {
 
     /// Whether the classic buckets are kept beside the native ones (the default). Without
     /// them, the text formats show each latency histogram with its `+Inf` bucket, `_sum` and
-    /// `_count` only, as client_golang does for a native-only histogram, and only a scrape in
-    /// the protobuf format has the distribution.
+    /// `_count` only, as client_golang does for a native-only histogram, and only a protobuf
+    /// scrape or a remote-write push has the distribution.
     pub fn classic_buckets(mut self, keep: bool) -> Self {
         self.classic = keep;
         self

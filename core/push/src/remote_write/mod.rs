@@ -55,8 +55,10 @@ const MAX_MESSAGE: usize = 1024;
 /// (`job`, `instance`, ...) play the part of the target's labels and are added to every
 /// series that lacks them (a series' own label of that name wins, as with Prometheus'
 /// `external_labels`; a scrape with `honor_labels: false` would keep the target's and
-/// rename the series' to `exported_<name>`). A series that disappears gets a staleness marker, as in a scrape.
-/// Family metadata (type, help, unit) travels too.
+/// rename the series' to `exported_<name>`). A series that disappears gets a staleness
+/// marker, as in a scrape. Family metadata (type, help, unit) travels too, and so do native
+/// histograms (as histograms under the family's own name, beside the classic series) and
+/// exemplars (on the counter, the buckets and the native histogram).
 ///
 /// The sender runs on a thread of its own; requests never wait for it. What the receiver has
 /// not taken waits in a buffer of at most [`RemoteWrite::max_buffered_samples`]; past that

@@ -1,8 +1,10 @@
 //! From a registry's snapshot to the series a Prometheus scraping it would store: one series
 //! per sample (a counter's `_total`, each bucket, `_sum` and `_count` of a histogram, each
 //! quantile of a summary, an info metric's `_info`), named and labelled as the text formats
-//! write it, with the sender's external labels added where the series has no label of that
-//! name, and metadata per family.
+//! write it, and for a histogram with native buckets one histogram series under the family's
+//! own name; the sender's external labels added where the series has no label of that
+//! name, and metadata per family. Exemplars travel on the counter, the buckets and the
+//! native histogram.
 //!
 //! A series of the snapshot is looked up by its family and labels, without building a key:
 //! its samples' labels are sorted and encoded as protobuf once, the first time it appears,

@@ -1,12 +1,20 @@
 //! The remote-write 1.0 wire format: `prometheus.WriteRequest` in protobuf, written by hand
-//! (four messages, three field kinds) so that a series' labels are encoded once and copied
+//! (eight messages, three wire types) so that a series' labels are encoded once and copied
 //! into every request that carries it.
 //!
 //! ```text
 //! WriteRequest   { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
-//! TimeSeries     { repeated Label labels = 1; repeated Sample samples = 2; }
+//! TimeSeries     { repeated Label labels = 1; repeated Sample samples = 2;
+//!                  repeated Exemplar exemplars = 3; repeated Histogram histograms = 4; }
 //! Label          { string name = 1; string value = 2; }
 //! Sample         { double value = 1; int64 timestamp = 2; }
+//! Exemplar       { repeated Label labels = 1; double value = 2; int64 timestamp = 3; }
+//! Histogram      { uint64 count_int = 1; double sum = 3; sint32 schema = 4;
+//!                  double zero_threshold = 5; uint64 zero_count_int = 6;
+//!                  repeated BucketSpan negative_spans = 8; repeated sint64 negative_deltas = 9;
+//!                  repeated BucketSpan positive_spans = 11; repeated sint64 positive_deltas = 12;
+//!                  int64 timestamp = 15; }
+//! BucketSpan     { sint32 offset = 1; uint32 length = 2; }
 //! MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4;
 //!                  string unit = 5; }
 //! ```

@@ -86,6 +86,9 @@ struct Writer<'o, 's> {
     /// Whether the name goes inside the braces, quoted (`allow-utf-8`, a name outside the
     /// classic set).
     quoted: bool,
+    /// Whether the escaping writes the name and its suffixes as they are, checked once per
+    /// family rather than on each line.
+    plain: bool,
     /// The HTTP families' constant labels, rendered: `None` when the label names must be
     /// escaped one by one.
     const_text: Option<&'s str>,
@@ -114,6 +117,7 @@ impl<'o, 's> Writer<'o, 's> {
             family,
             name,
             quoted: escaping == Escaping::AllowUtf8 && !is_metric_name(name),
+            plain: escaping.keeps(name, true) && escaping != Escaping::Dots,
             const_text,
             created: false,
         }
@@ -209,7 +213,10 @@ impl Writer<'_, '_> {
     /// `name` `suffix`, the series' labels with `extra` among them, and a space.
     fn sample(&mut self, series: SeriesRef<'_>, suffix: &str, extra: Option<Placed<'_>>) {
         let out = &mut *self.out;
-        if self.quoted {
+        if self.plain {
+            out.push_str(self.name);
+            out.push_str(suffix);
+        } else if self.quoted {
             out.push_str("{\"");
             escape_into(self.name, out);
             out.push_str(suffix);

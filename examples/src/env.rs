@@ -88,6 +88,10 @@ pub const SERVICE_VARIABLES: &[(&str, &str)] = &[
         "PUSH_INTERVAL_SECONDS",
         "seconds between pushes (default 15)",
     ),
+    (
+        "REMOTE_WRITE_VERSION",
+        "1.0 or 2.0, the remote-write protocol (default 1.0)",
+    ),
 ];
 
 impl Usage {

@@ -5,12 +5,15 @@
 //! | `REMOTE_WRITE_URL` | unset (no push) | the receiver's remote-write endpoint |
 //! | `REMOTE_WRITE_TOKEN` | unset | sent as `Authorization: Bearer <token>` |
 //! | `PUSH_INTERVAL_SECONDS` | `15` | seconds between pushes (fractions allowed) |
+//! | `REMOTE_WRITE_VERSION` | `1.0` | `2.0` for remote-write 2.0 (with 1.0 for a receiver that does not take it) |
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tower_metrics::exporter::Exporter;
-use tower_metrics::push::{PushError, RemoteWrite, RemoteWriteStats, RemoteWriter};
+use tower_metrics::push::{
+    PushError, RemoteWrite, RemoteWriteStats, RemoteWriteVersion, RemoteWriter,
+};
 use tower_metrics::HttpMetrics;
 
 use crate::env::EnvError;
@@ -24,6 +27,8 @@ pub struct RemoteWriteSettings {
     pub token: Option<String>,
     /// `PUSH_INTERVAL_SECONDS`.
     pub interval: Duration,
+    /// `REMOTE_WRITE_VERSION`.
+    pub version: RemoteWriteVersion,
 }
 
 impl std::fmt::Debug for RemoteWriteSettings {
@@ -86,10 +91,22 @@ impl RemoteWriteSettings {
                 })?,
         };
         let token = var("REMOTE_WRITE_TOKEN").filter(|t| !t.is_empty());
+        let version = match var("REMOTE_WRITE_VERSION").as_deref().map(str::trim) {
+            None | Some("" | "1.0") => RemoteWriteVersion::V1,
+            Some("2.0") => RemoteWriteVersion::V2,
+            Some(value) => {
+                return Err(EnvError {
+                    name: "REMOTE_WRITE_VERSION",
+                    value: value.to_owned(),
+                    reason: "must be 1.0 or 2.0",
+                })
+            }
+        };
         Ok(Some(Self {
             url,
             token,
             interval,
+            version,
         }))
     }
 
@@ -115,6 +132,7 @@ impl RemoteWriteSettings {
     ) -> Result<RemoteWriter, PushError> {
         let mut sender = RemoteWrite::new(&self.url)?
             .interval(self.interval)
+            .version(self.version)
             .external_label("job", job)
             .external_label("instance", instance);
         if let Some(token) = &self.token {
@@ -159,6 +177,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     (
         "PUSH_INTERVAL_SECONDS",
         "seconds between pushes (default 15)",
+    ),
+    (
+        "REMOTE_WRITE_VERSION",
+        "1.0 or 2.0, the remote-write protocol (default 1.0)",
     ),
     ("HOST", "address of /metrics (default 127.0.0.1)"),
     ("PORT", "port of /metrics; 0: any free port"),

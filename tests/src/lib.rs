@@ -13,6 +13,7 @@ pub mod pass_through;
 pub mod prometheus;
 pub mod pushgateway;
 pub mod remote_write;
+pub mod remote_write_v2;
 pub mod servers;
 pub mod victoria;
 

@@ -66,6 +66,18 @@ fn push(c: &mut Criterion) {
         group.bench_function(format!("{series} series, remote-write first push"), |b| {
             b.iter(|| sender.encoder().encode(&metrics, timestamp).unwrap())
         });
+        let mut encoder_v2 = sender.encoder();
+        encoder_v2.encode_v2(&metrics, timestamp).unwrap();
+        group.bench_function(format!("{series} series, remote-write 2.0 push"), |b| {
+            b.iter(|| {
+                timestamp += 15_000;
+                encoder_v2.encode_v2(&metrics, timestamp).unwrap()
+            })
+        });
+        let bytes_v2: usize = (encoder_v2.encode_v2(&metrics, timestamp).unwrap().iter())
+            .map(|body| body.len())
+            .sum();
+        println!("{series} series: {bytes_v2} bytes of snappy remote-write 2.0");
         let bytes: usize = encoder
             .encode(&metrics, timestamp)
             .unwrap()

@@ -79,8 +79,9 @@ mod remote_write;
 
 pub use gateway::{Pushgateway, DEFAULT_PUSH_TIMEOUT};
 pub use remote_write::{
-    RemoteWrite, RemoteWriteEncoder, RemoteWriteStats, RemoteWriter, DEFAULT_MAX_BUFFERED_SAMPLES,
-    DEFAULT_MAX_SAMPLES_PER_SEND, DEFAULT_PUSH_INTERVAL, DEFAULT_REMOTE_WRITE_TIMEOUT,
+    RemoteWrite, RemoteWriteEncoder, RemoteWriteStats, RemoteWriteVersion, RemoteWriter,
+    DEFAULT_MAX_BUFFERED_SAMPLES, DEFAULT_MAX_SAMPLES_PER_SEND, DEFAULT_PUSH_INTERVAL,
+    DEFAULT_REMOTE_WRITE_TIMEOUT,
 };
 
 /// Why a push failed.

@@ -29,6 +29,7 @@ mod orders_conformance;
 mod prometheus_e2e;
 mod pushgateway;
 mod remote_write;
+mod remote_write_v2;
 mod scrape_consistency;
 mod scrape_headers;
 mod summary;

@@ -16,6 +16,7 @@ use http_metrics_core::HttpMetrics;
 
 mod health;
 mod series;
+mod v2;
 mod wire;
 
 /// How often the registry is snapshotted and sent by default: the OpenTelemetry guide's 15 s,
@@ -38,6 +39,12 @@ pub const DEFAULT_MAX_SAMPLES_PER_SEND: usize = 2_000;
 /// Metadata goes out with the first request of a snapshot when it changed, or when it was
 /// last sent this long ago (Prometheus' `send_interval` for metadata).
 const METADATA_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The `Content-Type` of a remote-write 2.0 request.
+const V2_CONTENT_TYPE: &str = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
+
+/// The outcome of a 2.0 request that a receiver of 1.0 only would lose.
+const FALLBACK: &str = "remote-write 2.0 not taken";
 
 /// The longest a `Retry-After` is obeyed.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -109,6 +116,21 @@ pub struct RemoteWrite {
     min_backoff: Duration,
     max_backoff: Duration,
     shutdown_timeout: Duration,
+    version: RemoteWriteVersion,
+}
+
+/// The remote-write protocol a sender speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RemoteWriteVersion {
+    /// Remote-write 1.0 (`prometheus.WriteRequest`), which every receiver takes: the default.
+    #[default]
+    V1,
+    /// Remote-write 2.0 (`io.prometheus.write.v2.Request`: a symbol table, metadata on every
+    /// series), received by Prometheus 3.8 and later. A receiver that answers `415`, or
+    /// answers success without saying what it wrote (a 1.0 receiver that took nothing), is
+    /// sent the same batch again in 1.0, and 1.0 from then on.
+    V2,
 }
 
 impl fmt::Debug for RemoteWrite {
@@ -125,6 +147,7 @@ impl fmt::Debug for RemoteWrite {
             .field("min_backoff", &self.min_backoff)
             .field("max_backoff", &self.max_backoff)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("version", &self.version)
             .finish()
     }
 }
@@ -171,6 +194,7 @@ impl RemoteWrite {
             min_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(10),
+            version: RemoteWriteVersion::V1,
         })
     }
 
@@ -232,6 +256,12 @@ impl RemoteWrite {
         self
     }
 
+    /// The protocol to speak (default [`RemoteWriteVersion::V1`]).
+    pub fn version(mut self, version: RemoteWriteVersion) -> Self {
+        self.version = version;
+        self
+    }
+
     /// How long shutting down may take to send what is left (default 10 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -258,6 +288,8 @@ impl RemoteWrite {
             metadata_lost: AtomicBool::new(false),
             health,
             last_error: Mutex::new(None),
+            v2: AtomicBool::new(self.version == RemoteWriteVersion::V2),
+            metadata: Mutex::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let (done_tx, done) = tokio::sync::oneshot::channel();
@@ -445,6 +477,11 @@ struct Shared {
     health: Health,
     /// The last failure: what kind (for logging a change once), and its message.
     last_error: Mutex<Option<(String, String)>>,
+    /// Remote-write 2.0 is spoken: asked for, and the receiver has not shown it speaks 1.0
+    /// only.
+    v2: AtomicBool,
+    /// The families' metadata, for 2.0's series.
+    metadata: Mutex<v2::Metadata>,
 }
 
 impl Shared {
@@ -612,6 +649,7 @@ pub struct RemoteWriteEncoder {
     table: SeriesTable,
     max_samples_per_send: usize,
     buffers: Buffers,
+    metadata: v2::Metadata,
 }
 
 impl fmt::Debug for RemoteWriteEncoder {
@@ -630,6 +668,7 @@ impl RemoteWrite {
             table: SeriesTable::new(self.external_labels.clone()),
             max_samples_per_send: self.max_samples_per_send.max(1),
             buffers: Buffers::default(),
+            metadata: v2::Metadata::default(),
         }
     }
 }
@@ -655,6 +694,40 @@ impl RemoteWriteEncoder {
             .requests(&batch, metadata, self.max_samples_per_send);
         self.table.recycle(batch);
         Ok(requests.into_iter().map(|r| r.payload).collect())
+    }
+
+    /// [`RemoteWriteEncoder::encode`] in remote-write 2.0: snappy-compressed
+    /// `io.prometheus.write.v2.Request` bodies, each series with its family's metadata.
+    ///
+    /// ```
+    /// use http_metrics_push::RemoteWrite;
+    /// use http_metrics_core::HttpMetrics;
+    ///
+    /// let metrics = HttpMetrics::builder().process_metrics(false).build().unwrap();
+    /// let mut encoder = RemoteWrite::new("http://prometheus:9090/api/v1/write").unwrap().encoder();
+    /// let bodies = encoder.encode_v2(&metrics, 1_700_000_000_000).unwrap();
+    /// // Only the HTTP families' metadata, no series yet: one request of symbols alone.
+    /// assert_eq!(bodies.len(), 1);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`RemoteWriteEncoder::encode`].
+    pub fn encode_v2(
+        &mut self,
+        metrics: &HttpMetrics,
+        timestamp_ms: i64,
+    ) -> Result<Vec<bytes::Bytes>, PushError> {
+        let bodies = self.encode(metrics, timestamp_ms)?;
+        let mut out = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let v1 = snap::raw::Decoder::new()
+                .decompress_vec(&body)
+                .map_err(|_| PushError::Encode)?;
+            let v2 = self.metadata.rewrite(&v1).ok_or(PushError::Encode)?;
+            out.push(self.buffers.compress(&v2));
+        }
+        Ok(out)
     }
 }
 
@@ -992,14 +1065,52 @@ impl Sender {
         }
     }
 
+    /// Posts `payload` (a 1.0 request) in the protocol spoken: in 2.0 rewritten, and again
+    /// in 1.0 when the receiver shows it does not take 2.0.
     async fn post(&self, payload: bytes::Bytes) -> Outcome {
-        let response = match self
-            .client
-            .post(&self.config.url)
-            .body(payload)
-            .send()
-            .await
-        {
+        if !self.shared.v2.load(Ordering::Acquire) {
+            return self.post_as(payload, false).await;
+        }
+        let Some(v2) = self.rewrite(&payload) else {
+            return self.post_as(payload, false).await;
+        };
+        let outcome = self.post_as(v2, true).await;
+        if !matches!(&outcome, Outcome::Refused { kind, .. } if kind == FALLBACK) {
+            return outcome;
+        }
+        // A receiver of 1.0 only: this batch again, and 1.0 from now on.
+        self.shared.v2.store(false, Ordering::Release);
+        log::warn!(
+            "remote-write to {}: the receiver does not take remote-write 2.0; sending 1.0",
+            health::display_url(&self.config.url)
+        );
+        self.post_as(payload, false).await
+    }
+
+    /// `payload` (a snappy-compressed 1.0 request) as a compressed 2.0 one.
+    fn rewrite(&self, payload: &[u8]) -> Option<bytes::Bytes> {
+        let v1 = snap::raw::Decoder::new().decompress_vec(payload).ok()?;
+        let mut metadata = self
+            .shared
+            .metadata
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let v2 = metadata.rewrite(&v1)?;
+        let compressed = snap::raw::Encoder::new().compress_vec(&v2).ok()?;
+        Some(compressed.into())
+    }
+
+    /// Posts `payload`: a 1.0 request, or a 2.0 one when `v2`. A 2.0 request that a 1.0
+    /// receiver would lose (`415`, or success without the `Written` headers the
+    /// specification requires of a 2.0 receiver) is refused as [`FALLBACK`].
+    async fn post_as(&self, payload: bytes::Bytes, v2: bool) -> Outcome {
+        let mut request = self.client.post(&self.config.url).body(payload);
+        if v2 {
+            request = request
+                .header(http::header::CONTENT_TYPE, V2_CONTENT_TYPE)
+                .header("x-prometheus-remote-write-version", "2.0.0");
+        }
+        let response = match request.send().await {
             Ok(response) => response,
             Err(error) => {
                 return Outcome::Retry {
@@ -1010,6 +1121,18 @@ impl Sender {
             }
         };
         let status = response.status();
+        let written = response
+            .headers()
+            .contains_key("x-prometheus-remote-write-samples-written");
+        if v2
+            && (status == http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+                || (status.is_success() && !written))
+        {
+            return Outcome::Refused {
+                kind: FALLBACK.into(),
+                error: format!("the receiver answered {status} to remote-write 2.0"),
+            };
+        }
         if status.is_success() {
             self.shared.health.succeeded_now();
             return Outcome::Sent;

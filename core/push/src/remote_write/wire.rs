@@ -35,7 +35,7 @@ pub(crate) fn metric_type(kind: Kind) -> u8 {
     }
 }
 
-fn varint(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
@@ -47,7 +47,7 @@ fn varint_len(value: u64) -> usize {
     (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
 }
 
-fn bytes_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+pub(crate) fn bytes_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.push(tag);
     varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);

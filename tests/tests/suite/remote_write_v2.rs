@@ -148,3 +148,49 @@ async fn a_1_0_receiver_gets_everything_in_1_0() {
         "{stats:?}"
     );
 }
+
+/// A receiver that refuses 2.0 by its content type (`415`) gets the same batch in 1.0, and
+/// 1.0 after: the second request through the proxy is 1.0, and nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_415_sends_the_batch_again_in_1_0() {
+    use tests::remote_write::{Fault, FaultProxy, WriteRequest};
+    let prometheus = Prometheus::start_receiver(&[]).await;
+    let proxy = FaultProxy::new(&prometheus.write_url());
+    proxy.up().await;
+    proxy.fail_next(Fault::answer(
+        415,
+        None,
+        "remote-write 2.0 is not supported",
+    ));
+    let (metrics, jobs) = registry();
+    jobs.inc_by(2);
+    let writer = sender(&proxy.url()).start(&metrics).unwrap();
+    prometheus
+        .wait_until("nothing arrived after the 415", || async {
+            prometheus.value(r#"jobs_total{job="v2"}"#).await == Some(2.0)
+        })
+        .await;
+    let stats = writer.shutdown().await;
+    assert_eq!(
+        (stats.failed, stats.dropped, stats.pending),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+    let received = proxy.received();
+    let version = |i: usize| {
+        received[i].headers["x-prometheus-remote-write-version"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        (version(0), version(1)),
+        ("2.0.0".to_owned(), "0.1.0".to_owned())
+    );
+    // The 1.0 resend is the batch the 2.0 request carried, and it decodes as 1.0.
+    let resent = WriteRequest::decode_body(&received[1].body).unwrap();
+    assert!(resent.sample_count() > 0);
+    assert!(received[2..]
+        .iter()
+        .all(|r| r.headers["x-prometheus-remote-write-version"] == "0.1.0"));
+}

@@ -37,6 +37,9 @@ pub struct TimeSeries {
     /// The family's metadata.
     #[prost(message, optional, tag = "5")]
     pub metadata: Option<Metadata>,
+    /// When the series started counting, in milliseconds since the epoch (0: unknown).
+    #[prost(int64, tag = "6")]
+    pub created_timestamp: i64,
 }
 
 /// `io.prometheus.write.v2.Sample`.

@@ -42,7 +42,15 @@ fn sender(url: &str) -> RemoteWrite {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2_0_receiver_gets_every_rule_of_the_specification() {
     let receiver = Receiver::start().await;
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    let before = now_ms();
     let (metrics, jobs) = registry();
+    let after = now_ms();
     jobs.inc_by(7);
     let writer = sender(&receiver.url).start(&metrics).unwrap();
     tokio::time::sleep(INTERVAL * 4).await;
@@ -112,6 +120,13 @@ async fn a_2_0_receiver_gets_every_rule_of_the_specification() {
     );
     let requests = find("http_requests_total");
     assert_eq!(requests.samples[0].value, 3.0);
+    // The HTTP series' start time, from their first request; prometheus-client keeps none.
+    assert!(
+        (before..=after).contains(&requests.created_timestamp),
+        "{before} <= {} <= {after}",
+        requests.created_timestamp
+    );
+    assert_eq!(jobs_total.created_timestamp, 0);
     let count = find("http_request_duration_seconds_count");
     assert_eq!(count.samples[0].value, 3.0);
     let metadata = count.metadata.as_ref().unwrap();

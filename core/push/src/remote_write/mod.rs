@@ -560,6 +560,7 @@ impl Buffers {
                 payload: self.request(batch.samples.messages(start..end), meta),
                 count: (end - start) as u64,
                 metadata: with_metadata,
+                created: batch.samples.created(start..end).into(),
             });
             if end == total {
                 break;
@@ -591,10 +592,15 @@ impl Buffers {
         let body = std::mem::take(&mut self.body);
         let payload = self.compress(&body);
         self.body = body;
+        let created: Vec<i64> = requests
+            .iter()
+            .flat_map(|r| r.created.iter().copied())
+            .collect();
         Request {
             payload,
             count: requests.iter().map(|r| r.count).sum(),
             metadata: requests.iter().any(|r| r.metadata),
+            created: created.into(),
         }
     }
 
@@ -686,6 +692,16 @@ impl RemoteWriteEncoder {
         metrics: &HttpMetrics,
         timestamp_ms: i64,
     ) -> Result<Vec<bytes::Bytes>, PushError> {
+        Ok((self.requests(metrics, timestamp_ms)?.into_iter())
+            .map(|r| r.payload)
+            .collect())
+    }
+
+    fn requests(
+        &mut self,
+        metrics: &HttpMetrics,
+        timestamp_ms: i64,
+    ) -> Result<Vec<Request>, PushError> {
         let snapshot = metrics.snapshot().map_err(|_| PushError::Encode)?;
         let batch = self.table.read(&snapshot, timestamp_ms);
         let metadata = !batch.metadata.is_empty();
@@ -693,7 +709,7 @@ impl RemoteWriteEncoder {
             .buffers
             .requests(&batch, metadata, self.max_samples_per_send);
         self.table.recycle(batch);
-        Ok(requests.into_iter().map(|r| r.payload).collect())
+        Ok(requests)
     }
 
     /// [`RemoteWriteEncoder::encode`] in remote-write 2.0: snappy-compressed
@@ -718,13 +734,15 @@ impl RemoteWriteEncoder {
         metrics: &HttpMetrics,
         timestamp_ms: i64,
     ) -> Result<Vec<bytes::Bytes>, PushError> {
-        let bodies = self.encode(metrics, timestamp_ms)?;
-        let mut out = Vec::with_capacity(bodies.len());
-        for body in bodies {
+        let requests = self.requests(metrics, timestamp_ms)?;
+        let mut out = Vec::with_capacity(requests.len());
+        for request in requests {
             let v1 = snap::raw::Decoder::new()
-                .decompress_vec(&body)
+                .decompress_vec(&request.payload)
                 .map_err(|_| PushError::Encode)?;
-            let v2 = self.metadata.rewrite(&v1).ok_or(PushError::Encode)?;
+            let v2 = (self.metadata)
+                .rewrite(&v1, &request.created)
+                .ok_or(PushError::Encode)?;
             out.push(self.buffers.compress(&v2));
         }
         Ok(out)
@@ -736,6 +754,8 @@ struct Request {
     payload: bytes::Bytes,
     count: u64,
     metadata: bool,
+    /// Each sample's start time (milliseconds, 0: unknown), which 2.0 carries and 1.0 not.
+    created: Arc<[i64]>,
 }
 
 /// How one request ended.
@@ -956,10 +976,14 @@ impl Sender {
             payload,
             count,
             metadata,
+            created,
         } = request;
         let mut attempt = 0u32;
         loop {
-            let Some(outcome) = self.post_until(payload.clone(), stopped, deadline).await else {
+            let Some(outcome) = self
+                .post_until((payload.clone(), &created), stopped, deadline)
+                .await
+            else {
                 self.give_up(count);
                 return false;
             };
@@ -1043,11 +1067,11 @@ impl Sender {
     /// in flight does not hold shutdown beyond its timeout.
     async fn post_until(
         &self,
-        payload: bytes::Bytes,
+        (payload, created): (bytes::Bytes, &[i64]),
         stopped: &mut watch::Receiver<bool>,
         deadline: &mut Option<tokio::time::Instant>,
     ) -> Option<Outcome> {
-        let post = self.post(payload);
+        let post = self.post(payload, created);
         tokio::pin!(post);
         loop {
             match *deadline {
@@ -1067,11 +1091,11 @@ impl Sender {
 
     /// Posts `payload` (a 1.0 request) in the protocol spoken: in 2.0 rewritten, and again
     /// in 1.0 when the receiver shows it does not take 2.0.
-    async fn post(&self, payload: bytes::Bytes) -> Outcome {
+    async fn post(&self, payload: bytes::Bytes, created: &[i64]) -> Outcome {
         if !self.shared.v2.load(Ordering::Acquire) {
             return self.post_as(payload, false).await;
         }
-        let Some(v2) = self.rewrite(&payload) else {
+        let Some(v2) = self.rewrite(&payload, created) else {
             return self.post_as(payload, false).await;
         };
         let outcome = self.post_as(v2, true).await;
@@ -1088,14 +1112,14 @@ impl Sender {
     }
 
     /// `payload` (a snappy-compressed 1.0 request) as a compressed 2.0 one.
-    fn rewrite(&self, payload: &[u8]) -> Option<bytes::Bytes> {
+    fn rewrite(&self, payload: &[u8], created: &[i64]) -> Option<bytes::Bytes> {
         let v1 = snap::raw::Decoder::new().decompress_vec(payload).ok()?;
         let mut metadata = self
             .shared
             .metadata
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let v2 = metadata.rewrite(&v1)?;
+        let v2 = metadata.rewrite(&v1, created)?;
         let compressed = snap::raw::Encoder::new().compress_vec(&v2).ok()?;
         Some(compressed.into())
     }

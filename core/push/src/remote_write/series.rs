@@ -30,6 +30,8 @@ pub(crate) struct Encoded {
     bytes: Vec<u8>,
     /// Where each sample's message ends in `bytes`.
     ends: Vec<usize>,
+    /// Each sample's series' start time, in milliseconds since the epoch (0: unknown).
+    created: Vec<i64>,
 }
 
 impl Encoded {
@@ -38,14 +40,28 @@ impl Encoded {
         self.ends.len()
     }
 
-    fn push(&mut self, labels: &[u8], value: f64, timestamp_ms: i64, exemplar: &[u8]) {
+    fn push(
+        &mut self,
+        labels: &[u8],
+        value: f64,
+        timestamp_ms: i64,
+        exemplar: &[u8],
+        created: i64,
+    ) {
         wire::time_series(&mut self.bytes, labels, value, timestamp_ms, exemplar);
         self.ends.push(self.bytes.len());
+        self.created.push(created);
     }
 
-    fn push_histogram(&mut self, labels: &[u8], histogram: &[u8]) {
+    fn push_histogram(&mut self, labels: &[u8], histogram: &[u8], created: i64) {
         wire::histogram_series(&mut self.bytes, labels, histogram);
         self.ends.push(self.bytes.len());
+        self.created.push(created);
+    }
+
+    /// The start times of the samples in `range` (milliseconds, 0: unknown).
+    pub(crate) fn created(&self, range: Range<usize>) -> &[i64] {
+        &self.created[range]
     }
 
     /// The messages of the samples in `range`.
@@ -185,6 +201,7 @@ impl SeriesTable {
         let mut samples = std::mem::take(&mut self.spare);
         samples.bytes.clear();
         samples.ends.clear();
+        samples.created.clear();
         let mut batch = Batch {
             samples,
             metadata: Vec::new(),
@@ -265,12 +282,15 @@ impl SeriesTable {
         let Some(samples) = &entry.samples else {
             return;
         };
+        let created = series
+            .created()
+            .map_or(0, |seconds| (seconds * 1000.0) as i64);
         for (labels, line) in samples.iter().zip(lines) {
             let payload = &scratch[line.payload.clone()];
             if line.native {
-                out.push_histogram(labels, payload);
+                out.push_histogram(labels, payload, created);
             } else {
-                out.push(labels, line.value, timestamp_ms, payload);
+                out.push(labels, line.value, timestamp_ms, payload, created);
             }
         }
     }
@@ -371,7 +391,7 @@ impl SeriesTable {
                 return true;
             }
             for labels in entry.samples.iter().flat_map(SampleLabels::iter) {
-                out.push(labels, f64::from_bits(STALE_NAN), timestamp_ms, &[]);
+                out.push(labels, f64::from_bits(STALE_NAN), timestamp_ms, &[], 0);
             }
             false
         });

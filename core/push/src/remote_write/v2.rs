@@ -5,7 +5,7 @@
 //! Request    { repeated string symbols = 4; repeated TimeSeries timeseries = 5; }
 //! TimeSeries { repeated uint32 labels_refs = 1; repeated Sample samples = 2;
 //!              repeated Histogram histograms = 3; repeated Exemplar exemplars = 4;
-//!              Metadata metadata = 5; }
+//!              Metadata metadata = 5; int64 created_timestamp = 6; }
 //! Exemplar   { repeated uint32 labels_refs = 1; double value = 2; int64 timestamp = 3; }
 //! Metadata   { MetricType type = 1; uint32 help_ref = 3; uint32 unit_ref = 4; }
 //! ```
@@ -146,20 +146,21 @@ impl Metadata {
         Some(())
     }
 
-    /// `body`, a 1.0 `WriteRequest` (uncompressed) of this sender's, as a 2.0 `Request`;
-    /// the families' metadata it carries is kept for later requests. `None` for a body this
-    /// sender did not write.
-    pub(crate) fn rewrite(&mut self, body: &[u8]) -> Option<Vec<u8>> {
+    /// `body`, a 1.0 `WriteRequest` (uncompressed) of this sender's, as a 2.0 `Request`,
+    /// each series with its start time from `created` (milliseconds, 0: unknown; one a
+    /// series, in order); the families' metadata it carries is kept for later requests.
+    /// `None` for a body this sender did not write.
+    pub(crate) fn rewrite(&mut self, body: &[u8], created: &[i64]) -> Option<Vec<u8>> {
         let mut rest = body;
         while !rest.is_empty() {
             if let (0x1a, message) = field(&mut rest)? {
                 self.read(message)?;
             }
         }
-        self.rewrite_series(body)
+        self.rewrite_series(body, created)
     }
 
-    fn rewrite_series<'a>(&'a self, mut rest: &'a [u8]) -> Option<Vec<u8>> {
+    fn rewrite_series<'a>(&'a self, mut rest: &'a [u8], created: &[i64]) -> Option<Vec<u8>> {
         let body = rest;
         let mut series = Vec::new();
         while !rest.is_empty() {
@@ -169,8 +170,9 @@ impl Metadata {
         }
         let mut symbols = Symbols::new();
         let mut out_series = Vec::with_capacity(body.len() / 2);
-        for message in series {
-            self.series(message, &mut symbols, &mut out_series)?;
+        for (i, message) in series.into_iter().enumerate() {
+            let start = created.get(i).copied().unwrap_or(0);
+            self.series(message, start, &mut symbols, &mut out_series)?;
         }
         let mut out = Vec::with_capacity(out_series.len() + 64 * symbols.order.len());
         for symbol in &symbols.order {
@@ -184,6 +186,7 @@ impl Metadata {
     fn series<'a>(
         &'a self,
         mut message: &'a [u8],
+        created: i64,
         symbols: &mut Symbols<'a>,
         out: &mut Vec<u8>,
     ) -> Option<()> {
@@ -242,6 +245,10 @@ impl Metadata {
                 varint(&mut metadata, u64::from(symbols.of(family.unit.as_bytes())));
             }
             bytes_field(&mut ts, 0x2a, &metadata);
+        }
+        if created != 0 {
+            ts.push(0x30);
+            varint(&mut ts, created as u64);
         }
         bytes_field(out, 0x2a, &ts);
         Some(())

@@ -214,14 +214,16 @@ impl UpgradeCell {
     pub(crate) fn close(&self, bounds: &Buckets, nanos: u64) {
         self.lifetimes[1 + bounds.index(nanos)].fetch_add(1, Ordering::Relaxed);
         self.lifetimes[0].fetch_add(nanos, Ordering::Relaxed);
-        self.open.fetch_sub(1, Ordering::Relaxed);
+        // Released after the lifetime: a scrape that sees the connection closed sees it
+        // counted.
+        self.open.fetch_sub(1, Ordering::Release);
     }
 
     /// The connections open now, once one has been.
     pub(crate) fn open_now(&self) -> Option<i64> {
         self.opened
             .load(Ordering::Relaxed)
-            .then(|| self.open.load(Ordering::Relaxed))
+            .then(|| self.open.load(Ordering::Acquire))
     }
 
     /// Appends the lifetimes' sum (in nanoseconds) then each bucket's own count to `out`, and

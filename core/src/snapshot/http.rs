@@ -185,11 +185,13 @@ impl<'a> HttpRead<'a> {
                 label: 0,
                 key: 0,
             };
+            // The gauge first: a connection it no longer counts open is in the lifetimes.
+            let open = cell.open_now().unwrap_or(0);
             let count = cell.read_into(&mut self.upgrade_values);
             self.upgrades.push(Upgrade {
                 labels: route_labels(self.settings, &id),
                 id,
-                open: cell.open_now().unwrap_or(0),
+                open,
                 count,
             });
         }

@@ -547,8 +547,14 @@ impl Default for Buffers {
 
 impl Buffers {
     /// The requests that carry `batch`: at most `per_request` samples each, the first with
-    /// the metadata when `metadata` (and alone with it when there are no samples).
-    fn requests(&mut self, batch: &Batch, metadata: bool, per_request: usize) -> Vec<Request> {
+    /// the metadata when `metadata` (and alone with it when there are no samples), and with
+    /// their samples' start times when `created` (which only 2.0 sends).
+    fn requests(
+        &mut self,
+        batch: &Batch,
+        (metadata, created): (bool, bool),
+        per_request: usize,
+    ) -> Vec<Request> {
         let total = batch.samples.len();
         let mut requests = Vec::with_capacity(total.div_ceil(per_request).max(1));
         let mut start = 0;
@@ -560,7 +566,11 @@ impl Buffers {
                 payload: self.request(batch.samples.messages(start..end), meta),
                 count: (end - start) as u64,
                 metadata: with_metadata,
-                created: batch.samples.created(start..end).into(),
+                created: if created {
+                    batch.samples.created(start..end).into()
+                } else {
+                    Arc::from([])
+                },
             });
             if end == total {
                 break;
@@ -692,22 +702,24 @@ impl RemoteWriteEncoder {
         metrics: &HttpMetrics,
         timestamp_ms: i64,
     ) -> Result<Vec<bytes::Bytes>, PushError> {
-        Ok((self.requests(metrics, timestamp_ms)?.into_iter())
+        Ok((self.requests(metrics, timestamp_ms, false)?.into_iter())
             .map(|r| r.payload)
             .collect())
     }
 
+    /// The requests of one snapshot of `metrics`, with their start times when `created`.
     fn requests(
         &mut self,
         metrics: &HttpMetrics,
         timestamp_ms: i64,
+        created: bool,
     ) -> Result<Vec<Request>, PushError> {
         let snapshot = metrics.snapshot().map_err(|_| PushError::Encode)?;
         let batch = self.table.read(&snapshot, timestamp_ms);
         let metadata = !batch.metadata.is_empty();
-        let requests = self
-            .buffers
-            .requests(&batch, metadata, self.max_samples_per_send);
+        let requests =
+            self.buffers
+                .requests(&batch, (metadata, created), self.max_samples_per_send);
         self.table.recycle(batch);
         Ok(requests)
     }
@@ -734,7 +746,7 @@ impl RemoteWriteEncoder {
         metrics: &HttpMetrics,
         timestamp_ms: i64,
     ) -> Result<Vec<bytes::Bytes>, PushError> {
-        let requests = self.requests(metrics, timestamp_ms)?;
+        let requests = self.requests(metrics, timestamp_ms, true)?;
         let mut out = Vec::with_capacity(requests.len());
         for request in requests {
             let v1 = snap::raw::Decoder::new()
@@ -778,6 +790,8 @@ struct Collecting {
     table: SeriesTable,
     buffers: Buffers,
     per_request: usize,
+    /// Whether 2.0 is spoken, whose requests carry the samples' start times.
+    v2: bool,
     /// When the metadata was last queued, and what it was.
     last_metadata: Option<(Instant, Vec<Metadata>)>,
     last_timestamp: i64,
@@ -789,6 +803,7 @@ impl Collecting {
             table: SeriesTable::new(config.external_labels.clone()),
             buffers: Buffers::default(),
             per_request: config.max_samples_per_send,
+            v2: config.version == RemoteWriteVersion::V2,
             last_metadata: None,
             last_timestamp: i64::MIN,
         }
@@ -819,7 +834,9 @@ impl Collecting {
                 || self.last_metadata.as_ref().is_none_or(|(at, sent)| {
                     *sent != batch.metadata || at.elapsed() >= METADATA_INTERVAL
                 }));
-        let requests = self.buffers.requests(&batch, due, self.per_request);
+        let requests = self
+            .buffers
+            .requests(&batch, (due, self.v2), self.per_request);
         if due {
             self.last_metadata = Some((Instant::now(), batch.metadata.clone()));
         }

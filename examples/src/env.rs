@@ -60,8 +60,8 @@ pub struct Usage {
     pub program: &'static str,
     /// One line on what it does.
     pub about: &'static str,
-    /// Each variable: its name and what it sets (with its default).
-    pub variables: &'static [(&'static str, &'static str)],
+    /// Each variable, in groups: its name and what it sets (with its default).
+    pub variables: &'static [&'static [(&'static str, &'static str)]],
 }
 
 /// The variables every example service reads.
@@ -80,6 +80,10 @@ pub const SERVICE_VARIABLES: &[(&str, &str)] = &[
         "REMOTE_WRITE_URL",
         "also push the metrics to this remote-write endpoint (default unset)",
     ),
+];
+
+/// The variables of a program's remote-write pushes, besides `REMOTE_WRITE_URL`.
+pub const PUSH_VARIABLES: &[(&str, &str)] = &[
     (
         "REMOTE_WRITE_TOKEN",
         "bearer token for the pushes (default unset)",
@@ -101,7 +105,7 @@ impl Usage {
     /// let usage = examples::env::Usage {
     ///     program: "repl",
     ///     about: "a REPL",
-    ///     variables: &[("PORT", "port of /metrics (default 8002)")],
+    ///     variables: &[&[("PORT", "port of /metrics (default 8002)")]],
     /// };
     /// assert_eq!(
     ///     usage.text(),
@@ -109,17 +113,13 @@ impl Usage {
     /// );
     /// ```
     pub fn text(&self) -> String {
-        let width = self
-            .variables
-            .iter()
-            .map(|(n, _)| n.len())
-            .max()
-            .unwrap_or(0);
+        let all = || self.variables.iter().flat_map(|group| group.iter());
+        let width = all().map(|(n, _)| n.len()).max().unwrap_or(0);
         let mut text = format!(
             "{}: {}\n\nEnvironment variables:\n",
             self.program, self.about
         );
-        for (name, meaning) in self.variables {
+        for (name, meaning) in all() {
             text.push_str(&format!("  {name:width$}  {meaning}\n"));
         }
         text

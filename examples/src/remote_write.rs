@@ -164,23 +164,12 @@ pub fn summary(url: &str, stats: &RemoteWriteStats) -> String {
     line
 }
 
-/// The variables the remote-write programs read.
+/// The variables the remote-write programs read, besides
+/// [`PUSH_VARIABLES`](crate::env::PUSH_VARIABLES).
 pub const VARIABLES: &[(&str, &str)] = &[
     (
         "REMOTE_WRITE_URL",
         "the receiver's remote-write endpoint (required)",
-    ),
-    (
-        "REMOTE_WRITE_TOKEN",
-        "bearer token for the pushes (default unset)",
-    ),
-    (
-        "PUSH_INTERVAL_SECONDS",
-        "seconds between pushes (default 15)",
-    ),
-    (
-        "REMOTE_WRITE_VERSION",
-        "1.0 or 2.0, the remote-write protocol (default 1.0)",
     ),
     ("HOST", "address of /metrics (default 127.0.0.1)"),
     ("PORT", "port of /metrics; 0: any free port"),

@@ -26,14 +26,14 @@ fn main() -> ExitCode {
     examples::env::Usage {
         program: "batch-job",
         about: "the batch job: processes records, then pushes its metrics to a Pushgateway",
-        variables: &[
+        variables: &[&[
             (
                 "PUSHGATEWAY_URL",
                 "the Pushgateway (default http://127.0.0.1:9091)",
             ),
             ("BATCH_RECORDS", "records to process (default 1000)"),
             ("FAIL_AT", "fail at this record (default unset)"),
-        ],
+        ]],
     }
     .handle_help();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

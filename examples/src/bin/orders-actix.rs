@@ -7,7 +7,10 @@ fn main() -> std::process::ExitCode {
     examples::env::Usage {
         program: "orders-actix",
         about: "the orders service on actix-web (default port 8001); ENVIRONMENT sets orders_service_info (default development)",
-        variables: examples::env::SERVICE_VARIABLES,
+        variables: &[
+            examples::env::SERVICE_VARIABLES,
+            examples::env::PUSH_VARIABLES,
+        ],
     }
     .handle_help();
     let environment = examples::serve::environment();

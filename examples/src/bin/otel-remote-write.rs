@@ -40,7 +40,10 @@ fn main() -> ExitCode {
     examples::env::Usage {
         program: "otel-remote-write",
         about: "the remote-write program on OpenTelemetry's API (/metrics on 9465)",
-        variables: examples::remote_write::VARIABLES,
+        variables: &[
+            examples::remote_write::VARIABLES,
+            examples::env::PUSH_VARIABLES,
+        ],
     }
     .handle_help();
     // The program's own instruments only: no process figures beyond its observers.

@@ -44,7 +44,10 @@ fn main() -> ExitCode {
     examples::env::Usage {
         program: "remote-write",
         about: "the OpenTelemetry guide's remote-write program, in Prometheus naming (/metrics on 9464)",
-        variables: examples::remote_write::VARIABLES,
+        variables: &[
+            examples::remote_write::VARIABLES,
+            examples::env::PUSH_VARIABLES,
+        ],
     }
     .handle_help();
     // The program's own instruments only: no process figures beyond its observers.

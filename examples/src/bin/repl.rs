@@ -10,10 +10,10 @@ fn main() -> ExitCode {
     examples::env::Usage {
         program: "repl",
         about: "the OpenCensus guide's REPL: each line of standard input, measured",
-        variables: &[
+        variables: &[&[
             ("HOST", "address of /metrics (default 127.0.0.1)"),
             ("PORT", "port of /metrics (default 8002); 0: any free port"),
-        ],
+        ]],
     }
     .handle_help();
     let (host, port) = match examples::env::listen_addr_from(|n| std::env::var(n).ok(), 8002) {

@@ -7,7 +7,10 @@ fn main() -> std::process::ExitCode {
     examples::env::Usage {
         program: "users-actix",
         about: "the users service on actix-web (default port 5001)",
-        variables: examples::env::SERVICE_VARIABLES,
+        variables: &[
+            examples::env::SERVICE_VARIABLES,
+            examples::env::PUSH_VARIABLES,
+        ],
     }
     .handle_help();
     examples::serve::actix("users-actix", 5001, state, |metrics, endpoint, state| {

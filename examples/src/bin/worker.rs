@@ -13,14 +13,14 @@ fn main() -> ExitCode {
     examples::env::Usage {
         program: "worker",
         about: "the queue worker and its payment calls",
-        variables: &[
+        variables: &[&[
             ("HOST", "address of /metrics (default 127.0.0.1)"),
             ("PORT", "port of /metrics (default 8003); 0: any free port"),
             (
                 "LINGER_SECONDS",
                 "keep serving /metrics this long after the queue is done (default unset)",
             ),
-        ],
+        ]],
     }
     .handle_help();
     let var = |n: &str| std::env::var(n).ok();
